@@ -1,0 +1,49 @@
+//! The application context every handler receives: configuration and ports.
+
+use std::sync::Arc;
+
+use crate::auth::JwtKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::mailer::Mailer;
+use crate::store::UserStore;
+
+/// Configuration, ports and keys, built once (per cold start, or per dev server).
+pub struct App {
+    /// Typed configuration.
+    pub config: Config,
+    /// Users, sessions, tokens, counters.
+    pub store: Arc<dyn UserStore>,
+    /// Email delivery.
+    pub mailer: Arc<dyn Mailer>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    jwt: Option<JwtKeys>,
+}
+
+impl App {
+    /// Assembles an app. `jwt` may be `None` for functions that never touch sessions.
+    pub fn new(
+        config: Config,
+        store: Arc<dyn UserStore>,
+        mailer: Arc<dyn Mailer>,
+        clock: Arc<dyn Clock>,
+        jwt: Option<JwtKeys>,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            mailer,
+            clock,
+            jwt,
+        }
+    }
+
+    /// The JWT keys; a 500 if this function was deployed without them.
+    pub fn jwt(&self) -> Result<&JwtKeys, ApiError> {
+        self.jwt
+            .as_ref()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("JWT keys not configured")))
+    }
+}

@@ -1,0 +1,234 @@
+//! Configuration: environment variables read once into one typed struct.
+//!
+//! The same names appear in template.yaml, the dev server and the README table.
+
+use std::str::FromStr;
+
+use lettre::message::Mailbox;
+
+/// A configuration value that could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {name}: {problem}")]
+pub struct ConfigError {
+    name: &'static str,
+    problem: String,
+}
+
+impl ConfigError {
+    /// An error about the variable `name`.
+    pub fn new(name: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            name,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Per-client-IP fixed-window limits (requests per window).
+#[derive(Debug, Clone)]
+pub struct IpLimits {
+    /// Window length in seconds (`IP_WINDOW_SECS`).
+    pub window_secs: i64,
+    /// Logins per IP per window (`IP_LIMIT_LOGIN`).
+    pub login: u32,
+    /// Registrations per IP per window (`IP_LIMIT_REGISTRATION`).
+    pub registration: u32,
+    /// Reset requests per IP per window (`IP_LIMIT_RESET`).
+    pub reset: u32,
+}
+
+/// Everything the handlers need to know that is not a client or a secret.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `iss` claim of issued JWTs (`JWT_ISSUER`).
+    pub jwt_issuer: String,
+    /// `aud` claim of issued JWTs (`JWT_AUDIENCE`).
+    pub jwt_audience: String,
+    /// Session lifetime without "remember me" (`SESSION_TTL_SECS`, 24 h).
+    pub session_ttl_secs: i64,
+    /// Session lifetime with "remember me" (`REMEMBER_TTL_SECS`, 30 days).
+    pub remember_ttl_secs: i64,
+    /// Confirmation link lifetime (`CONFIRM_TOKEN_TTL_SECS`, 24 h).
+    pub confirm_token_ttl_secs: i64,
+    /// Reset link lifetime (`RESET_TOKEN_TTL_SECS`, 1 h).
+    pub reset_token_ttl_secs: i64,
+    /// Consecutive failures before a username is locked (`LOGIN_MAX_FAILURES`, 5).
+    pub login_max_failures: u32,
+    /// First lockout, doubled per further failure (`LOGIN_LOCKOUT_BASE_SECS`, 60).
+    pub login_lockout_base_secs: i64,
+    /// Longest lockout (`LOGIN_LOCKOUT_MAX_SECS`, 900).
+    pub login_lockout_max_secs: i64,
+    /// How long failures are remembered after the last one (`LOGIN_FAILURE_TTL_SECS`, 24 h).
+    pub login_failure_ttl_secs: i64,
+    /// Reset emails per username per window (`RESET_EMAIL_LIMIT`, 3).
+    pub reset_email_limit: u32,
+    /// The window of that limit (`RESET_EMAIL_WINDOW_SECS`, 1 h).
+    pub reset_email_window_secs: i64,
+    /// Per-IP limits; `None` when `IP_LIMITS=off`.
+    pub ip_limits: Option<IpLimits>,
+    /// Base of links in emails (`PUBLIC_BASE_URL`), without a trailing slash.
+    pub public_base_url: String,
+    /// Base of the reset link (`RESET_PASSWORD_URL`); the token is appended
+    /// after a `/`, or replaces `{token}` when the value contains it.
+    pub reset_password_url: String,
+    /// Sender of every email (`MAIL_FROM`).
+    pub mail_from: Mailbox,
+    /// SES configuration set (`SES_CONFIGURATION_SET`), optional.
+    pub ses_configuration_set: Option<String>,
+}
+
+/// Default `PUBLIC_BASE_URL` when none is configured.
+pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://127.0.0.1:3000";
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let public_base_url = get("PUBLIC_BASE_URL")
+            .unwrap_or_else(|| DEFAULT_PUBLIC_BASE_URL.to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        check_url("PUBLIC_BASE_URL", &public_base_url)?;
+        let reset_password_url = get("RESET_PASSWORD_URL")
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("{public_base_url}/reset_password"));
+        check_url("RESET_PASSWORD_URL", &reset_password_url)?;
+        let mail_from_raw =
+            get("MAIL_FROM").unwrap_or_else(|| "user_account <noreply@example.com>".to_owned());
+        let mail_from = Mailbox::from_str(&mail_from_raw)
+            .map_err(|e| ConfigError::new("MAIL_FROM", e.to_string()))?;
+        let ip_limits = match get("IP_LIMITS").as_deref().map(str::to_ascii_lowercase) {
+            Some(v) if v == "off" || v == "false" || v == "0" => None,
+            Some(v) if v != "on" && v != "true" && v != "1" => {
+                return Err(ConfigError::new("IP_LIMITS", "expected on or off"));
+            }
+            _ => Some(IpLimits {
+                window_secs: positive(&get, "IP_WINDOW_SECS", 60)?,
+                login: positive(&get, "IP_LIMIT_LOGIN", 100)?,
+                registration: positive(&get, "IP_LIMIT_REGISTRATION", 100)?,
+                reset: positive(&get, "IP_LIMIT_RESET", 100)?,
+            }),
+        };
+        Ok(Self {
+            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| crate::SERVICE_NAME.to_owned()),
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| crate::SERVICE_NAME.to_owned()),
+            session_ttl_secs: positive(&get, "SESSION_TTL_SECS", 24 * 3600)?,
+            remember_ttl_secs: positive(&get, "REMEMBER_TTL_SECS", 30 * 24 * 3600)?,
+            confirm_token_ttl_secs: positive(&get, "CONFIRM_TOKEN_TTL_SECS", 24 * 3600)?,
+            reset_token_ttl_secs: positive(&get, "RESET_TOKEN_TTL_SECS", 3600)?,
+            login_max_failures: positive(&get, "LOGIN_MAX_FAILURES", 5)?,
+            login_lockout_base_secs: positive(&get, "LOGIN_LOCKOUT_BASE_SECS", 60)?,
+            login_lockout_max_secs: positive(&get, "LOGIN_LOCKOUT_MAX_SECS", 900)?,
+            login_failure_ttl_secs: positive(&get, "LOGIN_FAILURE_TTL_SECS", 24 * 3600)?,
+            reset_email_limit: positive(&get, "RESET_EMAIL_LIMIT", 3)?,
+            reset_email_window_secs: positive(&get, "RESET_EMAIL_WINDOW_SECS", 3600)?,
+            ip_limits,
+            public_base_url,
+            reset_password_url,
+            mail_from,
+            ses_configuration_set: get("SES_CONFIGURATION_SET"),
+        })
+    }
+
+    /// The confirmation link for a raw token.
+    pub fn confirm_link(&self, token: &str) -> String {
+        format!("{}/api/confirm_email/{token}", self.public_base_url)
+    }
+
+    /// The reset link for a raw token.
+    pub fn reset_link(&self, token: &str) -> String {
+        if self.reset_password_url.contains("{token}") {
+            self.reset_password_url.replace("{token}", token)
+        } else {
+            format!("{}/{token}", self.reset_password_url)
+        }
+    }
+}
+
+fn check_url(name: &'static str, url: &str) -> Result<(), ConfigError> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.is_ascii()
+        && !url.chars().any(|c| c.is_ascii_whitespace() || c.is_ascii_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::new(name, "expected an http(s) URL"))
+    }
+}
+
+fn positive<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + Default,
+{
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<T>() {
+            Ok(v) if v > T::default() => Ok(v),
+            _ => Err(ConfigError::new(name, "expected a positive whole number")),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.session_ttl_secs, 86_400);
+        assert_eq!(c.remember_ttl_secs, 2_592_000);
+        assert_eq!(c.login_max_failures, 5);
+        assert_eq!(c.reset_email_limit, 3);
+        assert!(c.ip_limits.is_some());
+        assert_eq!(
+            c.reset_link("T"),
+            "http://127.0.0.1:3000/reset_password/T".to_owned()
+        );
+        assert_eq!(
+            c.confirm_link("T"),
+            "http://127.0.0.1:3000/api/confirm_email/T".to_owned()
+        );
+    }
+
+    #[test]
+    fn reset_url_may_hold_a_placeholder() {
+        let c = config(&[("RESET_PASSWORD_URL", "https://app.example/r?t={token}")]).unwrap();
+        assert_eq!(c.reset_link("T"), "https://app.example/r?t=T");
+        let c = config(&[("RESET_PASSWORD_URL", "https://app.example/reset_password/")]).unwrap();
+        assert_eq!(c.reset_link("T"), "https://app.example/reset_password/T");
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        for (name, value) in [
+            ("SESSION_TTL_SECS", "0"),
+            ("SESSION_TTL_SECS", "-5"),
+            ("LOGIN_MAX_FAILURES", "many"),
+            ("IP_LIMITS", "maybe"),
+            ("PUBLIC_BASE_URL", "ftp://x"),
+            ("MAIL_FROM", "not an address"),
+        ] {
+            assert!(config(&[(name, value)]).is_err(), "{name}={value}");
+        }
+        assert!(config(&[("IP_LIMITS", "off")]).unwrap().ip_limits.is_none());
+    }
+}

@@ -1,0 +1,92 @@
+//! One error type for every handler, mapped to a status and the JSON envelope in one place.
+
+use std::borrow::Cow;
+
+use lambda_http::http::StatusCode;
+
+use crate::store::StoreError;
+
+/// Everything a handler can answer besides success. Each variant names its status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: a bad body or field; the message is shown to the client as is.
+    #[error("{0}")]
+    BadRequest(Cow<'static, str>),
+    /// 401: not authenticated; the message is shown as is.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 404: no such path.
+    #[error("not found")]
+    NotFound,
+    /// 405: the path exists with other methods (listed in `Allow`).
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// Value of the `Allow` header.
+        allow: String,
+    },
+    /// 409: a uniqueness conflict the client may see.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// 413: the body is over the limit.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// 429: a limit was hit; retry after the given number of seconds.
+    #[error("{msg}")]
+    TooManyRequests {
+        /// Client-facing message.
+        msg: &'static str,
+        /// Seconds until a retry can succeed (`Retry-After`).
+        retry_after: i64,
+    },
+    /// 503: a dependency (store, mail) is unavailable; the cause is logged, not shown.
+    #[error("service temporarily unavailable, try again later")]
+    Unavailable(#[source] anyhow::Error),
+    /// 500: a bug or an impossible state; the cause is logged, not shown.
+    #[error("internal server error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// Seconds a client should wait after a 503.
+pub const UNAVAILABLE_RETRY_AFTER: i64 = 1;
+
+impl ApiError {
+    /// A 400 with a fixed message.
+    pub fn bad_request(msg: impl Into<Cow<'static, str>>) -> Self {
+        Self::BadRequest(msg.into())
+    }
+
+    /// A 500 from any error.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(e) => Self::Unavailable(e),
+            StoreError::Internal(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<getrandom::Error> for ApiError {
+    fn from(err: getrandom::Error) -> Self {
+        Self::Internal(anyhow::anyhow!("random source failed: {err}"))
+    }
+}

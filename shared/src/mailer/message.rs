@@ -1,0 +1,167 @@
+//! The emails the service sends, composed once as multipart (text + HTML) MIME.
+
+use lettre::Message;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+
+use crate::config::Config;
+use crate::error::ApiError;
+
+/// A composed message ready for any transport.
+pub struct Email {
+    /// Recipient address (for transports that need it apart from the headers).
+    pub to: String,
+    /// The RFC 5322 message, CRLF line endings.
+    pub raw: Vec<u8>,
+}
+
+impl std::fmt::Debug for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The body holds one-time links: never print it.
+        f.debug_struct("Email").finish_non_exhaustive()
+    }
+}
+
+/// "Confirm your email" with the confirmation link.
+pub fn confirmation(config: &Config, to: &str, username: &str, link: &str) -> Result<Email, ApiError> {
+    compose(
+        config,
+        to,
+        "Confirm your email address",
+        &[
+            &format!("Hello {username},"),
+            "Please confirm your email address by opening this link:",
+        ],
+        Some(link),
+        &["The link works once and expires in 24 hours. If you did not create an account, ignore this email."],
+    )
+}
+
+/// "Someone tried to register with your address": sent instead of a second account.
+pub fn already_registered(config: &Config, to: &str) -> Result<Email, ApiError> {
+    compose(
+        config,
+        to,
+        "Someone tried to register with your address",
+        &[
+            "Hello,",
+            "Someone tried to register a new account with this email address, which already has an account. No new account was created.",
+        ],
+        None,
+        &["If it was you, sign in with your existing account or reset its password. Otherwise you can ignore this email."],
+    )
+}
+
+/// "Reset your password" with the reset link.
+pub fn reset(config: &Config, to: &str, username: &str, link: &str) -> Result<Email, ApiError> {
+    compose(
+        config,
+        to,
+        "Reset your password",
+        &[
+            &format!("Hello {username},"),
+            "To choose a new password, open this link:",
+        ],
+        Some(link),
+        &["The link works once and expires in 1 hour. If you did not ask for a reset, ignore this email: your password stays the same."],
+    )
+}
+
+/// "Your password was changed": sent after a reset.
+pub fn password_changed(config: &Config, to: &str, username: &str) -> Result<Email, ApiError> {
+    compose(
+        config,
+        to,
+        "Your password was changed",
+        &[
+            &format!("Hello {username},"),
+            "The password of your account was just changed and every session was signed out.",
+        ],
+        None,
+        &["If you did not do this, reset your password now and contact support."],
+    )
+}
+
+fn compose(
+    config: &Config,
+    to: &str,
+    subject: &str,
+    before: &[&str],
+    link: Option<&str>,
+    after: &[&str],
+) -> Result<Email, ApiError> {
+    let to_mailbox: Mailbox = to
+        .parse()
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("recipient address: {e}")))?;
+    let mut text = before.join("\n\n");
+    let mut html: String = before
+        .iter()
+        .map(|p| format!("<p>{}</p>\n", escape(p)))
+        .collect();
+    if let Some(link) = link {
+        text.push_str(&format!("\n\n{link}\n"));
+        let l = escape(link);
+        html.push_str(&format!("<p><a href=\"{l}\">{l}</a></p>\n"));
+    }
+    for p in after {
+        text.push_str(&format!("\n{p}\n"));
+        html.push_str(&format!("<p>{}</p>\n", escape(p)));
+    }
+    let html = format!("<!DOCTYPE html>\n<html><body>\n{html}</body></html>\n");
+    let message = Message::builder()
+        .from(config.mail_from.clone())
+        .to(to_mailbox)
+        .subject(subject)
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(part(ContentType::TEXT_PLAIN, text))
+                .singlepart(part(ContentType::TEXT_HTML, html)),
+        )
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("compose email: {e}")))?;
+    Ok(Email {
+        to: to.to_owned(),
+        raw: message.formatted(),
+    })
+}
+
+/// Our texts are ASCII with short lines except the link line; sending them
+/// 7bit keeps links verbatim in the raw message (no quoted-printable soft
+/// breaks inside a token) for people and tools reading the `.eml`.
+fn part(content_type: ContentType, text: String) -> SinglePart {
+    let plain_7bit = text.is_ascii() && text.lines().all(|l| l.len() < 990);
+    let builder = SinglePart::builder().header(content_type);
+    if plain_7bit {
+        let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+        builder.body(Body::dangerous_pre_encoded(
+            crlf.into_bytes(),
+            ContentTransferEncoding::SevenBit,
+        ))
+    } else {
+        builder.body(text)
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_multipart_with_the_link_verbatim_in_both_parts() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        let link = "http://127.0.0.1:3000/api/confirm_email/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let email = confirmation(&config, "t@t.t", "Admin", link).unwrap();
+        let raw = String::from_utf8(email.raw).unwrap();
+        assert!(raw.contains("multipart/alternative"));
+        assert!(raw.contains("text/plain"));
+        assert!(raw.contains("text/html"));
+        assert_eq!(raw.matches(link).count(), 3, "{raw}");
+        assert!(raw.contains("To: t@t.t"));
+    }
+}

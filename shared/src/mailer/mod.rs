@@ -1,0 +1,28 @@
+//! The mailer port. Messages are built once as MIME ([`message`]); each
+//! transport only delivers the bytes.
+
+pub mod message;
+mod outbox;
+
+pub use message::Email;
+pub use outbox::OutboxMailer;
+
+use async_trait::async_trait;
+
+/// A delivery failure; the cause is logged, never shown.
+#[derive(Debug, thiserror::Error)]
+#[error("mail delivery failed")]
+pub struct MailError(#[source] pub anyhow::Error);
+
+/// Delivers composed messages.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends one message.
+    async fn send(&self, email: &Email) -> Result<(), MailError>;
+}
+
+impl From<MailError> for crate::ApiError {
+    fn from(err: MailError) -> Self {
+        Self::Unavailable(anyhow::Error::new(err))
+    }
+}

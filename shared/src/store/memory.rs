@@ -1,0 +1,263 @@
+//! The embedded in-memory store: the local default and the reference the
+//! DynamoDB adapter is checked against. One lock makes every method atomic,
+//! as the conditional writes and transactions are on DynamoDB.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use super::{
+    CreateUserError, LoginFailures, RateCap, SessionRecord, StoreError, StoreResult,
+    TokenPurpose, TokenRecord, UserRecord, UserStore,
+};
+use crate::domain::TokenHash;
+
+#[derive(Default)]
+struct Tables {
+    users: HashMap<String, UserRecord>,
+    /// email key -> username key
+    emails: HashMap<String, String>,
+    /// (username key, sid)
+    sessions: HashMap<(String, String), SessionRecord>,
+    tokens: HashMap<TokenHash, TokenRecord>,
+    /// username key -> (failures, expires_at)
+    login_failures: HashMap<String, (LoginFailures, i64)>,
+    /// (key, window start) -> (count, expires_at)
+    counters: HashMap<(String, i64), (u32, i64)>,
+}
+
+/// Users, sessions, tokens and counters in process memory.
+#[derive(Default)]
+pub struct MemoryStore {
+    tables: Mutex<Tables>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> StoreResult<MutexGuard<'_, Tables>> {
+        self.tables
+            .lock()
+            .map_err(|_| StoreError::Internal(anyhow::anyhow!("memory store lock poisoned")))
+    }
+}
+
+impl Tables {
+    fn live_token(&self, hash: &TokenHash, purpose: TokenPurpose, now: i64) -> Option<&TokenRecord> {
+        self.tokens
+            .get(hash)
+            .filter(|t| t.purpose == purpose && t.expires_at > now)
+    }
+
+    fn end_sessions(&mut self, username_key: &str) {
+        self.sessions.retain(|(owner, _), _| owner != username_key);
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn create_user(
+        &self,
+        user: &UserRecord,
+        confirm: &TokenRecord,
+    ) -> Result<(), CreateUserError> {
+        let mut t = self.lock()?;
+        let key = user.key();
+        if t.users.contains_key(&key) {
+            return Err(CreateUserError::UsernameTaken);
+        }
+        if t.emails.contains_key(&user.email_key()) {
+            return Err(CreateUserError::EmailTaken);
+        }
+        t.emails.insert(user.email_key(), key.clone());
+        t.users.insert(key, user.clone());
+        t.tokens.insert(confirm.hash.clone(), confirm.clone());
+        Ok(())
+    }
+
+    async fn delete_unverified_user(
+        &self,
+        user: &UserRecord,
+        confirm: &TokenRecord,
+    ) -> StoreResult<()> {
+        let mut t = self.lock()?;
+        let key = user.key();
+        let ours = t
+            .users
+            .get(&key)
+            .is_some_and(|u| !u.is_email_verified && u.created_at == user.created_at);
+        if ours {
+            t.users.remove(&key);
+            if t.emails.get(&user.email_key()) == Some(&key) {
+                t.emails.remove(&user.email_key());
+            }
+            t.tokens.remove(&confirm.hash);
+        }
+        Ok(())
+    }
+
+    async fn get_user(&self, username_key: &str) -> StoreResult<Option<UserRecord>> {
+        Ok(self.lock()?.users.get(username_key).cloned())
+    }
+
+    async fn login_state(
+        &self,
+        username_key: &str,
+        now: i64,
+    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
+        let t = self.lock()?;
+        let failures = t
+            .login_failures
+            .get(username_key)
+            .filter(|(_, expires_at)| *expires_at > now)
+            .map(|(f, _)| *f)
+            .unwrap_or_default();
+        Ok((t.users.get(username_key).cloned(), failures))
+    }
+
+    async fn record_login_failure(
+        &self,
+        username_key: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        let mut t = self.lock()?;
+        let entry = t
+            .login_failures
+            .entry(username_key.to_owned())
+            .or_insert((LoginFailures::default(), 0));
+        if entry.1 <= now {
+            // Expired runs count from zero again, like an item past its TTL.
+            entry.0 = LoginFailures::default();
+        }
+        entry.0.count = entry.0.count.saturating_add(1);
+        entry.0.last_at = now;
+        entry.1 = expires_at;
+        Ok(())
+    }
+
+    async fn create_session(
+        &self,
+        session: &SessionRecord,
+        clear_failures: bool,
+    ) -> StoreResult<()> {
+        let mut t = self.lock()?;
+        t.sessions.insert(
+            (session.username_key.clone(), session.sid.clone()),
+            session.clone(),
+        );
+        if clear_failures {
+            t.login_failures.remove(&session.username_key);
+        }
+        Ok(())
+    }
+
+    async fn session_user(
+        &self,
+        username_key: &str,
+        sid: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>> {
+        let t = self.lock()?;
+        let live = t
+            .sessions
+            .get(&(username_key.to_owned(), sid.to_owned()))
+            .is_some_and(|s| s.expires_at > now);
+        Ok(if live {
+            t.users.get(username_key).cloned()
+        } else {
+            None
+        })
+    }
+
+    async fn delete_session(&self, username_key: &str, sid: &str, now: i64) -> StoreResult<bool> {
+        let mut t = self.lock()?;
+        let id = (username_key.to_owned(), sid.to_owned());
+        let live = t.sessions.get(&id).is_some_and(|s| s.expires_at > now);
+        if live {
+            t.sessions.remove(&id);
+        }
+        Ok(live)
+    }
+
+    async fn put_token(&self, token: &TokenRecord, cap: Option<&RateCap>) -> StoreResult<bool> {
+        let mut t = self.lock()?;
+        if let Some(cap) = cap {
+            if !hit_counter(&mut t, cap) {
+                return Ok(false);
+            }
+        }
+        t.tokens.insert(token.hash.clone(), token.clone());
+        Ok(true)
+    }
+
+    async fn get_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: i64,
+    ) -> StoreResult<Option<TokenRecord>> {
+        Ok(self.lock()?.live_token(hash, purpose, now).cloned())
+    }
+
+    async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<bool> {
+        let mut t = self.lock()?;
+        let Some(token) = t.live_token(hash, TokenPurpose::Confirm, now).cloned() else {
+            return Ok(false);
+        };
+        t.tokens.remove(hash);
+        match t.users.get_mut(&token.username_key) {
+            Some(user) => {
+                user.is_email_verified = true;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn reset_password(
+        &self,
+        hash: &TokenHash,
+        username_key: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>> {
+        let mut t = self.lock()?;
+        let live = t
+            .live_token(hash, TokenPurpose::Reset, now)
+            .is_some_and(|tok| tok.username_key == username_key);
+        if !live || !t.users.contains_key(username_key) {
+            return Ok(None);
+        }
+        t.tokens.remove(hash);
+        t.end_sessions(username_key);
+        t.login_failures.remove(username_key);
+        let user = t.users.get_mut(username_key).map(|user| {
+            user.password_hash = password_hash.to_owned();
+            user.is_email_verified = true;
+            user.clone()
+        });
+        Ok(user)
+    }
+
+    async fn hit(&self, cap: &RateCap) -> StoreResult<bool> {
+        let mut t = self.lock()?;
+        Ok(hit_counter(&mut t, cap))
+    }
+}
+
+fn hit_counter(t: &mut Tables, cap: &RateCap) -> bool {
+    let entry = t
+        .counters
+        .entry((cap.key.clone(), cap.window_start))
+        .or_insert((0, cap.expires_at));
+    if entry.0 >= cap.limit {
+        return false;
+    }
+    entry.0 += 1;
+    true
+}

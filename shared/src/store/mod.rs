@@ -1,0 +1,227 @@
+//! The store port: users, sessions, one-time tokens and rate counters.
+//!
+//! Methods are use cases, not tables, so that each adapter can do each one in
+//! the fewest round trips and atomically (see the README's round-trip table).
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::TokenHash;
+
+/// A stored account.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserRecord {
+    /// As first written (`Admin`); the key is its lowercase form.
+    pub username: String,
+    /// Trimmed full name.
+    pub full_name: String,
+    /// As registered; the uniqueness key is its lowercase form.
+    pub email: String,
+    /// Optional phone.
+    pub phone: Option<String>,
+    /// Optional contacts.
+    pub contacts: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Set by the confirmation link or a password reset.
+    pub is_email_verified: bool,
+    /// Epoch seconds.
+    pub created_at: i64,
+}
+
+impl UserRecord {
+    /// The case-insensitive username key.
+    pub fn key(&self) -> String {
+        self.username.to_ascii_lowercase()
+    }
+
+    /// The case-insensitive email key.
+    pub fn email_key(&self) -> String {
+        self.email.to_lowercase()
+    }
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("username", &self.username)
+            .field("is_email_verified", &self.is_email_verified)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Owner's username key.
+    pub username_key: String,
+    /// Session id (the JWT's `sid`).
+    pub sid: String,
+    /// Epoch seconds of creation.
+    pub created_at: i64,
+    /// Epoch seconds after which the session is over.
+    pub expires_at: i64,
+}
+
+/// What a one-time token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPurpose {
+    /// Email confirmation (sent on registration).
+    Confirm,
+    /// Password reset (sent on request).
+    Reset,
+}
+
+/// A stored one-time token (only its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// SHA-256 of the raw token.
+    pub hash: TokenHash,
+    /// What it is for.
+    pub purpose: TokenPurpose,
+    /// Owner's username key.
+    pub username_key: String,
+    /// Epoch seconds after which the token is void.
+    pub expires_at: i64,
+}
+
+/// Consecutive failed logins for one username (existing or not).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginFailures {
+    /// How many in a row.
+    pub count: u32,
+    /// Epoch seconds of the latest.
+    pub last_at: i64,
+}
+
+/// One fixed-window counter with a ceiling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateCap {
+    /// What is counted, e.g. `ip-login#203.0.113.9` or `reset#admin`.
+    pub key: String,
+    /// Window start, epoch seconds.
+    pub window_start: i64,
+    /// Most hits allowed in the window.
+    pub limit: u32,
+    /// When the counter can be forgotten (window end).
+    pub expires_at: i64,
+}
+
+/// Why a registration was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    /// The username (any case) belongs to an account.
+    #[error("username taken")]
+    UsernameTaken,
+    /// The email (any case) belongs to an account; the username is free.
+    #[error("email taken")]
+    EmailTaken,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A store failure. Never shown to clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Throttled, unreachable or failing: retrying later may work (503).
+    #[error("store unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Corrupt data or a bug (500).
+    #[error("store error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage port. Every implementation must pass the store contract tests.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Atomically stores a new user, its email guard and its confirmation token;
+    /// nothing is written unless all three can be.
+    async fn create_user(
+        &self,
+        user: &UserRecord,
+        confirm: &TokenRecord,
+    ) -> Result<(), CreateUserError>;
+
+    /// Undoes [`UserStore::create_user`] when the confirmation email could not
+    /// be sent, so that a retry is not blocked. Only removes an unverified user.
+    async fn delete_unverified_user(
+        &self,
+        user: &UserRecord,
+        confirm: &TokenRecord,
+    ) -> StoreResult<()>;
+
+    /// The user with this username key.
+    async fn get_user(&self, username_key: &str) -> StoreResult<Option<UserRecord>>;
+
+    /// The user (if any) and the current failed-login run for this username key.
+    async fn login_state(
+        &self,
+        username_key: &str,
+        now: i64,
+    ) -> StoreResult<(Option<UserRecord>, LoginFailures)>;
+
+    /// Counts one more failed login; the run is forgotten after `expires_at`.
+    async fn record_login_failure(
+        &self,
+        username_key: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+
+    /// Stores a new session; with `clear_failures`, also ends the failed-login run.
+    async fn create_session(
+        &self,
+        session: &SessionRecord,
+        clear_failures: bool,
+    ) -> StoreResult<()>;
+
+    /// The user owning a live session, or `None` when the session is gone or expired.
+    async fn session_user(
+        &self,
+        username_key: &str,
+        sid: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>>;
+
+    /// Deletes a live session; `false` when it was already gone or expired.
+    async fn delete_session(&self, username_key: &str, sid: &str, now: i64) -> StoreResult<bool>;
+
+    /// Stores a token; with a cap, only if the cap's counter is below its limit
+    /// (and then counts it). `false` when the cap was reached (nothing written).
+    async fn put_token(&self, token: &TokenRecord, cap: Option<&RateCap>) -> StoreResult<bool>;
+
+    /// A live token of this purpose, without consuming it.
+    async fn get_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: i64,
+    ) -> StoreResult<Option<TokenRecord>>;
+
+    /// Consumes a live confirmation token and marks its user's email verified.
+    /// `false` when the token is unknown, used, expired or its user is gone.
+    async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<bool>;
+
+    /// Consumes a live reset token of `username_key`, sets the password hash,
+    /// marks the email verified, ends every session and the failed-login run.
+    /// Returns the updated user, or `None` when the token was no longer live.
+    async fn reset_password(
+        &self,
+        hash: &TokenHash,
+        username_key: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>>;
+
+    /// Counts a hit against a fixed-window cap; `false` when the cap was reached.
+    async fn hit(&self, cap: &RateCap) -> StoreResult<bool>;
+}
