@@ -1,1 +1,127 @@
+//! All user_account handlers in one local HTTP server.
+//!
+//! Each request is turned into the same `lambda_http::Request` API Gateway
+//! would produce (path parameters and source IP in the request context) and
+//! given to the very handler function the Lambda binary runs.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, State};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
+use lambda_http::{RequestExt, Response};
+use shared::error::ApiError;
+use shared::http::{MAX_BODY_BYTES, error_response, guard};
+use shared::routes::{RouteMatch, match_route};
+use shared::App;
+use tokio::net::TcpListener;
+
+mod settings;
+
+pub use settings::{Settings, build_app};
+
+type HandlerFuture = Pin<Box<dyn Future<Output = Response<lambda_http::Body>> + Send>>;
+type Handler = fn(Arc<App>, lambda_http::Request) -> HandlerFuture;
+
+/// The handler of a function crate, by the name the route table uses.
+pub fn handler(function: &str) -> Option<Handler> {
+    let h: Handler = match function {
+        "index" => |a, r| Box::pin(index::handle(a, r)),
+        "login" => |a, r| Box::pin(login::handle(a, r)),
+        "registration" => |a, r| Box::pin(registration::handle(a, r)),
+        "reset_password_request" => |a, r| Box::pin(reset_password_request::handle(a, r)),
+        "profile_settings" => |a, r| Box::pin(profile_settings::handle(a, r)),
+        "confirm_email" => |a, r| Box::pin(confirm_email::handle(a, r)),
+        "reset_password" => |a, r| Box::pin(reset_password::handle(a, r)),
+        "logout" => |a, r| Box::pin(logout::handle(a, r)),
+        _ => return None,
+    };
+    Some(h)
+}
+
+/// The axum router serving every route of the table.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().fallback(dispatch).with_state(app)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Bodies are read up to this size; the handler answers 413 above 16 KiB, the
+/// dev server itself above this.
+const READ_LIMIT: usize = 4 * MAX_BODY_BYTES;
+
+async fn dispatch(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    // Only the route pattern is logged: real paths can hold one-time tokens.
+    let (label, resp) = match match_route(method.as_str(), parts.uri.path()) {
+        RouteMatch::NotFound => ("-", error_response(&ApiError::NotFound)),
+        RouteMatch::MethodNotAllowed(allow) => {
+            ("-", error_response(&ApiError::MethodNotAllowed { allow }))
+        }
+        RouteMatch::Found(route, params) => {
+            let resp = match axum::body::to_bytes(body, READ_LIMIT).await {
+                Err(_) => error_response(&ApiError::PayloadTooLarge),
+                Ok(bytes) => match handler(route.function) {
+                    None => error_response(&ApiError::internal(anyhow::anyhow!(
+                        "no handler for {}",
+                        route.function
+                    ))),
+                    Some(handle) => {
+                        let mut context = ApiGatewayV2httpRequestContext::default();
+                        context.route_key = Some(format!("{} {}", route.method, route.path));
+                        context.http.method = method.clone();
+                        context.http.source_ip = Some(peer.ip().to_string());
+                        let params: HashMap<String, String> = params.into_iter().collect();
+                        let request = lambda_http::Request::from_parts(
+                            parts,
+                            lambda_http::Body::from(bytes.to_vec()),
+                        )
+                        .with_path_parameters(params)
+                        .with_request_context(RequestContext::ApiGatewayV2(context));
+                        guard(handle(app, request)).await
+                    }
+                },
+            };
+            (route.path, resp)
+        }
+    };
+    tracing::info!(
+        method = %method,
+        route = label,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    let (parts, body) = resp.into_parts();
+    let body = match body {
+        lambda_http::Body::Empty => axum::body::Body::empty(),
+        lambda_http::Body::Text(s) => axum::body::Body::from(s),
+        lambda_http::Body::Binary(b) => axum::body::Body::from(b),
+        _ => axum::body::Body::empty(),
+    };
+    axum::response::Response::from_parts(parts, body)
+}

@@ -27,7 +27,8 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Shortest accepted `JWT_SECRET`, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
 
-const NOT_AUTHENTICATED: &str = "authentication required";
+/// The 401 message for a missing, invalid or ended session.
+pub const NOT_AUTHENTICATED: &str = "authentication required";
 
 /// The JWT claims.
 #[derive(Debug, Serialize, Deserialize)]

@@ -1,1 +1,73 @@
+//! `POST /api/login` `{username, pwd, remember}`: a JWT and session cookies.
+//!
+//! Unknown users cost the same as known ones (a dummy argon2 verification and
+//! the same store calls), and every username, existing or not, has a lockout.
 
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use secrecy::SecretString;
+use serde_json::json;
+use shared::auth::login_cookies;
+use shared::domain::{SessionId, Username};
+use shared::hashing::verify_password;
+use shared::http::{JsonBody, respond};
+use shared::rate::{IpAction, check_lockout, limit_ip};
+use shared::store::{LoginFailures, SessionRecord};
+use shared::{ApiError, App, Reply};
+
+const WRONG_CREDENTIALS: &str = "wrong username or password";
+
+/// Handles `POST /api/login`.
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(login(&app, &req).await)
+}
+
+async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
+    let body = JsonBody::parse(req)?;
+    let username = body.str("username")?;
+    let pwd = SecretString::from(body.str("pwd")?);
+    let remember = body.opt_bool("remember")?;
+    limit_ip(app, req, IpAction::Login).await?;
+    let keys = app.jwt()?;
+
+    let now = app.clock.now();
+    // A name that cannot be registered cannot exist: it gets the dummy check and no counter.
+    let username = Username::parse(username).ok();
+    let (user, failures) = match &username {
+        Some(u) => app.store.login_state(u.key(), now).await?,
+        None => (None, LoginFailures::default()),
+    };
+    check_lockout(app, failures, now)?;
+
+    let valid = verify_password(pwd, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let (Some(user), Some(username), true) = (user, username.as_ref(), valid) else {
+        if let Some(u) = &username {
+            let forget_at = now + app.config.login_failure_ttl_secs;
+            app.store.record_login_failure(u.key(), now, forget_at).await?;
+        }
+        return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
+    };
+
+    let ttl = if remember {
+        app.config.remember_ttl_secs
+    } else {
+        app.config.session_ttl_secs
+    };
+    let sid = SessionId::generate()?;
+    let session = SessionRecord {
+        username_key: username.key().to_owned(),
+        sid: sid.as_str().to_owned(),
+        created_at: now,
+        expires_at: now + ttl,
+    };
+    app.store.create_session(&session, failures.count > 0).await?;
+    let token = keys.issue(&app.config, username.key(), &sid, now, session.expires_at)?;
+    let csrf = keys.csrf_token(&sid);
+    let [access, csrf] = login_cookies(&token, &csrf, remember.then_some(ttl));
+    tracing::debug!(is_email_verified = user.is_email_verified, remember, "login succeeded");
+    Ok(Reply::msg("success")
+        .with_data(json!({ "token": token }))
+        .with_cookie(access)
+        .with_cookie(csrf))
+}

@@ -1,1 +1,91 @@
+//! `POST /api/registration`: creates an unverified account and emails a confirmation link.
+//!
+//! An email that already has an account gets a notice instead, and the client
+//! gets exactly the answer a new registration gets: nothing leaks.
 
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use shared::domain::{Contacts, EmailAddress, FullName, OneTimeToken, Password, Phone, Username};
+use shared::hashing::hash_password;
+use shared::http::{JsonBody, respond};
+use shared::mailer::message;
+use shared::rate::{IpAction, limit_ip};
+use shared::store::{CreateUserError, TokenPurpose, TokenRecord, UserRecord};
+use shared::{ApiError, App, Reply};
+
+const CHECK_EMAIL: &str = "Check your email...";
+
+/// Handles `POST /api/registration`.
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(register(&app, &req).await)
+}
+
+fn field_error(field: &str, err: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(format!("{field} {err}"))
+}
+
+async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
+    let body = JsonBody::parse(req)?;
+    limit_ip(app, req, IpAction::Registration).await?;
+
+    let username = Username::parse(body.str("username")?)
+        .map_err(|_| ApiError::bad_request("username is not allowed."))?;
+    let full_name = FullName::parse(body.str("full_name")?).map_err(|e| field_error("full_name", e))?;
+    let email = EmailAddress::parse(body.str("email")?).map_err(|e| field_error("email", e))?;
+    let phone = body
+        .opt_str("phone")?
+        .map(Phone::parse)
+        .transpose()
+        .map_err(|e| field_error("phone", e))?;
+    let contacts = body
+        .opt_str("contacts")?
+        .map(Contacts::parse)
+        .transpose()
+        .map_err(|e| field_error("contacts", e))?;
+    let pwd = Password::parse(body.str("pwd")?, username.key()).map_err(|e| field_error("pwd", e))?;
+
+    // Hash before looking at uniqueness so every outcome costs the same.
+    let password_hash = hash_password(pwd.secret().clone()).await?;
+    let now = app.clock.now();
+    let token = OneTimeToken::generate()?;
+    let user = UserRecord {
+        username: username.as_str().to_owned(),
+        full_name: full_name.into_inner(),
+        email: email.as_str().to_owned(),
+        phone: phone.map(Phone::into_inner),
+        contacts: contacts.map(Contacts::into_inner),
+        password_hash,
+        is_email_verified: false,
+        created_at: now,
+    };
+    let confirm = TokenRecord {
+        hash: token.hash(),
+        purpose: TokenPurpose::Confirm,
+        username_key: username.key().to_owned(),
+        expires_at: now + app.config.confirm_token_ttl_secs,
+    };
+
+    match app.store.create_user(&user, &confirm).await {
+        Ok(()) => {
+            let link = app.config.confirm_link(token.expose());
+            let mail = message::confirmation(&app.config, &user.email, &user.username, &link)?;
+            if let Err(err) = app.mailer.send(&mail).await {
+                // Leave nothing behind that would block a retry.
+                if let Err(undo) = app.store.delete_unverified_user(&user, &confirm).await {
+                    tracing::error!(error = format!("{undo:#}"), "could not undo registration");
+                }
+                return Err(err.into());
+            }
+        }
+        Err(CreateUserError::UsernameTaken) => {
+            return Err(ApiError::Conflict("username is already taken."));
+        }
+        Err(CreateUserError::EmailTaken) => {
+            let mail = message::already_registered(&app.config, email.as_str())?;
+            app.mailer.send(&mail).await?;
+        }
+        Err(CreateUserError::Store(err)) => return Err(err.into()),
+    }
+    Ok(Reply::msg(CHECK_EMAIL))
+}

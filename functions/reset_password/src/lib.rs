@@ -1,1 +1,56 @@
+//! `POST /api/reset_password/{token}` `{new_pwd}`: sets a new password.
+//!
+//! The password is validated before the token is consumed, so a rejected
+//! password does not burn the link. Success ends every session, verifies the
+//! email and sends a "your password was changed" notice.
 
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use shared::domain::{Password, TokenHash};
+use shared::hashing::hash_password;
+use shared::http::{JsonBody, path_param, respond};
+use shared::mailer::message;
+use shared::store::TokenPurpose;
+use shared::{ApiError, App, Reply};
+
+/// Handles `POST /api/reset_password/{token}`.
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(reset(&app, &req).await)
+}
+
+async fn reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
+    let not_found = || ApiError::bad_request("user not found");
+    let hash = path_param(req, "token")
+        .as_deref()
+        .and_then(TokenHash::from_link)
+        .ok_or_else(not_found)?;
+    let body = JsonBody::parse(req)?;
+    let new_pwd = body.str("new_pwd")?;
+
+    let token = app
+        .store
+        .get_token(&hash, TokenPurpose::Reset, app.clock.now())
+        .await?
+        .ok_or_else(not_found)?;
+    let pwd = Password::parse(new_pwd, &token.username_key)
+        .map_err(|e| ApiError::bad_request(format!("new_pwd {e}")))?;
+    let password_hash = hash_password(pwd.secret().clone()).await?;
+    let user = app
+        .store
+        .reset_password(&hash, &token.username_key, &password_hash, app.clock.now())
+        .await?
+        .ok_or_else(not_found)?;
+
+    // The password is changed either way; a lost notice is logged, not an error.
+    let notice = message::password_changed(&app.config, &user.email, &user.username);
+    match notice {
+        Ok(mail) => {
+            if let Err(err) = app.mailer.send(&mail).await {
+                tracing::warn!(error = format!("{err:#}"), "password-changed notice not sent");
+            }
+        }
+        Err(err) => tracing::warn!(error = format!("{err:#}"), "password-changed notice not built"),
+    }
+    Ok(Reply::msg("Your password has been reset."))
+}

@@ -1,1 +1,46 @@
+//! `POST /api/reset_password_request` `{username}`: emails a one-hour reset link.
 
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use shared::domain::{OneTimeToken, Username};
+use shared::http::{JsonBody, respond};
+use shared::mailer::message;
+use shared::rate::{IpAction, limit_ip, reset_email_cap};
+use shared::store::{TokenPurpose, TokenRecord};
+use shared::{ApiError, App, Reply};
+
+/// Handles `POST /api/reset_password_request`.
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(request_reset(&app, &req).await)
+}
+
+async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
+    let body = JsonBody::parse(req)?;
+    let username = body.str("username")?;
+    limit_ip(app, req, IpAction::ResetRequest).await?;
+
+    let not_found = || ApiError::bad_request("user not found");
+    let username = Username::parse(username).map_err(|_| not_found())?;
+    let user = app.store.get_user(username.key()).await?.ok_or_else(not_found)?;
+
+    let now = app.clock.now();
+    let token = OneTimeToken::generate()?;
+    let record = TokenRecord {
+        hash: token.hash(),
+        purpose: TokenPurpose::Reset,
+        username_key: username.key().to_owned(),
+        expires_at: now + app.config.reset_token_ttl_secs,
+    };
+    let cap = reset_email_cap(app, username.key(), now);
+    if !app.store.put_token(&record, Some(&cap)).await? {
+        return Err(ApiError::TooManyRequests {
+            msg: "too many reset emails for this user, try again later.",
+            retry_after: cap.expires_at - now,
+        });
+    }
+    let link = app.config.reset_link(token.expose());
+    let mail = message::reset(&app.config, &user.email, &user.username, &link)?;
+    app.mailer.send(&mail).await?;
+    Ok(Reply::msg("Check your email..."))
+}

@@ -1,0 +1,86 @@
+//! Dev server configuration: which store and mailer, where, and the secret.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::SecretString;
+use shared::App;
+use shared::auth::JwtKeys;
+use shared::clock::{Clock, SystemClock};
+use shared::config::Config;
+use shared::mailer::{Mailer, OutboxMailer};
+use shared::store::{MemoryStore, UserStore};
+
+/// What the dev server was asked to run.
+pub struct Settings {
+    /// `PORT` (3000).
+    pub port: u16,
+    /// `STORE`: `memory` (default) or `dynamodb`.
+    pub store: String,
+    /// `OUTBOX_DIR` (`outbox`).
+    pub outbox_dir: PathBuf,
+    /// `JWT_SECRET`; a random one is generated when unset.
+    pub jwt_secret: Option<SecretString>,
+    /// The shared configuration (PUBLIC_BASE_URL defaults to this server).
+    pub config: Config,
+}
+
+impl Settings {
+    /// Reads the settings through `lookup` (the environment in `main`).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let port = match get("PORT") {
+            Some(p) => p.trim().parse::<u16>().context("PORT must be a port number")?,
+            None => 3000,
+        };
+        let store = get("STORE").unwrap_or_else(|| "memory".to_owned()).to_ascii_lowercase();
+        if store != "memory" && store != "dynamodb" {
+            bail!("STORE must be memory or dynamodb");
+        }
+        let default_base = format!("http://127.0.0.1:{port}");
+        let config = Config::from_lookup(|name| {
+            get(name).or_else(|| (name == "PUBLIC_BASE_URL").then(|| default_base.clone()))
+        })?;
+        Ok(Self {
+            port,
+            store,
+            outbox_dir: PathBuf::from(get("OUTBOX_DIR").unwrap_or_else(|| "outbox".to_owned())),
+            jwt_secret: get("JWT_SECRET").map(SecretString::from),
+            config,
+        })
+    }
+}
+
+/// Builds the app the settings describe; returns it with lines to print at start.
+pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)> {
+    let mut notes = Vec::new();
+    let secret = match settings.jwt_secret {
+        Some(secret) => secret,
+        None => {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
+            notes.push(
+                "JWT_SECRET is not set: using a random secret, so sessions end when the server stops"
+                    .to_owned(),
+            );
+            SecretString::from(URL_SAFE_NO_PAD.encode(bytes))
+        }
+    };
+    let keys = JwtKeys::new(&secret).context("JWT_SECRET")?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (store, mailer): (Arc<dyn UserStore>, Arc<dyn Mailer>) = match settings.store.as_str() {
+        "memory" => {
+            let outbox = OutboxMailer::new(&settings.outbox_dir)
+                .with_context(|| format!("create OUTBOX_DIR {}", settings.outbox_dir.display()))?;
+            let dir = std::fs::canonicalize(outbox.dir()).unwrap_or_else(|_| outbox.dir().to_owned());
+            notes.push("store: in-memory (data is lost when the server stops)".to_owned());
+            notes.push(format!("outbox: {}", dir.display()));
+            (Arc::new(MemoryStore::new()), Arc::new(outbox))
+        }
+        other => bail!("STORE={other} is not available in this build"),
+    };
+    Ok((App::new(settings.config, store, mailer, clock, Some(keys)), notes))
+}
