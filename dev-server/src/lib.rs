@@ -16,10 +16,10 @@ use axum::extract::{ConnectInfo, State};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{RequestExt, Response};
+use shared::App;
 use shared::error::ApiError;
 use shared::http::{MAX_BODY_BYTES, error_response, guard};
 use shared::routes::{RouteMatch, match_route};
-use shared::App;
 use tokio::net::TcpListener;
 
 mod settings;

@@ -33,10 +33,15 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let port = match get("PORT") {
-            Some(p) => p.trim().parse::<u16>().context("PORT must be a port number")?,
+            Some(p) => p
+                .trim()
+                .parse::<u16>()
+                .context("PORT must be a port number")?,
             None => 3000,
         };
-        let store = get("STORE").unwrap_or_else(|| "memory".to_owned()).to_ascii_lowercase();
+        let store = get("STORE")
+            .unwrap_or_else(|| "memory".to_owned())
+            .to_ascii_lowercase();
         if store != "memory" && store != "dynamodb" {
             bail!("STORE must be memory or dynamodb");
         }
@@ -75,12 +80,16 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)>
         "memory" => {
             let outbox = OutboxMailer::new(&settings.outbox_dir)
                 .with_context(|| format!("create OUTBOX_DIR {}", settings.outbox_dir.display()))?;
-            let dir = std::fs::canonicalize(outbox.dir()).unwrap_or_else(|_| outbox.dir().to_owned());
+            let dir =
+                std::fs::canonicalize(outbox.dir()).unwrap_or_else(|_| outbox.dir().to_owned());
             notes.push("store: in-memory (data is lost when the server stops)".to_owned());
             notes.push(format!("outbox: {}", dir.display()));
             (Arc::new(MemoryStore::new()), Arc::new(outbox))
         }
         other => bail!("STORE={other} is not available in this build"),
     };
-    Ok((App::new(settings.config, store, mailer, clock, Some(keys)), notes))
+    Ok((
+        App::new(settings.config, store, mailer, clock, Some(keys)),
+        notes,
+    ))
 }

@@ -4,13 +4,13 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use lambda_http::Request;
 use lambda_http::http::Method;
 use lambda_http::http::header::AUTHORIZATION;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::config::Config;
@@ -99,7 +99,8 @@ impl JwtKeys {
     /// so a cookie cannot be forged or moved to another session.
     pub fn csrf_token(&self, sid: &SessionId) -> String {
         // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = match Hmac::<Sha256>::new_from_slice(self.csrf_key.expose_secret().as_bytes()) {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(self.csrf_key.expose_secret().as_bytes())
+        {
             Ok(mac) => mac,
             Err(_) => return String::new(),
         };
@@ -157,14 +158,12 @@ pub fn authenticate(
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if from_cookie && !safe {
         let expected = keys.csrf_token(&sid);
-        let header = req
-            .headers()
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok());
+        let header = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         let cookie_value = cookie(req, CSRF_COOKIE);
         if expected.is_empty()
             || header != Some(expected.as_str())
-            || cookie_value.as_deref() != Some(expected.as_str()) {
+            || cookie_value.as_deref() != Some(expected.as_str())
+        {
             return Err(ApiError::Unauthorized("missing or invalid CSRF token"));
         }
     }
@@ -173,7 +172,9 @@ pub fn authenticate(
 
 /// The two login cookies; `max_age` is `None` for browser-session cookies.
 pub fn login_cookies(jwt: &str, csrf: &str, max_age: Option<i64>) -> [String; 2] {
-    let lifetime = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
+    let lifetime = max_age
+        .map(|s| format!("; Max-Age={s}"))
+        .unwrap_or_default();
     [
         format!("{ACCESS_COOKIE}={jwt}; HttpOnly; Secure; SameSite=Lax; Path=/{lifetime}"),
         format!("{CSRF_COOKIE}={csrf}; Secure; SameSite=Lax; Path=/{lifetime}"),

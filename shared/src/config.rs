@@ -153,7 +153,9 @@ impl Config {
 fn check_url(name: &'static str, url: &str) -> Result<(), ConfigError> {
     let ok = (url.starts_with("https://") || url.starts_with("http://"))
         && url.is_ascii()
-        && !url.chars().any(|c| c.is_ascii_whitespace() || c.is_ascii_control());
+        && !url
+            .chars()
+            .any(|c| c.is_ascii_whitespace() || c.is_ascii_control());
     if ok {
         Ok(())
     } else {

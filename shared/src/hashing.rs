@@ -36,7 +36,10 @@ pub async fn hash_password(password: SecretString) -> Result<String, ApiError> {
 
 /// Checks a password against a stored PHC string (or the dummy hash when there
 /// is no user, which never matches), on a blocking thread.
-pub async fn verify_password(password: SecretString, phc: Option<String>) -> Result<bool, ApiError> {
+pub async fn verify_password(
+    password: SecretString,
+    phc: Option<String>,
+) -> Result<bool, ApiError> {
     let exists = phc.is_some();
     tokio::task::spawn_blocking(move || {
         let phc = phc.as_deref().unwrap_or(DUMMY_HASH);
@@ -58,17 +61,31 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_phc_with_owasp_params_and_verify() {
-        let phc = hash_password(SecretString::from("S3cure-Passw0rd!")).await.unwrap();
+        let phc = hash_password(SecretString::from("S3cure-Passw0rd!"))
+            .await
+            .unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(!phc.contains("S3cure"));
-        assert!(verify_password(SecretString::from("S3cure-Passw0rd!"), Some(phc.clone())).await.unwrap());
-        assert!(!verify_password(SecretString::from("wrong-password"), Some(phc)).await.unwrap());
+        assert!(
+            verify_password(SecretString::from("S3cure-Passw0rd!"), Some(phc.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password(SecretString::from("wrong-password"), Some(phc))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn dummy_hash_has_the_same_cost_and_never_matches() {
         assert!(DUMMY_HASH.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(argon2::PasswordHash::new(DUMMY_HASH).is_ok());
-        assert!(!verify_password(SecretString::from("anything"), None).await.unwrap());
+        assert!(
+            !verify_password(SecretString::from("anything"), None)
+                .await
+                .unwrap()
+        );
     }
 }

@@ -104,12 +104,17 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
     resp
 }
 
-fn json_response(code: u16, status: &'static str, msg: &str, data: Option<&Value>) -> Response<Body> {
+fn json_response(
+    code: u16,
+    status: &'static str,
+    msg: &str,
+    data: Option<&Value>,
+) -> Response<Body> {
     let body = serde_json::to_string(&Envelope { status, msg, data })
         .unwrap_or_else(|_| r#"{"status":"ERR","msg":"internal server error"}"#.to_owned());
     let mut resp = Response::new(Body::Text(body));
-    *resp.status_mut() =
-        lambda_http::http::StatusCode::from_u16(code).unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() = lambda_http::http::StatusCode::from_u16(code)
+        .unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -101,7 +101,10 @@ mod tests {
     #[test]
     fn lockout_doubles_from_one_minute_and_caps_at_fifteen() {
         let l = |n| lockout_secs(n, 5, 60, 900);
-        assert_eq!([l(0), l(4), l(5), l(6), l(7), l(8), l(9), l(40)], [0, 0, 60, 120, 240, 480, 900, 900]);
+        assert_eq!(
+            [l(0), l(4), l(5), l(6), l(7), l(8), l(9), l(40)],
+            [0, 0, 60, 120, 240, 480, 900, 900]
+        );
     }
 
     #[test]

@@ -17,7 +17,11 @@ pub const ROUTES: [Route; 8] = [
     route("GET", "/", "index"),
     route("POST", "/api/login", "login"),
     route("POST", "/api/registration", "registration"),
-    route("POST", "/api/reset_password_request", "reset_password_request"),
+    route(
+        "POST",
+        "/api/reset_password_request",
+        "reset_password_request",
+    ),
     route("GET", "/api/profile_settings", "profile_settings"),
     route("GET", "/api/confirm_email/{token}", "confirm_email"),
     route("POST", "/api/reset_password/{token}", "reset_password"),
@@ -89,7 +93,9 @@ mod tests {
 
     #[test]
     fn matches_static_and_parameter_paths() {
-        assert!(matches!(match_route("GET", "/"), RouteMatch::Found(r, p) if r.function == "index" && p.is_empty()));
+        assert!(
+            matches!(match_route("GET", "/"), RouteMatch::Found(r, p) if r.function == "index" && p.is_empty())
+        );
         match match_route("GET", "/api/confirm_email/abc") {
             RouteMatch::Found(r, p) => {
                 assert_eq!(r.function, "confirm_email");
@@ -101,9 +107,22 @@ mod tests {
 
     #[test]
     fn distinguishes_wrong_method_from_unknown_path() {
-        assert_eq!(match_route("GET", "/api/login"), RouteMatch::MethodNotAllowed("POST".into()));
-        assert_eq!(match_route("DELETE", "/"), RouteMatch::MethodNotAllowed("GET".into()));
-        for path in ["/nope", "/api/login/", "/api/confirm_email/", "/api/confirm_email/a/b", "", "/api"] {
+        assert_eq!(
+            match_route("GET", "/api/login"),
+            RouteMatch::MethodNotAllowed("POST".into())
+        );
+        assert_eq!(
+            match_route("DELETE", "/"),
+            RouteMatch::MethodNotAllowed("GET".into())
+        );
+        for path in [
+            "/nope",
+            "/api/login/",
+            "/api/confirm_email/",
+            "/api/confirm_email/a/b",
+            "",
+            "/api",
+        ] {
             assert_eq!(match_route("GET", path), RouteMatch::NotFound, "{path}");
         }
     }

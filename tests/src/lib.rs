@@ -1,1 +1,384 @@
+//! The end-to-end harness: the dev server's app started in-process on a free
+//! port, a client with one method per endpoint, and the mail it sent.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use shared::App;
+use shared::auth::JwtKeys;
+use shared::clock::ManualClock;
+use shared::config::Config;
+use shared::mailer::OutboxMailer;
+use shared::store::MemoryStore;
+use tokio::sync::oneshot;
+
+/// A strong password accepted by the rules.
+pub const PASSWORD: &str = "S3cure-Passw0rd!";
+/// Another strong password.
+pub const NEW_PASSWORD: &str = "N3w-Passw0rd!x";
+/// The JWT secret of test apps.
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// One HTTP answer, body parsed as JSON (the test fails if it is not JSON).
+#[derive(Debug)]
+pub struct Resp {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// The parsed envelope.
+    pub body: Value,
+}
+
+impl Resp {
+    /// The envelope's `msg`.
+    pub fn msg(&self) -> &str {
+        self.body["msg"].as_str().unwrap_or_default()
+    }
+
+    /// Asserts status, envelope status and message.
+    #[track_caller]
+    pub fn expect(&self, status: u16, msg: &str) -> &Self {
+        assert_eq!(self.status, status, "{:?}", self.body);
+        let envelope = if status == 200 { "OK" } else { "ERR" };
+        assert_eq!(self.body["status"], envelope, "{:?}", self.body);
+        assert_eq!(self.msg(), msg, "{:?}", self.body);
+        self
+    }
+
+    /// Every `Set-Cookie` value.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The `Set-Cookie` value for `name`.
+    pub fn set_cookie(&self, name: &str) -> String {
+        self.set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no Set-Cookie for {name}: {:?}", self.set_cookies()))
+    }
+
+    /// The value of the cookie `name` set by this response.
+    pub fn cookie_value(&self, name: &str) -> String {
+        let c = self.set_cookie(name);
+        c[name.len() + 1..].split(';').next().unwrap().to_owned()
+    }
+
+    /// `data.token`.
+    pub fn token(&self) -> String {
+        self.body["data"]["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A header as a string.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+}
+
+/// Options for a test app.
+#[derive(Default)]
+pub struct Options {
+    env: HashMap<String, String>,
+}
+
+impl Options {
+    /// Sets a configuration variable.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Starts the app.
+    pub async fn spawn(self) -> TestApp {
+        TestApp::start(self).await
+    }
+}
+
+/// The running app and a client for it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+    /// The app the server runs (for handler-level tests).
+    pub app: Arc<App>,
+    /// The clock the app reads; tests move it.
+    pub clock: Arc<ManualClock>,
+    client: reqwest::Client,
+    outbox: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts an app with the default configuration.
+    pub async fn spawn() -> Self {
+        Self::options().spawn().await
+    }
+
+    /// Options for an app with a non-default configuration.
+    pub fn options() -> Options {
+        Options::default()
+    }
+
+    async fn start(options: Options) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut env = options.env;
+        env.entry("PUBLIC_BASE_URL".into())
+            .or_insert_with(|| base.clone());
+        let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        let outbox = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(1_790_000_000));
+        let secret = env
+            .get("JWT_SECRET")
+            .cloned()
+            .unwrap_or_else(|| JWT_SECRET.to_owned());
+        let keys = JwtKeys::new(&secret.into()).unwrap();
+        let app = Arc::new(App::new(
+            config,
+            Arc::new(MemoryStore::new()),
+            Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
+            clock.clone(),
+            Some(keys),
+        ));
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(dev_server::serve(listener, app.clone(), async {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            app,
+            clock,
+            client: reqwest::Client::new(),
+            outbox,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// Sends a request and parses the JSON envelope.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        assert_eq!(
+            headers.get("content-type").map(|v| v.to_str().unwrap()),
+            Some("application/json"),
+            "status {status}: {text}"
+        );
+        let body: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("not JSON (status {status}): {text}"));
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A request builder for `method path`.
+    pub fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", self.base),
+        )
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(self.request("GET", path)).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.request("POST", path).json(body)).await
+    }
+
+    /// `POST path` with a raw body.
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> Resp {
+        self.send(
+            self.request("POST", path)
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await
+    }
+
+    /// `GET path` with `Authorization: Bearer token`.
+    pub async fn get_bearer(&self, path: &str, token: &str) -> Resp {
+        self.send(self.request("GET", path).bearer_auth(token))
+            .await
+    }
+
+    /// `GET path` with a `Cookie` header.
+    pub async fn get_cookie(&self, path: &str, cookie: &str) -> Resp {
+        self.send(self.request("GET", path).header("cookie", cookie))
+            .await
+    }
+
+    /// `POST /api/registration` with the given fields.
+    pub async fn register_body(&self, body: &Value) -> Resp {
+        self.post("/api/registration", body).await
+    }
+
+    /// `POST /api/registration` with a full name and no phone or contacts.
+    pub async fn register(&self, username: &str, email: &str, pwd: &str) -> Resp {
+        self.register_body(&json!({
+            "username": username,
+            "full_name": "Test User",
+            "email": email,
+            "phone": null,
+            "contacts": null,
+            "pwd": pwd,
+        }))
+        .await
+    }
+
+    /// Registers and confirms through the emailed link.
+    pub async fn register_confirmed(&self, username: &str, email: &str) {
+        self.register(username, email, PASSWORD)
+            .await
+            .expect(200, "Check your email...");
+        let link = self.link_to(email, "/api/confirm_email/");
+        self.get(&self.path_of(&link))
+            .await
+            .expect(200, "Your email has been confirmed.");
+    }
+
+    /// `POST /api/login`.
+    pub async fn login(&self, username: &str, pwd: &str, remember: bool) -> Resp {
+        self.post(
+            "/api/login",
+            &json!({ "username": username, "pwd": pwd, "remember": remember }),
+        )
+        .await
+    }
+
+    /// Logs in and returns the JWT.
+    pub async fn token(&self, username: &str, pwd: &str) -> String {
+        let resp = self.login(username, pwd, false).await;
+        resp.expect(200, "success");
+        resp.token()
+    }
+
+    /// `POST /api/reset_password_request`.
+    pub async fn request_reset(&self, username: &str) -> Resp {
+        self.post(
+            "/api/reset_password_request",
+            &json!({ "username": username }),
+        )
+        .await
+    }
+
+    /// `POST /api/reset_password/{token}`.
+    pub async fn reset_password(&self, token: &str, new_pwd: &str) -> Resp {
+        self.post(
+            &format!("/api/reset_password/{token}"),
+            &json!({ "new_pwd": new_pwd }),
+        )
+        .await
+    }
+
+    /// Every raw message sent to `address`, oldest first.
+    pub fn emails_to(&self, address: &str) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(self.outbox.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .filter(|raw| {
+                raw.lines()
+                    .any(|l| l.eq_ignore_ascii_case(&format!("To: {address}")))
+            })
+            .collect()
+    }
+
+    /// Every message in the outbox.
+    pub fn all_emails(&self) -> Vec<String> {
+        std::fs::read_dir(self.outbox.path())
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect()
+    }
+
+    /// The first link containing `marker` in the latest message to `address`.
+    #[track_caller]
+    pub fn link_to(&self, address: &str, marker: &str) -> String {
+        let mails = self.emails_to(address);
+        let latest = mails
+            .last()
+            .unwrap_or_else(|| panic!("no email to {address}"));
+        links(latest)
+            .into_iter()
+            .find(|l| l.contains(marker))
+            .unwrap_or_else(|| panic!("no link with {marker} in {latest}"))
+    }
+
+    /// The token at the end of the latest reset link sent to `address`.
+    pub fn reset_token_for(&self, address: &str) -> String {
+        let link = self.link_to(address, "/reset_password/");
+        link.rsplit('/').next().unwrap().to_owned()
+    }
+
+    /// The path part of a link to this server.
+    #[track_caller]
+    pub fn path_of(&self, link: &str) -> String {
+        link.strip_prefix(&self.base)
+            .unwrap_or_else(|| panic!("{link} is not under {}", self.base))
+            .to_owned()
+    }
+}
+
+/// Every http(s) link in a text.
+pub fn links(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("http") {
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+            .unwrap_or(tail.len());
+        let link = &tail[..end];
+        if link.starts_with("http://") || link.starts_with("https://") {
+            out.push(link.to_owned());
+        }
+        rest = &tail[end..];
+    }
+    out
+}
+
+/// The claims of a JWT (not verified: the test only reads them).
+pub fn jwt_claims(jwt: &str) -> (Value, Value) {
+    use base64::Engine;
+    let mut parts = jwt.split('.');
+    let mut decode = || {
+        let part = parts.next().unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap();
+        serde_json::from_slice::<Value>(&bytes).unwrap()
+    };
+    let header = decode();
+    let claims = decode();
+    (header, claims)
+}

@@ -44,7 +44,9 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (Some(user), Some(username), true) = (user, username.as_ref(), valid) else {
         if let Some(u) = &username {
             let forget_at = now + app.config.login_failure_ttl_secs;
-            app.store.record_login_failure(u.key(), now, forget_at).await?;
+            app.store
+                .record_login_failure(u.key(), now, forget_at)
+                .await?;
         }
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     };
@@ -61,11 +63,17 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         created_at: now,
         expires_at: now + ttl,
     };
-    app.store.create_session(&session, failures.count > 0).await?;
+    app.store
+        .create_session(&session, failures.count > 0)
+        .await?;
     let token = keys.issue(&app.config, username.key(), &sid, now, session.expires_at)?;
     let csrf = keys.csrf_token(&sid);
     let [access, csrf] = login_cookies(&token, &csrf, remember.then_some(ttl));
-    tracing::debug!(is_email_verified = user.is_email_verified, remember, "login succeeded");
+    tracing::debug!(
+        is_email_verified = user.is_email_verified,
+        remember,
+        "login succeeded"
+    );
     Ok(Reply::msg("success")
         .with_data(json!({ "token": token }))
         .with_cookie(access)

@@ -23,5 +23,7 @@ async fn logout(app: &App, req: &Request) -> Result<Reply, ApiError> {
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
     }
     let [access, csrf] = logout_cookies();
-    Ok(Reply::msg("user logout").with_cookie(access).with_cookie(csrf))
+    Ok(Reply::msg("user logout")
+        .with_cookie(access)
+        .with_cookie(csrf))
 }

@@ -31,7 +31,8 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
 
     let username = Username::parse(body.str("username")?)
         .map_err(|_| ApiError::bad_request("username is not allowed."))?;
-    let full_name = FullName::parse(body.str("full_name")?).map_err(|e| field_error("full_name", e))?;
+    let full_name =
+        FullName::parse(body.str("full_name")?).map_err(|e| field_error("full_name", e))?;
     let email = EmailAddress::parse(body.str("email")?).map_err(|e| field_error("email", e))?;
     let phone = body
         .opt_str("phone")?
@@ -43,7 +44,8 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .map(Contacts::parse)
         .transpose()
         .map_err(|e| field_error("contacts", e))?;
-    let pwd = Password::parse(body.str("pwd")?, username.key()).map_err(|e| field_error("pwd", e))?;
+    let pwd =
+        Password::parse(body.str("pwd")?, username.key()).map_err(|e| field_error("pwd", e))?;
 
     // Hash before looking at uniqueness so every outcome costs the same.
     let password_hash = hash_password(pwd.secret().clone()).await?;

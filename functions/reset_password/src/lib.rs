@@ -47,10 +47,16 @@ async fn reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     match notice {
         Ok(mail) => {
             if let Err(err) = app.mailer.send(&mail).await {
-                tracing::warn!(error = format!("{err:#}"), "password-changed notice not sent");
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "password-changed notice not sent"
+                );
             }
         }
-        Err(err) => tracing::warn!(error = format!("{err:#}"), "password-changed notice not built"),
+        Err(err) => tracing::warn!(
+            error = format!("{err:#}"),
+            "password-changed notice not built"
+        ),
     }
     Ok(Reply::msg("Your password has been reset."))
 }

@@ -22,7 +22,11 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
 
     let not_found = || ApiError::bad_request("user not found");
     let username = Username::parse(username).map_err(|_| not_found())?;
-    let user = app.store.get_user(username.key()).await?.ok_or_else(not_found)?;
+    let user = app
+        .store
+        .get_user(username.key())
+        .await?
+        .ok_or_else(not_found)?;
 
     let now = app.clock.now();
     let token = OneTimeToken::generate()?;

@@ -71,7 +71,12 @@ mod tests {
 
     #[test]
     fn accepts_valid_addresses() {
-        for ok in ["t@t.t", "dmitriyz@yandex.ru", "A.B+tag@Example.COM", "x_y@sub.domain.org"] {
+        for ok in [
+            "t@t.t",
+            "dmitriyz@yandex.ru",
+            "A.B+tag@Example.COM",
+            "x_y@sub.domain.org",
+        ] {
             let e = EmailAddress::parse(ok).unwrap();
             assert_eq!(e.as_str(), ok);
             assert_eq!(e.key(), ok.to_lowercase());

@@ -91,7 +91,10 @@ mod tests {
 
     #[test]
     fn full_name_is_trimmed_and_bounded() {
-        assert_eq!(FullName::parse("  Admin A.A. ").unwrap().as_str(), "Admin A.A.");
+        assert_eq!(
+            FullName::parse("  Admin A.A. ").unwrap().as_str(),
+            "Admin A.A."
+        );
         assert!(FullName::parse(&"é".repeat(100)).is_ok());
         for bad in ["", "   ", &"x".repeat(101), "a\u{7}b", "a\nb"] {
             assert!(FullName::parse(bad).is_err(), "{bad:?}");

@@ -117,7 +117,14 @@ mod tests {
 
     #[test]
     fn rejects_malformed_link_tokens() {
-        for bad in ["", "abc", &"a".repeat(42), &"a".repeat(44), &format!("{}=", "a".repeat(42)), &format!("{}/", "a".repeat(42))] {
+        for bad in [
+            "",
+            "abc",
+            &"a".repeat(42),
+            &"a".repeat(44),
+            &format!("{}=", "a".repeat(42)),
+            &format!("{}/", "a".repeat(42)),
+        ] {
             assert!(TokenHash::from_link(bad).is_none(), "{bad:?}");
         }
     }

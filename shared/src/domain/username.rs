@@ -42,7 +42,10 @@ impl Username {
     /// Parses a username as typed by the user.
     pub fn parse(raw: &str) -> Result<Self, UsernameError> {
         let len = raw.chars().count();
-        let first_ok = raw.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        let first_ok = raw
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
         let chars_ok = raw
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
@@ -82,7 +85,14 @@ mod tests {
 
     #[test]
     fn accepts_valid_names_and_keeps_their_case() {
-        for ok in ["Admin", "admin", "abc", "a.b-c_d", "9lives", &"x".repeat(32)] {
+        for ok in [
+            "Admin",
+            "admin",
+            "abc",
+            "a.b-c_d",
+            "9lives",
+            &"x".repeat(32),
+        ] {
             let u = Username::parse(ok).unwrap();
             assert_eq!(u.as_str(), ok);
             assert_eq!(u.key(), ok.to_ascii_lowercase());
@@ -110,7 +120,16 @@ mod tests {
 
     #[test]
     fn rejects_reserved_names_in_any_case() {
-        for bad in ["root", "ROOT", "Api", "system", "support", "postmaster", "abuse", "noreply"] {
+        for bad in [
+            "root",
+            "ROOT",
+            "Api",
+            "system",
+            "support",
+            "postmaster",
+            "abuse",
+            "noreply",
+        ] {
             assert_eq!(Username::parse(bad), Err(UsernameError::Reserved), "{bad}");
         }
     }

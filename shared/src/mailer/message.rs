@@ -23,7 +23,12 @@ impl std::fmt::Debug for Email {
 }
 
 /// "Confirm your email" with the confirmation link.
-pub fn confirmation(config: &Config, to: &str, username: &str, link: &str) -> Result<Email, ApiError> {
+pub fn confirmation(
+    config: &Config,
+    to: &str,
+    username: &str,
+    link: &str,
+) -> Result<Email, ApiError> {
     compose(
         config,
         to,
@@ -33,7 +38,9 @@ pub fn confirmation(config: &Config, to: &str, username: &str, link: &str) -> Re
             "Please confirm your email address by opening this link:",
         ],
         Some(link),
-        &["The link works once and expires in 24 hours. If you did not create an account, ignore this email."],
+        &[
+            "The link works once and expires in 24 hours. If you did not create an account, ignore this email.",
+        ],
     )
 }
 
@@ -48,7 +55,9 @@ pub fn already_registered(config: &Config, to: &str) -> Result<Email, ApiError> 
             "Someone tried to register a new account with this email address, which already has an account. No new account was created.",
         ],
         None,
-        &["If it was you, sign in with your existing account or reset its password. Otherwise you can ignore this email."],
+        &[
+            "If it was you, sign in with your existing account or reset its password. Otherwise you can ignore this email.",
+        ],
     )
 }
 
@@ -63,7 +72,9 @@ pub fn reset(config: &Config, to: &str, username: &str, link: &str) -> Result<Em
             "To choose a new password, open this link:",
         ],
         Some(link),
-        &["The link works once and expires in 1 hour. If you did not ask for a reset, ignore this email: your password stays the same."],
+        &[
+            "The link works once and expires in 1 hour. If you did not ask for a reset, ignore this email: your password stays the same.",
+        ],
     )
 }
 
@@ -155,7 +166,8 @@ mod tests {
     #[test]
     fn messages_are_multipart_with_the_link_verbatim_in_both_parts() {
         let config = Config::from_lookup(|_| None).unwrap();
-        let link = "http://127.0.0.1:3000/api/confirm_email/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let link =
+            "http://127.0.0.1:3000/api/confirm_email/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         let email = confirmation(&config, "t@t.t", "Admin", link).unwrap();
         let raw = String::from_utf8(email.raw).unwrap();
         assert!(raw.contains("multipart/alternative"));

@@ -8,8 +8,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    CreateUserError, LoginFailures, RateCap, SessionRecord, StoreError, StoreResult,
-    TokenPurpose, TokenRecord, UserRecord, UserStore,
+    CreateUserError, LoginFailures, RateCap, SessionRecord, StoreError, StoreResult, TokenPurpose,
+    TokenRecord, UserRecord, UserStore,
 };
 use crate::domain::TokenHash;
 
@@ -47,7 +47,12 @@ impl MemoryStore {
 }
 
 impl Tables {
-    fn live_token(&self, hash: &TokenHash, purpose: TokenPurpose, now: i64) -> Option<&TokenRecord> {
+    fn live_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: i64,
+    ) -> Option<&TokenRecord> {
         self.tokens
             .get(hash)
             .filter(|t| t.purpose == purpose && t.expires_at > now)

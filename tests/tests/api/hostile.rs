@@ -1,0 +1,103 @@
+use serde_json::json;
+use tests::TestApp;
+
+#[tokio::test]
+async fn bodies_that_are_not_json_objects_are_bad_requests() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/login",
+        "/api/registration",
+        "/api/reset_password_request",
+    ] {
+        for body in ["", "not json", "{\"username\":", "[1,2]", "\"str\"", "null"] {
+            let resp = app.post_raw(path, body).await;
+            assert_eq!(resp.status, 400, "{path} {body:?}: {:?}", resp.body);
+            assert_eq!(resp.body["status"], "ERR");
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_types_and_missing_fields_are_named() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            "/api/login",
+            json!({"username": 5, "pwd": "x"}),
+            "username must be a string.",
+        ),
+        (
+            "/api/login",
+            json!({"username": "a", "pwd": "x", "remember": "yes"}),
+            "remember must be a boolean.",
+        ),
+        ("/api/login", json!({"username": "a"}), "pwd is required."),
+        ("/api/login", json!({"pwd": "x"}), "username is required."),
+        (
+            "/api/reset_password_request",
+            json!({}),
+            "username is required.",
+        ),
+        (
+            "/api/reset_password_request",
+            json!({"username": ["a"]}),
+            "username must be a string.",
+        ),
+        (
+            "/api/registration",
+            json!({"username": "bob"}),
+            "full_name is required.",
+        ),
+        (
+            "/api/registration",
+            json!({"username": true}),
+            "username must be a string.",
+        ),
+    ];
+    for (path, body, msg) in cases {
+        app.post(path, &body).await.expect(400, msg);
+    }
+    let token = "A".repeat(43);
+    app.post(&format!("/api/reset_password/{token}"), &json!({}))
+        .await
+        .expect(400, "new_pwd is required.");
+}
+
+#[tokio::test]
+async fn bodies_over_16_kib_are_too_large() {
+    let app = TestApp::spawn().await;
+    let big = json!({ "username": "a".repeat(20 * 1024), "pwd": "x" }).to_string();
+    let huge = "x".repeat(200 * 1024);
+    for path in [
+        "/api/login",
+        "/api/registration",
+        "/api/reset_password_request",
+    ] {
+        app.post_raw(path, big.clone())
+            .await
+            .expect(413, "request body too large");
+        app.post_raw(path, huge.clone())
+            .await
+            .expect(413, "request body too large");
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
+    let app = TestApp::spawn().await;
+
+    app.get("/nope").await.expect(404, "not found");
+    app.get("/api/login/").await.expect(404, "not found");
+    let wrong = app.get("/api/login").await;
+    let delete = app
+        .send(app.request("DELETE", "/api/profile_settings"))
+        .await;
+    let put = app
+        .send(app.request("PUT", &format!("/api/reset_password/{}", "A".repeat(43))))
+        .await;
+
+    wrong.expect(405, "method not allowed");
+    assert_eq!(wrong.header("allow").as_deref(), Some("POST"));
+    assert_eq!(delete.header("allow").as_deref(), Some("GET"));
+    assert_eq!(put.header("allow").as_deref(), Some("POST"));
+}

@@ -1,0 +1,63 @@
+use tests::{PASSWORD, TestApp};
+
+#[tokio::test]
+async fn logout_ends_the_session_and_clears_both_cookies() {
+    let app = TestApp::spawn().await;
+    app.register("alice", "alice@example.com", PASSWORD).await;
+    let token = app.token("alice", PASSWORD).await;
+
+    let resp = app.get_bearer("/api/logout", &token).await;
+
+    resp.expect(200, "user logout");
+    for name in ["access_token_cookie", "csrf_access_token"] {
+        let cleared = resp.set_cookie(name);
+        assert!(cleared.starts_with(&format!("{name}=;")), "{cleared}");
+        assert!(
+            cleared.contains("Max-Age=0") && cleared.contains("Path=/"),
+            "{cleared}"
+        );
+    }
+    app.get_bearer("/api/profile_settings", &token)
+        .await
+        .expect(401, "authentication required");
+    app.get_bearer("/api/logout", &token)
+        .await
+        .expect(401, "authentication required");
+}
+
+#[tokio::test]
+async fn logout_ends_only_its_own_session() {
+    let app = TestApp::spawn().await;
+    app.register("alice", "alice@example.com", PASSWORD).await;
+    let phone = app.token("alice", PASSWORD).await;
+    let laptop = app.token("alice", PASSWORD).await;
+
+    app.get_bearer("/api/logout", &phone)
+        .await
+        .expect(200, "user logout");
+
+    app.get_bearer("/api/profile_settings", &laptop)
+        .await
+        .expect(200, "success");
+}
+
+#[tokio::test]
+async fn logout_works_with_the_cookie_and_needs_a_session() {
+    let app = TestApp::spawn().await;
+    app.register("alice", "alice@example.com", PASSWORD).await;
+    let login = app.login("alice", PASSWORD, true).await;
+    let cookie = format!(
+        "access_token_cookie={}",
+        login.cookie_value("access_token_cookie")
+    );
+
+    app.get("/api/logout")
+        .await
+        .expect(401, "authentication required");
+    app.get_cookie("/api/logout", &cookie)
+        .await
+        .expect(200, "user logout");
+    app.get_cookie("/api/profile_settings", &cookie)
+        .await
+        .expect(401, "authentication required");
+}

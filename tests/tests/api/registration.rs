@@ -1,0 +1,239 @@
+use serde_json::json;
+use tests::{PASSWORD, TestApp};
+
+#[tokio::test]
+async fn registration_emails_a_link_that_confirms_the_email() {
+    let app = TestApp::spawn().await;
+
+    app.register("Admin", "dmitriyz@yandex.ru", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+    let token = app.token("admin", PASSWORD).await;
+    let before = app.get_bearer("/api/profile_settings", &token).await;
+    let link = app.link_to("dmitriyz@yandex.ru", "/api/confirm_email/");
+    let confirm = app.get(&app.path_of(&link)).await;
+    let after = app.get_bearer("/api/profile_settings", &token).await;
+
+    assert!(link.starts_with(&format!("{}/api/confirm_email/", app.base)));
+    assert_eq!(link.rsplit('/').next().unwrap().len(), 43);
+    assert_eq!(before.body["data"]["is_email_verified"], false);
+    confirm.expect(200, "Your email has been confirmed.");
+    assert_eq!(after.body["data"]["is_email_verified"], true);
+}
+
+#[tokio::test]
+async fn a_confirmation_link_works_once() {
+    let app = TestApp::spawn().await;
+    app.register("alice", "alice@example.com", PASSWORD).await;
+    let path = app.path_of(&app.link_to("alice@example.com", "/api/confirm_email/"));
+
+    app.get(&path)
+        .await
+        .expect(200, "Your email has been confirmed.");
+    app.get(&path).await.expect(400, "user not found.");
+}
+
+#[tokio::test]
+async fn a_confirmation_link_expires_after_a_day() {
+    let app = TestApp::spawn().await;
+    app.register("alice", "alice@example.com", PASSWORD).await;
+    let path = app.path_of(&app.link_to("alice@example.com", "/api/confirm_email/"));
+
+    app.clock.advance(24 * 3600);
+
+    app.get(&path).await.expect(400, "user not found.");
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_confirmation_tokens_are_not_found() {
+    let app = TestApp::spawn().await;
+    for token in [
+        "A".repeat(43),
+        "short".to_owned(),
+        "A".repeat(44),
+        "not-a-token".to_owned(),
+    ] {
+        app.get(&format!("/api/confirm_email/{token}"))
+            .await
+            .expect(400, "user not found.");
+    }
+}
+
+#[tokio::test]
+async fn usernames_with_bad_syntax_or_reserved_are_not_allowed() {
+    let app = TestApp::spawn().await;
+    let long = "x".repeat(33);
+    for (i, username) in [
+        "ab",
+        long.as_str(),
+        "_lead",
+        "sp ace",
+        "ümlaut",
+        "a/b",
+        "root",
+        "API",
+        "System",
+        "support",
+        "postmaster",
+        "abuse",
+        "noreply",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        app.register(username, &format!("u{i}@example.com"), PASSWORD)
+            .await
+            .expect(400, "username is not allowed.");
+    }
+    assert!(app.all_emails().is_empty());
+}
+
+#[tokio::test]
+async fn usernames_are_unique_case_insensitively_and_shown_as_registered() {
+    let app = TestApp::spawn().await;
+    app.register("Admin", "first@example.com", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+
+    app.register("ADMIN", "second@example.com", PASSWORD)
+        .await
+        .expect(409, "username is already taken.");
+    let token = app.token("admin", PASSWORD).await;
+    let profile = app.get_bearer("/api/profile_settings", &token).await;
+
+    assert_eq!(profile.body["data"]["username"], "Admin");
+    assert!(app.emails_to("second@example.com").is_empty());
+}
+
+#[tokio::test]
+async fn bad_fields_are_rejected_with_a_message_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let good = json!({
+        "username": "bob", "full_name": "Bob B.", "email": "bob@example.com",
+        "phone": null, "contacts": null, "pwd": PASSWORD,
+    });
+    let cases = [
+        ("full_name", json!("   ")),
+        ("full_name", json!("x".repeat(101))),
+        ("full_name", json!("bad\u{7}name")),
+        ("email", json!("not-an-email")),
+        ("email", json!("a@localhost")),
+        ("email", json!(format!("{}@example.com", "a".repeat(250)))),
+        ("phone", json!("1".repeat(33))),
+        ("phone", json!(12345)),
+        ("contacts", json!("c".repeat(1001))),
+        ("pwd", json!("1234")),
+        ("pwd", json!("password")),
+        ("pwd", json!("12345678")),
+        ("pwd", json!("bob")),
+        ("pwd", json!("x".repeat(129))),
+        ("email", json!(null)),
+        ("full_name", json!(7)),
+    ];
+    for (field, value) in cases {
+        let mut body = good.clone();
+        body[field] = value.clone();
+
+        let resp = app.register_body(&body).await;
+
+        assert_eq!(resp.status, 400, "{field}={value}: {:?}", resp.body);
+        assert!(
+            resp.msg().starts_with(field),
+            "{field}={value}: {}",
+            resp.msg()
+        );
+    }
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("email");
+    app.register_body(&missing)
+        .await
+        .expect(400, "email is required.");
+    assert!(app.all_emails().is_empty());
+    app.login("bob", PASSWORD, false)
+        .await
+        .expect(401, "wrong username or password");
+}
+
+#[tokio::test]
+async fn phone_and_contacts_are_optional_strings() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .register_body(&json!({
+            "username": "carol", "full_name": "Carol", "email": "carol@example.com",
+            "phone": "+1 555 0100", "contacts": "telegram: @carol", "pwd": PASSWORD,
+        }))
+        .await;
+    resp.expect(200, "Check your email...");
+    let token = app.token("carol", PASSWORD).await;
+    let profile = app.get_bearer("/api/profile_settings", &token).await;
+    assert_eq!(profile.body["data"]["phone"], "+1 555 0100");
+    assert_eq!(profile.body["data"]["contacts"], "telegram: @carol");
+}
+
+#[tokio::test]
+async fn an_already_registered_email_gets_a_notice_and_the_same_answer() {
+    let app = TestApp::spawn().await;
+    let first = app.register("owner", "owner@example.com", PASSWORD).await;
+
+    let second = app
+        .register("intruder", "OWNER@Example.com", PASSWORD)
+        .await;
+
+    assert_eq!(first.status, second.status);
+    assert_eq!(first.body, second.body);
+    let mails = app.emails_to("owner@example.com");
+    assert_eq!(mails.len(), 2, "the confirmation, then the notice");
+    assert!(mails[1].contains("Subject: Someone tried to register with your address"));
+    assert!(mails[1].contains("To: OWNER@Example.com"));
+    assert!(!mails[1].contains("/api/confirm_email/"));
+    app.login("intruder", PASSWORD, false)
+        .await
+        .expect(401, "wrong username or password");
+    app.request_reset("intruder")
+        .await
+        .expect(400, "user not found");
+    // The username stays free for a registration with another address.
+    app.register("intruder", "intruder@example.com", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+}
+
+#[tokio::test]
+async fn links_come_from_configuration_not_from_the_host_header() {
+    let app = TestApp::spawn().await;
+
+    app.send(
+        app.request("POST", "/api/registration")
+            .header("host", "evil.example")
+            .header("x-forwarded-host", "evil.example")
+            .json(&json!({
+                "username": "dave", "full_name": "Dave", "email": "dave@example.com",
+                "phone": null, "contacts": null, "pwd": PASSWORD,
+            })),
+    )
+    .await
+    .expect(200, "Check your email...");
+
+    let mail = &app.emails_to("dave@example.com")[0];
+    assert!(!mail.contains("evil.example"));
+    assert!(
+        app.link_to("dave@example.com", "confirm_email")
+            .starts_with(&app.base)
+    );
+}
+
+#[tokio::test]
+async fn emails_are_multipart_and_never_contain_the_password() {
+    let app = TestApp::spawn().await;
+    app.register("erin", "erin@example.com", PASSWORD).await;
+    app.request_reset("erin").await;
+
+    let mails = app.emails_to("erin@example.com");
+
+    assert_eq!(mails.len(), 2);
+    for mail in mails {
+        assert!(mail.contains("multipart/alternative"));
+        assert!(mail.contains("text/plain") && mail.contains("text/html"));
+        assert!(!mail.contains(PASSWORD));
+    }
+}
