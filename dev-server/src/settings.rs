@@ -11,8 +11,8 @@ use shared::App;
 use shared::auth::JwtKeys;
 use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
-use shared::mailer::{Mailer, OutboxMailer};
-use shared::store::{MemoryStore, UserStore};
+use shared::mailer::{Mailer, OutboxMailer, SesMailer};
+use shared::store::{DynamoStore, MemoryStore, UserStore};
 
 /// What the dev server was asked to run.
 pub struct Settings {
@@ -24,6 +24,8 @@ pub struct Settings {
     pub outbox_dir: PathBuf,
     /// `JWT_SECRET`; a random one is generated when unset.
     pub jwt_secret: Option<SecretString>,
+    /// `CREATE_TABLE=1`: create the DynamoDB table first if it does not exist.
+    pub create_table: bool,
     /// The shared configuration (PUBLIC_BASE_URL defaults to this server).
     pub config: Config,
 }
@@ -54,6 +56,7 @@ impl Settings {
             store,
             outbox_dir: PathBuf::from(get("OUTBOX_DIR").unwrap_or_else(|| "outbox".to_owned())),
             jwt_secret: get("JWT_SECRET").map(SecretString::from),
+            create_table: matches!(get("CREATE_TABLE").as_deref(), Some("1" | "true" | "yes")),
             config,
         })
     }
@@ -86,7 +89,29 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)>
             notes.push(format!("outbox: {}", dir.display()));
             (Arc::new(MemoryStore::new()), Arc::new(outbox))
         }
-        other => bail!("STORE={other} is not available in this build"),
+        _ => {
+            let table = std::env::var("TABLE_NAME")
+                .ok()
+                .filter(|t| !t.trim().is_empty())
+                .context("STORE=dynamodb needs TABLE_NAME")?;
+            let sdk = shared::aws::sdk_config().await;
+            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
+            if settings.create_table {
+                store
+                    .ensure_table()
+                    .await
+                    .with_context(|| format!("create table {table}"))?;
+                notes.push(format!("table {table} is ready (CREATE_TABLE=1)"));
+            }
+            notes.push(format!("store: DynamoDB table {table}"));
+            notes.push(format!("mail: SES v2 from {}", settings.config.mail_from));
+            let mailer = SesMailer::new(
+                aws_sdk_sesv2::Client::new(&sdk),
+                settings.config.mail_from.to_string(),
+                settings.config.ses_configuration_set.clone(),
+            );
+            (Arc::new(store), Arc::new(mailer))
+        }
     };
     Ok((
         App::new(settings.config, store, mailer, clock, Some(keys)),

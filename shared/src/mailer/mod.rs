@@ -3,9 +3,11 @@
 
 pub mod message;
 mod outbox;
+mod ses;
 
 pub use message::Email;
 pub use outbox::OutboxMailer;
+pub use ses::SesMailer;
 
 use async_trait::async_trait;
 

@@ -3,8 +3,10 @@
 //! Methods are use cases, not tables, so that each adapter can do each one in
 //! the fewest round trips and atomically (see the README's round-trip table).
 
+mod dynamo;
 mod memory;
 
+pub use dynamo::{DynamoStore, TTL_ATTRIBUTE};
 pub use memory::MemoryStore;
 
 use async_trait::async_trait;

@@ -1,0 +1,8 @@
+//! The `confirm_email` Lambda function.
+
+use shared::lambda::{Needs, run};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    run(Needs { table: true, mail: false, jwt: false }, confirm_email::handle).await
+}

@@ -1,0 +1,8 @@
+//! The `index` Lambda function.
+
+use shared::lambda::{Needs, run};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    run(Needs { table: false, mail: false, jwt: false }, index::handle).await
+}

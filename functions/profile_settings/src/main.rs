@@ -1,0 +1,8 @@
+//! The `profile_settings` Lambda function.
+
+use shared::lambda::{Needs, run};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    run(Needs { table: true, mail: false, jwt: true }, profile_settings::handle).await
+}

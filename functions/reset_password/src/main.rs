@@ -1,0 +1,8 @@
+//! The `reset_password` Lambda function.
+
+use shared::lambda::{Needs, run};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    run(Needs { table: true, mail: true, jwt: false }, reset_password::handle).await
+}

@@ -1,0 +1,103 @@
+//! Lambda wiring shared by every function's `main.rs`: tracing, configuration,
+//! clients and secret loaded once per cold start, then `lambda_http::run`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use aws_config::SdkConfig;
+use lambda_http::{Body, Request, Response, service_fn};
+use secrecy::SecretString;
+
+use crate::App;
+use crate::auth::JwtKeys;
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::mailer::SesMailer;
+use crate::store::DynamoStore;
+
+/// What a function uses, so that each cold start loads only that.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    /// The DynamoDB table (`TABLE_NAME`).
+    pub table: bool,
+    /// SES (`MAIL_FROM`).
+    pub mail: bool,
+    /// The JWT secret (`JWT_SECRET_ARN`, or `JWT_SECRET` locally).
+    pub jwt: bool,
+}
+
+/// Builds the app from the environment: configuration, SDK clients, and the
+/// JWT secret read from Secrets Manager when `JWT_SECRET_ARN` is set.
+pub async fn app_from_env(sdk: &SdkConfig, needs: Needs) -> anyhow::Result<App> {
+    let config = Config::from_env()?;
+    let table = std::env::var("TABLE_NAME").unwrap_or_default();
+    if needs.table && table.trim().is_empty() {
+        anyhow::bail!("TABLE_NAME is not set");
+    }
+    if needs.mail && std::env::var("MAIL_FROM").map_or(true, |v| v.trim().is_empty()) {
+        anyhow::bail!("MAIL_FROM is not set");
+    }
+    let jwt = if needs.jwt {
+        Some(JwtKeys::new(&jwt_secret(sdk).await?).context("JWT secret")?)
+    } else {
+        None
+    };
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table);
+    let mailer = SesMailer::new(
+        aws_sdk_sesv2::Client::new(sdk),
+        config.mail_from.to_string(),
+        config.ses_configuration_set.clone(),
+    );
+    Ok(App::new(
+        config,
+        Arc::new(store),
+        Arc::new(mailer),
+        Arc::new(SystemClock),
+        jwt,
+    ))
+}
+
+async fn jwt_secret(sdk: &SdkConfig) -> anyhow::Result<SecretString> {
+    if let Some(arn) = std::env::var("JWT_SECRET_ARN").ok().filter(|v| !v.is_empty()) {
+        let out = aws_sdk_secretsmanager::Client::new(sdk)
+            .get_secret_value()
+            .secret_id(arn)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "read JWT secret: {}",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+                )
+            })?;
+        let secret = out
+            .secret_string
+            .context("the JWT secret has no string value")?;
+        return Ok(SecretString::from(secret));
+    }
+    match std::env::var("JWT_SECRET") {
+        Ok(secret) if !secret.is_empty() => Ok(SecretString::from(secret)),
+        _ => anyhow::bail!("neither JWT_SECRET_ARN nor JWT_SECRET is set"),
+    }
+}
+
+/// Runs a function: `main` is one call to this.
+pub async fn run<F, Fut>(needs: Needs, handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Arc<App>, Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    lambda_http::tracing::init_default_subscriber();
+    let sdk = crate::aws::sdk_config().await;
+    let app = Arc::new(app_from_env(&sdk, needs).await.map_err(|e| {
+        tracing::error!(error = format!("{e:#}"), "cold start failed");
+        e
+    })?);
+    lambda_http::run(service_fn(|req: Request| {
+        let fut = crate::http::guard(handler(app.clone(), req));
+        async move { Ok::<_, Infallible>(fut.await) }
+    }))
+    .await
+}

@@ -1,0 +1,809 @@
+//! The DynamoDB adapter: one table, `pk`/`sk` string keys, `expires_at` TTL.
+//!
+//! | pk | sk | item |
+//! |---|---|---|
+//! | `USER#<username key>` | `PROFILE` | the user |
+//! | `USER#<username key>` | `SESSION#<sid>` | one session |
+//! | `EMAIL#<email key>` | `EMAIL` | uniqueness guard |
+//! | `TOKEN#<sha256>` | `TOKEN` | one-time token |
+//! | `RATE#login#<username key>` | `FAILS` | failed-login run |
+//! | `RATE#<scope>#<key>` | `<window start>` | fixed-window counter |
+//!
+//! Expiry is always checked in code too: TTL deletes late (up to days).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, Delete, DeleteRequest, KeySchemaElement,
+    KeyType, KeysAndAttributes, Put, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem, Update, WriteRequest,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    CreateUserError, LoginFailures, RateCap, SessionRecord, StoreError, StoreResult,
+    TokenPurpose, TokenRecord, UserRecord, UserStore,
+};
+use crate::domain::TokenHash;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The name of the TTL attribute (epoch seconds, Number).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// Users, sessions, tokens and counters in one DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct UserItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    user: UserRecord,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EmailItem {
+    pk: String,
+    sk: String,
+    username_key: String,
+    created_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SessionItem {
+    pk: String,
+    sk: String,
+    created_at: i64,
+    expires_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TokenItem {
+    pk: String,
+    sk: String,
+    purpose: TokenPurpose,
+    username_key: String,
+    expires_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FailuresItem {
+    n: u32,
+    last_at: i64,
+    expires_at: i64,
+}
+
+fn user_pk(username_key: &str) -> String {
+    format!("USER#{username_key}")
+}
+const PROFILE_SK: &str = "PROFILE";
+fn session_sk(sid: &str) -> String {
+    format!("SESSION#{sid}")
+}
+fn email_pk(email_key: &str) -> String {
+    format!("EMAIL#{email_key}")
+}
+const EMAIL_SK: &str = "EMAIL";
+fn token_pk(hash: &TokenHash) -> String {
+    format!("TOKEN#{}", hash.as_str())
+}
+const TOKEN_SK: &str = "TOKEN";
+fn failures_pk(username_key: &str) -> String {
+    format!("RATE#login#{username_key}")
+}
+const FAILURES_SK: &str = "FAILS";
+
+fn key(pk: String, sk: impl Into<String>) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(pk)),
+        ("sk".to_owned(), AttributeValue::S(sk.into())),
+    ])
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn to_item<T: Serialize>(value: &T) -> StoreResult<Item> {
+    serde_dynamo::to_item(value).map_err(|e| StoreError::Internal(anyhow::anyhow!("encode item: {e}")))
+}
+
+fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> StoreResult<T> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Internal(anyhow::anyhow!("decode item: {e}")))
+}
+
+fn build<T>(what: &str, r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> StoreResult<T> {
+    r.map_err(|e| StoreError::Internal(anyhow::anyhow!("build {what}: {e}")))
+}
+
+/// Maps an SDK failure: our own mistakes are 500s, everything else (throttling,
+/// timeouts, a dead endpoint, service errors) is "try again" (503).
+fn sdk_err<E, R>(op: &'static str, err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let ours = matches!(
+        err.code(),
+        Some("ValidationException" | "ResourceNotFoundException" | "SerializationException")
+    );
+    let cause = anyhow::anyhow!("DynamoDB {op}: {}", DisplayErrorContext(&err));
+    if ours {
+        StoreError::Internal(cause)
+    } else {
+        StoreError::Unavailable(cause)
+    }
+}
+
+/// Which items of a cancelled transaction failed their condition.
+fn cancelled_conditions<R>(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Option<Vec<bool>> {
+    match err.as_service_error() {
+        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e)) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+impl DynamoStore {
+    /// A store on `table` through `client` (built once per cold start).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Creates the table with the template's key schema and TTL setting if it
+    /// does not exist (for local use: production tables come from template.yaml).
+    pub async fn ensure_table(&self) -> anyhow::Result<()> {
+        let exists = self.client.describe_table().table_name(&self.table).send().await;
+        match exists {
+            Ok(_) => return Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {}
+            Err(e) => anyhow::bail!("describe table: {}", DisplayErrorContext(&e)),
+        }
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+        };
+        let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr("pk")?)
+            .attribute_definitions(attr("sk")?)
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?)
+            .send()
+            .await;
+        if let Err(e) = created {
+            // Another process may have created it meanwhile.
+            if !e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) {
+                anyhow::bail!("create table: {}", DisplayErrorContext(&e));
+            }
+        }
+        for _ in 0..50 {
+            let table = self.client.describe_table().table_name(&self.table).send().await;
+            let active = table
+                .ok()
+                .and_then(|t| t.table)
+                .and_then(|t| t.table_status)
+                .is_some_and(|s| s == aws_sdk_dynamodb::types::TableStatus::Active);
+            if active {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("enable TTL: {}", DisplayErrorContext(&e)))?;
+        Ok(())
+    }
+
+    fn put(&self, item: Item, condition: Option<&str>) -> StoreResult<TransactWriteItem> {
+        let put = build(
+            "Put",
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .set_condition_expression(condition.map(str::to_owned))
+                .build(),
+        )?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
+        let mut pending = Some(build(
+            "KeysAndAttributes",
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build(),
+        )?);
+        let mut found = Vec::new();
+        for attempt in 0..4u32 {
+            let Some(request) = pending.take() else { break };
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+            }
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| sdk_err("BatchGetItem", e))?;
+            if let Some(mut responses) = out.responses {
+                found.extend(responses.remove(&self.table).unwrap_or_default());
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|k| !k.keys().is_empty());
+        }
+        if pending.is_some() {
+            return Err(StoreError::Unavailable(anyhow::anyhow!(
+                "DynamoDB BatchGetItem: keys left unprocessed"
+            )));
+        }
+        Ok(found)
+    }
+
+    async fn batch_delete(&self, keys: Vec<Item>) -> StoreResult<()> {
+        for chunk in keys.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|k| {
+                    build("DeleteRequest", DeleteRequest::builder().set_key(Some(k.clone())).build())
+                        .map(|d| WriteRequest::builder().delete_request(d).build())
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            for attempt in 0..5u32 {
+                if requests.is_empty() {
+                    break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, std::mem::take(&mut requests))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_err("BatchWriteItem", e))?;
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+            }
+            if !requests.is_empty() {
+                return Err(StoreError::Unavailable(anyhow::anyhow!(
+                    "DynamoDB BatchWriteItem: items left unprocessed"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn counter_update(&self, cap: &RateCap) -> StoreResult<Update> {
+        build(
+            "Update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(counter_key(cap)))
+                .update_expression(COUNTER_UPDATE)
+                .condition_expression(COUNTER_CONDITION)
+                .set_expression_attribute_values(Some(counter_values(cap)))
+                .build(),
+        )
+    }
+}
+
+fn live_token_condition() -> &'static str {
+    "attribute_exists(pk) AND purpose = :purpose AND expires_at > :now"
+}
+
+fn purpose_value(purpose: TokenPurpose) -> AttributeValue {
+    match purpose {
+        TokenPurpose::Confirm => s("confirm"),
+        TokenPurpose::Reset => s("reset"),
+    }
+}
+
+#[async_trait]
+impl UserStore for DynamoStore {
+    async fn create_user(
+        &self,
+        user: &UserRecord,
+        confirm: &TokenRecord,
+    ) -> Result<(), CreateUserError> {
+        let key = user.key();
+        let new = Some("attribute_not_exists(pk)");
+        let items = vec![
+            self.put(
+                to_item(&UserItem {
+                    pk: user_pk(&key),
+                    sk: PROFILE_SK.into(),
+                    user: user.clone(),
+                })?,
+                new,
+            )?,
+            self.put(
+                to_item(&EmailItem {
+                    pk: email_pk(&user.email_key()),
+                    sk: EMAIL_SK.into(),
+                    username_key: key.clone(),
+                    created_at: user.created_at,
+                })?,
+                new,
+            )?,
+            self.put(token_item(confirm)?, new)?,
+        ];
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => match cancelled_conditions(&err).as_deref() {
+                Some([true, ..]) => Err(CreateUserError::UsernameTaken),
+                Some([false, true, ..]) => Err(CreateUserError::EmailTaken),
+                _ => Err(sdk_err("TransactWriteItems", err).into()),
+            },
+        }
+    }
+
+    async fn delete_unverified_user(
+        &self,
+        user: &UserRecord,
+        confirm: &TokenRecord,
+    ) -> StoreResult<()> {
+        let key_ = user.key();
+        let delete = |k: Item, condition: Option<&str>, values: Vec<(&str, AttributeValue)>| {
+            let mut b = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(k))
+                .set_condition_expression(condition.map(str::to_owned));
+            for (name, value) in values {
+                b = b.expression_attribute_values(name, value);
+            }
+            build("Delete", b.build()).map(|d| TransactWriteItem::builder().delete(d).build())
+        };
+        let items = vec![
+            delete(
+                key(user_pk(&key_), PROFILE_SK),
+                Some("is_email_verified = :f AND created_at = :c"),
+                vec![(":f", AttributeValue::Bool(false)), (":c", n(user.created_at))],
+            )?,
+            delete(
+                key(email_pk(&user.email_key()), EMAIL_SK),
+                Some("username_key = :k"),
+                vec![(":k", s(key_.clone()))],
+            )?,
+            delete(key(token_pk(&confirm.hash), TOKEN_SK), None, vec![])?,
+        ];
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Someone else's account (or already confirmed): leave it alone.
+            Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(()),
+            Err(err) => Err(sdk_err("TransactWriteItems", err)),
+        }
+    }
+
+    async fn get_user(&self, username_key: &str) -> StoreResult<Option<UserRecord>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(username_key), PROFILE_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("GetItem", e))?;
+        out.item
+            .map(|item| from_item::<UserItem>(item).map(|u| u.user))
+            .transpose()
+    }
+
+    async fn login_state(
+        &self,
+        username_key: &str,
+        now: i64,
+    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
+        let items = self
+            .batch_get(vec![
+                key(user_pk(username_key), PROFILE_SK),
+                key(failures_pk(username_key), FAILURES_SK),
+            ])
+            .await?;
+        let mut user = None;
+        let mut failures = LoginFailures::default();
+        for item in items {
+            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
+            match sk.as_deref() {
+                Some(PROFILE_SK) => user = Some(from_item::<UserItem>(item)?.user),
+                Some(FAILURES_SK) => {
+                    let f: FailuresItem = from_item(item)?;
+                    if f.expires_at > now {
+                        failures = LoginFailures {
+                            count: f.n,
+                            last_at: f.last_at,
+                        };
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok((user, failures))
+    }
+
+    async fn record_login_failure(
+        &self,
+        username_key: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(failures_pk(username_key), FAILURES_SK)))
+            .update_expression("SET n = if_not_exists(n, :zero) + :one, last_at = :now, expires_at = :exp")
+            .condition_expression("attribute_not_exists(pk) OR expires_at > :now")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(expires_at))
+            .send()
+            .await;
+        match counted {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                // An expired run TTL has not removed yet: start a new one.
+                let mut item = key(failures_pk(username_key), FAILURES_SK);
+                item.extend(to_item(&FailuresItem { n: 1, last_at: now, expires_at })?);
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_err("PutItem", e))?;
+                Ok(())
+            }
+            Err(e) => Err(sdk_err("UpdateItem", e)),
+        }
+    }
+
+    async fn create_session(
+        &self,
+        session: &SessionRecord,
+        clear_failures: bool,
+    ) -> StoreResult<()> {
+        let item = to_item(&SessionItem {
+            pk: user_pk(&session.username_key),
+            sk: session_sk(&session.sid),
+            created_at: session.created_at,
+            expires_at: session.expires_at,
+        })?;
+        if clear_failures {
+            let delete = build(
+                "Delete",
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(failures_pk(&session.username_key), FAILURES_SK)))
+                    .build(),
+            )?;
+            self.client
+                .transact_write_items()
+                .transact_items(self.put(item, None)?)
+                .transact_items(TransactWriteItem::builder().delete(delete).build())
+                .send()
+                .await
+                .map_err(|e| sdk_err("TransactWriteItems", e))?;
+        } else {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(|e| sdk_err("PutItem", e))?;
+        }
+        Ok(())
+    }
+
+    async fn session_user(
+        &self,
+        username_key: &str,
+        sid: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>> {
+        let items = self
+            .batch_get(vec![
+                key(user_pk(username_key), PROFILE_SK),
+                key(user_pk(username_key), session_sk(sid)),
+            ])
+            .await?;
+        let mut user = None;
+        let mut live = false;
+        for item in items {
+            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
+            if sk.as_deref() == Some(PROFILE_SK) {
+                user = Some(from_item::<UserItem>(item)?.user);
+            } else {
+                live = from_item::<SessionItem>(item)?.expires_at > now;
+            }
+        }
+        Ok(user.filter(|_| live))
+    }
+
+    async fn delete_session(&self, username_key: &str, sid: &str, now: i64) -> StoreResult<bool> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(username_key), session_sk(sid))))
+            .condition_expression("attribute_exists(pk) AND expires_at > :now")
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk_err("DeleteItem", e)),
+        }
+    }
+
+    async fn put_token(&self, token: &TokenRecord, cap: Option<&RateCap>) -> StoreResult<bool> {
+        let item = token_item(token)?;
+        let Some(cap) = cap else {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await
+                .map_err(|e| sdk_err("PutItem", e))?;
+            return Ok(true);
+        };
+        let out = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(self.counter_update(cap)?).build())
+            .transact_items(self.put(item, Some("attribute_not_exists(pk)"))?)
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(err) => match cancelled_conditions(&err).as_deref() {
+                Some([true, ..]) => Ok(false),
+                _ => Err(sdk_err("TransactWriteItems", err)),
+            },
+        }
+    }
+
+    async fn get_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: i64,
+    ) -> StoreResult<Option<TokenRecord>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(hash), TOKEN_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("GetItem", e))?;
+        let Some(item) = out.item else { return Ok(None) };
+        let t: TokenItem = from_item(item)?;
+        Ok((t.purpose == purpose && t.expires_at > now).then(|| TokenRecord {
+            hash: hash.clone(),
+            purpose: t.purpose,
+            username_key: t.username_key,
+            expires_at: t.expires_at,
+        }))
+    }
+
+    async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<bool> {
+        let consumed = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(hash), TOKEN_SK)))
+            .condition_expression(live_token_condition())
+            .expression_attribute_values(":purpose", purpose_value(TokenPurpose::Confirm))
+            .expression_attribute_values(":now", n(now))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        let old = match consumed {
+            Ok(out) => out.attributes,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                return Ok(false);
+            }
+            Err(e) => return Err(sdk_err("DeleteItem", e)),
+        };
+        let Some(old) = old else { return Ok(false) };
+        let token: TokenItem = from_item(old)?;
+        let verified = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(&token.username_key), PROFILE_SK)))
+            .update_expression("SET is_email_verified = :t")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match verified {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk_err("UpdateItem", e)),
+        }
+    }
+
+    async fn reset_password(
+        &self,
+        hash: &TokenHash,
+        username_key: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>> {
+        let consume = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(token_pk(hash), TOKEN_SK)))
+                .condition_expression(format!("{} AND username_key = :k", live_token_condition()))
+                .expression_attribute_values(":purpose", purpose_value(TokenPurpose::Reset))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":k", s(username_key))
+                .build(),
+        )?;
+        let update = build(
+            "Update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(username_key), PROFILE_SK)))
+                .update_expression("SET password_hash = :h, is_email_verified = :t")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":h", s(password_hash))
+                .expression_attribute_values(":t", AttributeValue::Bool(true))
+                .build(),
+        )?;
+        let out = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(consume).build())
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .send()
+            .await;
+        if let Err(err) = out {
+            return match cancelled_conditions(&err) {
+                Some(c) if c.contains(&true) => Ok(None),
+                _ => Err(sdk_err("TransactWriteItems", err)),
+            };
+        }
+        // One query reads the profile (for the notice) and every session to end.
+        let mut user = None;
+        let mut doomed = vec![key(failures_pk(username_key), FAILURES_SK)];
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(user_pk(username_key)))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_err("Query", e))?;
+            for item in page.items.unwrap_or_default() {
+                let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                if sk == PROFILE_SK {
+                    user = Some(from_item::<UserItem>(item)?.user);
+                } else if sk.starts_with("SESSION#") {
+                    doomed.push(key(user_pk(username_key), sk));
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        self.batch_delete(doomed).await?;
+        Ok(user)
+    }
+
+    async fn hit(&self, cap: &RateCap) -> StoreResult<bool> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(counter_key(cap)))
+            .update_expression(COUNTER_UPDATE)
+            .condition_expression(COUNTER_CONDITION)
+            .set_expression_attribute_values(Some(counter_values(cap)))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk_err("UpdateItem", e)),
+        }
+    }
+}
+
+const COUNTER_UPDATE: &str = "SET n = if_not_exists(n, :zero) + :one, expires_at = :exp";
+const COUNTER_CONDITION: &str = "attribute_not_exists(n) OR n < :limit";
+
+fn counter_key(cap: &RateCap) -> Item {
+    key(format!("RATE#{}", cap.key), cap.window_start.to_string())
+}
+
+fn counter_values(cap: &RateCap) -> Item {
+    HashMap::from([
+        (":zero".to_owned(), n(0)),
+        (":one".to_owned(), n(1)),
+        (":exp".to_owned(), n(cap.expires_at)),
+        (":limit".to_owned(), n(cap.limit)),
+    ])
+}
+
+fn token_item(token: &TokenRecord) -> StoreResult<Item> {
+    to_item(&TokenItem {
+        pk: token_pk(&token.hash),
+        sk: TOKEN_SK.into(),
+        purpose: token.purpose,
+        username_key: token.username_key.clone(),
+        expires_at: token.expires_at,
+    })
+}
