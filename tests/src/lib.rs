@@ -12,8 +12,8 @@ use shared::App;
 use shared::auth::JwtKeys;
 use shared::clock::ManualClock;
 use shared::config::Config;
-use shared::mailer::OutboxMailer;
-use shared::store::MemoryStore;
+use shared::mailer::{Mailer, OutboxMailer, SesMailer};
+use shared::store::{DynamoStore, MemoryStore, UserStore};
 use tokio::sync::oneshot;
 
 /// A strong password accepted by the rules.
@@ -90,12 +90,19 @@ impl Resp {
 #[derive(Default)]
 pub struct Options {
     env: HashMap<String, String>,
+    backend: Option<Backend>,
 }
 
 impl Options {
     /// Sets a configuration variable.
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Runs on this backend instead of the one `TEST_STORE` names.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = Some(backend);
         self
     }
 
@@ -113,8 +120,9 @@ pub struct TestApp {
     pub app: Arc<App>,
     /// The clock the app reads; tests move it.
     pub clock: Arc<ManualClock>,
+    /// Where this app's mail can be read back.
+    pub mail: MailSource,
     client: reqwest::Client,
-    outbox: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -143,8 +151,15 @@ impl TestApp {
         let mut env = options.env;
         env.entry("PUBLIC_BASE_URL".into())
             .or_insert_with(|| base.clone());
+        let backend = match options.backend {
+            Some(b) => b,
+            None => Backend::from_env().await,
+        };
+        if let MailSource::Moto { sender, .. } = &backend.mail {
+            env.entry("MAIL_FROM".into())
+                .or_insert_with(|| sender.clone());
+        }
         let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
-        let outbox = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(1_790_000_000));
         let secret = env
             .get("JWT_SECRET")
@@ -153,8 +168,8 @@ impl TestApp {
         let keys = JwtKeys::new(&secret.into()).unwrap();
         let app = Arc::new(App::new(
             config,
-            Arc::new(MemoryStore::new()),
-            Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
+            backend.store,
+            backend.mailer,
             clock.clone(),
             Some(keys),
         ));
@@ -166,8 +181,8 @@ impl TestApp {
             base,
             app,
             clock,
+            mail: backend.mail,
             client: reqwest::Client::new(),
-            outbox,
             shutdown: Some(tx),
         }
     }
@@ -255,7 +270,7 @@ impl TestApp {
         self.register(username, email, PASSWORD)
             .await
             .expect(200, "Check your email...");
-        let link = self.link_to(email, "/api/confirm_email/");
+        let link = self.link_to(email, "/api/confirm_email/").await;
         self.get(&self.path_of(&link))
             .await
             .expect(200, "Your email has been confirmed.");
@@ -296,35 +311,23 @@ impl TestApp {
     }
 
     /// Every raw message sent to `address`, oldest first.
-    pub fn emails_to(&self, address: &str) -> Vec<String> {
-        let mut files: Vec<_> = std::fs::read_dir(self.outbox.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-            .collect();
-        files.sort();
-        files
+    pub async fn emails_to(&self, address: &str) -> Vec<String> {
+        let to = format!("To: {address}");
+        self.all_emails()
+            .await
             .into_iter()
-            .map(|p| std::fs::read_to_string(p).unwrap())
-            .filter(|raw| {
-                raw.lines()
-                    .any(|l| l.eq_ignore_ascii_case(&format!("To: {address}")))
-            })
+            .filter(|raw| raw.lines().any(|l| l.eq_ignore_ascii_case(&to)))
             .collect()
     }
 
-    /// Every message in the outbox.
-    pub fn all_emails(&self) -> Vec<String> {
-        std::fs::read_dir(self.outbox.path())
-            .unwrap()
-            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-            .collect()
+    /// Every message this app sent, oldest first.
+    pub async fn all_emails(&self) -> Vec<String> {
+        self.mail.messages().await
     }
 
     /// The first link containing `marker` in the latest message to `address`.
-    #[track_caller]
-    pub fn link_to(&self, address: &str, marker: &str) -> String {
-        let mails = self.emails_to(address);
+    pub async fn link_to(&self, address: &str, marker: &str) -> String {
+        let mails = self.emails_to(address).await;
         let latest = mails
             .last()
             .unwrap_or_else(|| panic!("no email to {address}"));
@@ -335,8 +338,8 @@ impl TestApp {
     }
 
     /// The token at the end of the latest reset link sent to `address`.
-    pub fn reset_token_for(&self, address: &str) -> String {
-        let link = self.link_to(address, "/reset_password/");
+    pub async fn reset_token_for(&self, address: &str) -> String {
+        let link = self.link_to(address, "/reset_password/").await;
         link.rsplit('/').next().unwrap().to_owned()
     }
 
@@ -381,4 +384,143 @@ pub fn jwt_claims(jwt: &str) -> (Value, Value) {
     let header = decode();
     let claims = decode();
     (header, claims)
+}
+
+/// Where a test app keeps its data and sends its mail.
+pub struct Backend {
+    /// The store.
+    pub store: Arc<dyn UserStore>,
+    /// The mailer.
+    pub mailer: Arc<dyn Mailer>,
+    /// Where sent mail can be read.
+    pub mail: MailSource,
+}
+
+/// Where sent mail can be read back.
+pub enum MailSource {
+    /// `.eml` files in a temporary folder.
+    Outbox(tempfile::TempDir),
+    /// moto's SES, filtered by this app's own sender address.
+    Moto {
+        /// moto's endpoint.
+        endpoint: String,
+        /// The unique `MAIL_FROM` of this app.
+        sender: String,
+    },
+}
+
+impl MailSource {
+    /// Every message, oldest first.
+    pub async fn messages(&self) -> Vec<String> {
+        match self {
+            Self::Outbox(dir) => {
+                let mut files: Vec<_> = std::fs::read_dir(dir.path())
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                    .collect();
+                files.sort();
+                files
+                    .into_iter()
+                    .map(|p| std::fs::read_to_string(p).unwrap())
+                    .collect()
+            }
+            Self::Moto { endpoint, sender } => {
+                let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                data["ses"]["RawMessage"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|m| m["source"].as_str() == Some(sender.as_str()))
+                    .map(|m| m["raw_data"].as_str().unwrap().to_owned())
+                    .collect()
+            }
+        }
+    }
+}
+
+/// True when the tests run against DynamoDB and SES on moto (`TEST_STORE=dynamodb`).
+pub fn on_moto() -> bool {
+    std::env::var("TEST_STORE").is_ok_and(|s| s == "dynamodb")
+}
+
+/// The moto endpoint (`AWS_ENDPOINT_URL`), or `None` when moto is not running.
+/// With `REQUIRE_MOTO=1` (set by the test script) a missing moto fails the test.
+pub fn moto_endpoint() -> Option<String> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|e| !e.is_empty());
+    if endpoint.is_none() && std::env::var("REQUIRE_MOTO").is_ok_and(|v| v == "1") {
+        panic!("REQUIRE_MOTO=1 but AWS_ENDPOINT_URL is not set");
+    }
+    endpoint
+}
+
+static UNIQUE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A name no other test (in any process) uses.
+pub fn unique(prefix: &str) -> String {
+    let n = UNIQUE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}-{}-{n}-{nanos}", std::process::id())
+}
+
+static SES_READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+impl Backend {
+    /// The in-memory store and an outbox in a temporary folder.
+    pub fn memory() -> Self {
+        let outbox = tempfile::tempdir().unwrap();
+        Self {
+            store: Arc::new(MemoryStore::new()),
+            mailer: Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
+            mail: MailSource::Outbox(outbox),
+        }
+    }
+
+    /// The backend `TEST_STORE` names (memory unless `dynamodb`).
+    pub async fn from_env() -> Self {
+        if on_moto() {
+            Self::moto(None).await
+        } else {
+            Self::memory()
+        }
+    }
+
+    /// A fresh table and SES on moto; `dynamodb` overrides the DynamoDB client.
+    pub async fn moto(dynamodb: Option<aws_sdk_dynamodb::Client>) -> Self {
+        let endpoint = moto_endpoint().expect("moto is not running (AWS_ENDPOINT_URL unset)");
+        let sdk = shared::aws::sdk_config().await;
+        let sesv2 = aws_sdk_sesv2::Client::new(&sdk);
+        SES_READY
+            .get_or_init(|| async {
+                // moto only sends from verified identities.
+                let _ = sesv2
+                    .create_email_identity()
+                    .email_identity("example.com")
+                    .send()
+                    .await;
+            })
+            .await;
+        let store = DynamoStore::new(
+            dynamodb.unwrap_or_else(|| aws_sdk_dynamodb::Client::new(&sdk)),
+            unique("e2e"),
+        );
+        store.ensure_table().await.unwrap();
+        let sender = format!("{}@example.com", unique("noreply"));
+        Self {
+            store: Arc::new(store),
+            mailer: Arc::new(SesMailer::new(sesv2, sender.clone(), None)),
+            mail: MailSource::Moto { endpoint, sender },
+        }
+    }
 }

@@ -37,7 +37,9 @@ async fn logs_of_a_full_flow_hold_no_secret() {
     app.register("Alice", "alice@example.com", PASSWORD)
         .await
         .expect(200, "Check your email...");
-    let confirm_link = app.link_to("alice@example.com", "/api/confirm_email/");
+    let confirm_link = app
+        .link_to("alice@example.com", "/api/confirm_email/")
+        .await;
     app.get(&app.path_of(&confirm_link))
         .await
         .expect(200, "Your email has been confirmed.");
@@ -62,7 +64,7 @@ async fn logs_of_a_full_flow_hold_no_secret() {
     app.request_reset("alice")
         .await
         .expect(200, "Check your email...");
-    let reset_token = app.reset_token_for("alice@example.com");
+    let reset_token = app.reset_token_for("alice@example.com").await;
     app.reset_password(&reset_token, "1234").await;
     app.reset_password(&reset_token, NEW_PASSWORD)
         .await

@@ -42,7 +42,7 @@ async fn registrations_and_reset_requests_are_limited_per_client_ip() {
         429
     );
     assert_eq!(app.request_reset("bob").await.status, 429);
-    assert!(app.emails_to("carol@example.com").is_empty());
+    assert!(app.emails_to("carol@example.com").await.is_empty());
 }
 
 #[tokio::test]

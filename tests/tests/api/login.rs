@@ -204,7 +204,7 @@ async fn a_locked_user_can_still_reset_the_password_and_then_log_in() {
     app.request_reset("alice")
         .await
         .expect(200, "Check your email...");
-    let token = app.reset_token_for("alice@example.com");
+    let token = app.reset_token_for("alice@example.com").await;
     app.reset_password(&token, tests::NEW_PASSWORD)
         .await
         .expect(200, "Your password has been reset.");

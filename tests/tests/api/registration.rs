@@ -10,7 +10,9 @@ async fn registration_emails_a_link_that_confirms_the_email() {
         .expect(200, "Check your email...");
     let token = app.token("admin", PASSWORD).await;
     let before = app.get_bearer("/api/profile_settings", &token).await;
-    let link = app.link_to("dmitriyz@yandex.ru", "/api/confirm_email/");
+    let link = app
+        .link_to("dmitriyz@yandex.ru", "/api/confirm_email/")
+        .await;
     let confirm = app.get(&app.path_of(&link)).await;
     let after = app.get_bearer("/api/profile_settings", &token).await;
 
@@ -25,7 +27,10 @@ async fn registration_emails_a_link_that_confirms_the_email() {
 async fn a_confirmation_link_works_once() {
     let app = TestApp::spawn().await;
     app.register("alice", "alice@example.com", PASSWORD).await;
-    let path = app.path_of(&app.link_to("alice@example.com", "/api/confirm_email/"));
+    let path = app.path_of(
+        &app.link_to("alice@example.com", "/api/confirm_email/")
+            .await,
+    );
 
     app.get(&path)
         .await
@@ -37,7 +42,10 @@ async fn a_confirmation_link_works_once() {
 async fn a_confirmation_link_expires_after_a_day() {
     let app = TestApp::spawn().await;
     app.register("alice", "alice@example.com", PASSWORD).await;
-    let path = app.path_of(&app.link_to("alice@example.com", "/api/confirm_email/"));
+    let path = app.path_of(
+        &app.link_to("alice@example.com", "/api/confirm_email/")
+            .await,
+    );
 
     app.clock.advance(24 * 3600);
 
@@ -85,7 +93,7 @@ async fn usernames_with_bad_syntax_or_reserved_are_not_allowed() {
             .await
             .expect(400, "username is not allowed.");
     }
-    assert!(app.all_emails().is_empty());
+    assert!(app.all_emails().await.is_empty());
 }
 
 #[tokio::test]
@@ -102,7 +110,7 @@ async fn usernames_are_unique_case_insensitively_and_shown_as_registered() {
     let profile = app.get_bearer("/api/profile_settings", &token).await;
 
     assert_eq!(profile.body["data"]["username"], "Admin");
-    assert!(app.emails_to("second@example.com").is_empty());
+    assert!(app.emails_to("second@example.com").await.is_empty());
 }
 
 #[tokio::test]
@@ -148,7 +156,7 @@ async fn bad_fields_are_rejected_with_a_message_naming_the_field() {
     app.register_body(&missing)
         .await
         .expect(400, "email is required.");
-    assert!(app.all_emails().is_empty());
+    assert!(app.all_emails().await.is_empty());
     app.login("bob", PASSWORD, false)
         .await
         .expect(401, "wrong username or password");
@@ -181,7 +189,7 @@ async fn an_already_registered_email_gets_a_notice_and_the_same_answer() {
 
     assert_eq!(first.status, second.status);
     assert_eq!(first.body, second.body);
-    let mails = app.emails_to("owner@example.com");
+    let mails = app.emails_to("owner@example.com").await;
     assert_eq!(mails.len(), 2, "the confirmation, then the notice");
     assert!(mails[1].contains("Subject: Someone tried to register with your address"));
     assert!(mails[1].contains("To: OWNER@Example.com"));
@@ -214,10 +222,11 @@ async fn links_come_from_configuration_not_from_the_host_header() {
     .await
     .expect(200, "Check your email...");
 
-    let mail = &app.emails_to("dave@example.com")[0];
+    let mail = &app.emails_to("dave@example.com").await[0];
     assert!(!mail.contains("evil.example"));
     assert!(
         app.link_to("dave@example.com", "confirm_email")
+            .await
             .starts_with(&app.base)
     );
 }
@@ -228,7 +237,7 @@ async fn emails_are_multipart_and_never_contain_the_password() {
     app.register("erin", "erin@example.com", PASSWORD).await;
     app.request_reset("erin").await;
 
-    let mails = app.emails_to("erin@example.com");
+    let mails = app.emails_to("erin@example.com").await;
 
     assert_eq!(mails.len(), 2);
     for mail in mails {

@@ -9,8 +9,8 @@ async fn the_whole_reset_flow_changes_the_password_and_ends_every_session() {
     app.request_reset("ALICE")
         .await
         .expect(200, "Check your email...");
-    let link = app.link_to("alice@example.com", "/reset_password/");
-    let token = app.reset_token_for("alice@example.com");
+    let link = app.link_to("alice@example.com", "/reset_password/").await;
+    let token = app.reset_token_for("alice@example.com").await;
     let reset = app.reset_password(&token, NEW_PASSWORD).await;
 
     assert_eq!(link, format!("{}/reset_password/{token}", app.base));
@@ -24,7 +24,7 @@ async fn the_whole_reset_flow_changes_the_password_and_ends_every_session() {
     let new_session = app.token("alice", NEW_PASSWORD).await;
     let profile = app.get_bearer("/api/profile_settings", &new_session).await;
     assert_eq!(profile.body["data"]["is_email_verified"], true);
-    let notice = app.emails_to("alice@example.com").pop().unwrap();
+    let notice = app.emails_to("alice@example.com").await.pop().unwrap();
     assert!(notice.contains("Your password was changed"));
     assert!(!notice.contains(NEW_PASSWORD));
 }
@@ -34,7 +34,7 @@ async fn a_rejected_password_does_not_burn_the_link() {
     let app = TestApp::spawn().await;
     app.register("alice", "alice@example.com", PASSWORD).await;
     app.request_reset("alice").await;
-    let token = app.reset_token_for("alice@example.com");
+    let token = app.reset_token_for("alice@example.com").await;
 
     let weak = app.reset_password(&token, "1234").await;
     let same_as_name = app.reset_password(&token, "Alice").await;
@@ -56,12 +56,12 @@ async fn a_reset_link_works_once_and_for_an_hour() {
     let app = TestApp::spawn().await;
     app.register("alice", "alice@example.com", PASSWORD).await;
     app.request_reset("alice").await;
-    let used = app.reset_token_for("alice@example.com");
+    let used = app.reset_token_for("alice@example.com").await;
     app.reset_password(&used, NEW_PASSWORD)
         .await
         .expect(200, "Your password has been reset.");
     app.request_reset("alice").await;
-    let late = app.reset_token_for("alice@example.com");
+    let late = app.reset_token_for("alice@example.com").await;
 
     let reused = app.reset_password(&used, "An0ther-Passw0rd!").await;
     app.clock.advance(3600);
@@ -80,6 +80,7 @@ async fn unknown_tokens_and_users_are_not_found() {
     app.register("alice", "alice@example.com", PASSWORD).await;
     let confirm_token = app
         .link_to("alice@example.com", "/api/confirm_email/")
+        .await
         .rsplit('/')
         .next()
         .unwrap()
@@ -108,7 +109,7 @@ async fn a_reset_token_cannot_confirm_an_email() {
     let app = TestApp::spawn().await;
     app.register("alice", "alice@example.com", PASSWORD).await;
     app.request_reset("alice").await;
-    let token = app.reset_token_for("alice@example.com");
+    let token = app.reset_token_for("alice@example.com").await;
 
     app.get(&format!("/api/confirm_email/{token}"))
         .await
@@ -135,7 +136,7 @@ async fn at_most_three_reset_emails_per_user_per_hour() {
 
     assert_eq!(fourth.status, 429);
     assert!((1..=3600).contains(&retry), "{retry}");
-    assert_eq!(app.emails_to("alice@example.com").len(), 1 + 4);
+    assert_eq!(app.emails_to("alice@example.com").await.len(), 1 + 4);
     next_hour.expect(200, "Check your email...");
 }
 
@@ -152,7 +153,7 @@ async fn the_reset_link_base_is_configurable() {
 
     app.request_reset("alice").await;
 
-    let link = app.link_to("alice@example.com", "/reset_password/");
+    let link = app.link_to("alice@example.com", "/reset_password/").await;
     assert!(
         link.starts_with("https://app.example.com/account/reset_password/"),
         "{link}"
