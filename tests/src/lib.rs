@@ -394,6 +394,8 @@ pub struct Backend {
     pub mailer: Arc<dyn Mailer>,
     /// Where sent mail can be read.
     pub mail: MailSource,
+    /// The DynamoDB table, if any.
+    pub table: Option<String>,
 }
 
 /// Where sent mail can be read back.
@@ -484,6 +486,7 @@ impl Backend {
             store: Arc::new(MemoryStore::new()),
             mailer: Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
             mail: MailSource::Outbox(outbox),
+            table: None,
         }
     }
 
@@ -511,9 +514,10 @@ impl Backend {
                     .await;
             })
             .await;
+        let table = unique("e2e");
         let store = DynamoStore::new(
             dynamodb.unwrap_or_else(|| aws_sdk_dynamodb::Client::new(&sdk)),
-            unique("e2e"),
+            &table,
         );
         store.ensure_table().await.unwrap();
         let sender = format!("{}@example.com", unique("noreply"));
@@ -521,6 +525,7 @@ impl Backend {
             store: Arc::new(store),
             mailer: Arc::new(SesMailer::new(sesv2, sender.clone(), None)),
             mail: MailSource::Moto { endpoint, sender },
+            table: Some(table),
         }
     }
 }

@@ -1,0 +1,406 @@
+//! DynamoDB and SES on moto: races over HTTP, faults, round trips, stored items.
+//! Skipped when moto is not running, unless REQUIRE_MOTO=1 (the test script).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use shared::mailer::SesMailer;
+use shared::store::DynamoStore;
+use tests::{Backend, MailSource, NEW_PASSWORD, PASSWORD, TestApp, moto_endpoint, unique};
+
+macro_rules! require_moto {
+    () => {
+        if moto_endpoint().is_none() {
+            eprintln!("skipped: moto is not running (use scripts/test.sh)");
+            return;
+        }
+    };
+}
+
+/// Records the DynamoDB operations a client sends (one entry per call, not per retry).
+#[derive(Debug, Clone, Default)]
+struct Calls(Arc<Mutex<Vec<&'static str>>>);
+
+impl Calls {
+    fn take(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl Intercept for Calls {
+    fn name(&self) -> &'static str {
+        "Calls"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation as op;
+        let input = context.input();
+        macro_rules! name {
+            ($($module:ident :: $ty:ident => $name:literal),* $(,)?) => {
+                $( if input.downcast_ref::<op::$module::$ty>().is_some() { $name } else )* { "other" }
+            };
+        }
+        let name = name!(
+            get_item::GetItemInput => "GetItem",
+            put_item::PutItemInput => "PutItem",
+            update_item::UpdateItemInput => "UpdateItem",
+            delete_item::DeleteItemInput => "DeleteItem",
+            batch_get_item::BatchGetItemInput => "BatchGetItem",
+            batch_write_item::BatchWriteItemInput => "BatchWriteItem",
+            transact_write_items::TransactWriteItemsInput => "TransactWriteItems",
+            query::QueryInput => "Query",
+        );
+        self.0.lock().unwrap().push(name);
+        Ok(())
+    }
+}
+
+async fn raw_client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&shared::aws::sdk_config().await)
+}
+
+#[tokio::test]
+async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
+    require_moto!();
+    let calls = Calls::default();
+    let sdk = shared::aws::sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(calls.clone())
+            .build(),
+    );
+    let app = TestApp::options()
+        .backend(Backend::moto(Some(client)).await)
+        .spawn()
+        .await;
+    calls.take(); // the harness's table creation
+    let mut seen = Vec::new();
+    let mut step = |name: &str, ops: Vec<&'static str>| seen.push((name.to_owned(), ops));
+
+    app.get("/").await.expect(200, "user_account");
+    step("index", calls.take());
+    app.register("alice", "alice@example.com", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+    step("registration", calls.take());
+    let link = app
+        .link_to("alice@example.com", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&link))
+        .await
+        .expect(200, "Your email has been confirmed.");
+    step("confirm_email", calls.take());
+    app.login("alice", "Wrong-Passw0rd!", false)
+        .await
+        .expect(401, "wrong username or password");
+    step("login (wrong password)", calls.take());
+    let token = app.token("alice", PASSWORD).await;
+    step("login (after a failure)", calls.take());
+    let token2 = app.token("alice", PASSWORD).await;
+    step("login", calls.take());
+    app.get_bearer("/api/profile_settings", &token)
+        .await
+        .expect(200, "success");
+    step("profile_settings", calls.take());
+    app.get_bearer("/api/logout", &token)
+        .await
+        .expect(200, "user logout");
+    step("logout", calls.take());
+    app.request_reset("alice")
+        .await
+        .expect(200, "Check your email...");
+    step("reset_password_request", calls.take());
+    let reset = app.reset_token_for("alice@example.com").await;
+    app.reset_password(&reset, NEW_PASSWORD)
+        .await
+        .expect(200, "Your password has been reset.");
+    step("reset_password", calls.take());
+    app.get_bearer("/api/profile_settings", &token2)
+        .await
+        .expect(401, "authentication required");
+
+    let expected: Vec<(String, Vec<&str>)> = [
+        ("index", vec![]),
+        ("registration", vec!["UpdateItem", "TransactWriteItems"]),
+        ("confirm_email", vec!["DeleteItem", "UpdateItem"]),
+        (
+            "login (wrong password)",
+            vec!["UpdateItem", "BatchGetItem", "UpdateItem"],
+        ),
+        (
+            "login (after a failure)",
+            vec!["UpdateItem", "BatchGetItem", "TransactWriteItems"],
+        ),
+        ("login", vec!["UpdateItem", "BatchGetItem", "PutItem"]),
+        ("profile_settings", vec!["BatchGetItem"]),
+        ("logout", vec!["DeleteItem"]),
+        (
+            "reset_password_request",
+            vec!["UpdateItem", "GetItem", "TransactWriteItems"],
+        ),
+        (
+            "reset_password",
+            vec!["GetItem", "TransactWriteItems", "Query", "BatchWriteItem"],
+        ),
+    ]
+    .into_iter()
+    .map(|(n, ops)| (n.to_owned(), ops))
+    .collect();
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_racing_registrations_of_one_username_give_one_account() {
+    require_moto!();
+    let app = Arc::new(
+        TestApp::options()
+            .env("IP_LIMITS", "off")
+            .backend(Backend::moto(None).await)
+            .spawn()
+            .await,
+    );
+
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                app.register("Racer", &format!("racer{i}@example.com"), PASSWORD)
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        29,
+        "{statuses:?}"
+    );
+    let confirmations = app.all_emails().await.len();
+    assert_eq!(confirmations, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_racing_registrations_of_one_email_create_one_account() {
+    require_moto!();
+    let app = Arc::new(
+        TestApp::options()
+            .env("IP_LIMITS", "off")
+            .backend(Backend::moto(None).await)
+            .spawn()
+            .await,
+    );
+
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                app.register(&format!("user{i}"), "shared@example.com", PASSWORD)
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(
+            t.await.unwrap(),
+            200,
+            "every answer looks like a new registration"
+        );
+    }
+
+    let mut accounts = 0;
+    for i in 0..30 {
+        if app.login(&format!("user{i}"), PASSWORD, false).await.status == 200 {
+            accounts += 1;
+        }
+    }
+    assert_eq!(accounts, 1);
+    let mails = app.all_emails().await;
+    let confirmations = mails
+        .iter()
+        .filter(|m| m.contains("/api/confirm_email/"))
+        .count();
+    assert_eq!(
+        (confirmations, mails.len()),
+        (1, 30),
+        "one confirmation, 29 notices"
+    );
+}
+
+#[tokio::test]
+async fn ses_down_means_503_and_a_retry_can_succeed() {
+    require_moto!();
+    let healthy = Backend::moto(None).await;
+    let MailSource::Moto { sender, .. } = &healthy.mail else {
+        unreachable!()
+    };
+    let sdk = shared::aws::sdk_config().await;
+    let dead_ses = aws_sdk_sesv2::Client::from_conf(
+        aws_sdk_sesv2::config::Builder::from(&sdk)
+            .endpoint_url("http://127.0.0.1:9")
+            .build(),
+    );
+    let broken = Backend {
+        store: healthy.store.clone(),
+        mailer: Arc::new(SesMailer::new(dead_ses, sender.clone(), None)),
+        mail: MailSource::Outbox(tempfile::tempdir().unwrap()),
+        table: None,
+    };
+    let down = TestApp::options().backend(broken).spawn().await;
+    let up = TestApp::options().backend(healthy).spawn().await;
+
+    let failed = down.register("alice", "alice@example.com", PASSWORD).await;
+    let retried = up.register("alice", "alice@example.com", PASSWORD).await;
+
+    failed.expect(503, "service temporarily unavailable, try again later");
+    assert!(failed.header("retry-after").is_some());
+    retried.expect(200, "Check your email...");
+    assert_eq!(up.emails_to("alice@example.com").await.len(), 1);
+}
+
+#[tokio::test]
+async fn dynamodb_down_means_a_quick_generic_503() {
+    require_moto!();
+    let sdk = shared::aws::sdk_config().await;
+    let dead = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .endpoint_url("http://127.0.0.1:9")
+            .build(),
+    );
+    let backend = Backend {
+        store: Arc::new(DynamoStore::new(dead, "unreachable")),
+        ..Backend::memory()
+    };
+    let app = TestApp::options().backend(backend).spawn().await;
+
+    let started = Instant::now();
+    let login = app.login("alice", PASSWORD, false).await;
+    let registration = app.register("alice", "alice@example.com", PASSWORD).await;
+    let elapsed = started.elapsed();
+
+    for resp in [&login, &registration] {
+        resp.expect(503, "service temporarily unavailable, try again later");
+        assert_eq!(resp.header("retry-after").as_deref(), Some("1"));
+        assert!(!resp.body.to_string().contains("127.0.0.1"));
+    }
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn stored_items_hold_hashes_and_expiry_never_secrets() {
+    require_moto!();
+    let backend = Backend::moto(None).await;
+    let table = backend.table.clone().unwrap();
+    let app = TestApp::options().backend(backend).spawn().await;
+    app.register("Alice", "alice@example.com", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+    let confirm = app
+        .link_to("alice@example.com", "/api/confirm_email/")
+        .await;
+    app.login("alice", "Wrong-Passw0rd!", false).await;
+    let jwt = app.token("alice", PASSWORD).await;
+    app.request_reset("alice").await;
+    let reset = app.reset_token_for("alice@example.com").await;
+
+    let client = raw_client().await;
+    let items = client
+        .scan()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let dump = format!("{items:?}");
+
+    let profile = items
+        .iter()
+        .find(|i| s(i, "pk") == "USER#alice" && s(i, "sk") == "PROFILE")
+        .expect("profile item");
+    assert!(s(profile, "password_hash").starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert_eq!(s(profile, "username"), "Alice");
+    assert!(
+        items
+            .iter()
+            .any(|i| s(i, "pk") == "EMAIL#alice@example.com")
+    );
+    for secret in [
+        PASSWORD,
+        confirm.rsplit('/').next().unwrap(),
+        reset.as_str(),
+        jwt.as_str(),
+    ] {
+        assert!(!dump.contains(secret), "a secret is stored in clear");
+    }
+    let tokens: Vec<_> = items
+        .iter()
+        .filter(|i| s(i, "pk").starts_with("TOKEN#"))
+        .collect();
+    assert_eq!(tokens.len(), 2, "the confirmation was consumed? {tokens:?}");
+    for item in items.iter().filter(|i| {
+        let (pk, sk) = (s(i, "pk"), s(i, "sk"));
+        pk.starts_with("TOKEN#") || pk.starts_with("RATE#") || sk.starts_with("SESSION#")
+    }) {
+        assert!(
+            matches!(item.get("expires_at"), Some(AttributeValue::N(_))),
+            "{item:?}"
+        );
+    }
+    for t in &tokens {
+        assert_eq!(s(t, "pk").len(), "TOKEN#".len() + 64, "SHA-256 hex");
+    }
+    assert!(items.iter().any(|i| s(i, "sk").starts_with("SESSION#")));
+    assert!(items.iter().any(|i| s(i, "pk").starts_with("RATE#")));
+}
+
+fn s(item: &std::collections::HashMap<String, AttributeValue>, key: &str) -> String {
+    item.get(key)
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn create_table_enables_ttl_on_expires_at() {
+    require_moto!();
+    let client = raw_client().await;
+    let table = unique("ttl");
+    let store = DynamoStore::new(client.clone(), &table);
+
+    store.ensure_table().await.unwrap();
+    store.ensure_table().await.unwrap();
+
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let desc = ttl.time_to_live_description().unwrap();
+    assert_eq!(desc.attribute_name(), Some("expires_at"));
+    assert_eq!(
+        desc.time_to_live_status().map(|s| s.as_str()),
+        Some("ENABLED")
+    );
+}
