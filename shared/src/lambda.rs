@@ -60,7 +60,10 @@ pub async fn app_from_env(sdk: &SdkConfig, needs: Needs) -> anyhow::Result<App> 
 }
 
 async fn jwt_secret(sdk: &SdkConfig) -> anyhow::Result<SecretString> {
-    if let Some(arn) = std::env::var("JWT_SECRET_ARN").ok().filter(|v| !v.is_empty()) {
+    if let Some(arn) = std::env::var("JWT_SECRET_ARN")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
         let out = aws_sdk_secretsmanager::Client::new(sdk)
             .get_secret_value()
             .secret_id(arn)

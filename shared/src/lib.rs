@@ -5,13 +5,13 @@
 
 pub mod app;
 pub mod auth;
+pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod hashing;
 pub mod http;
-pub mod aws;
 pub mod lambda;
 pub mod mailer;
 pub mod rate;

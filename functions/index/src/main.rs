@@ -4,5 +4,13 @@ use shared::lambda::{Needs, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run(Needs { table: false, mail: false, jwt: false }, index::handle).await
+    run(
+        Needs {
+            table: false,
+            mail: false,
+            jwt: false,
+        },
+        index::handle,
+    )
+    .await
 }

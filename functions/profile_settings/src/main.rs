@@ -4,5 +4,13 @@ use shared::lambda::{Needs, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run(Needs { table: true, mail: false, jwt: true }, profile_settings::handle).await
+    run(
+        Needs {
+            table: true,
+            mail: false,
+            jwt: true,
+        },
+        profile_settings::handle,
+    )
+    .await
 }

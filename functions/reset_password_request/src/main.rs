@@ -4,5 +4,13 @@ use shared::lambda::{Needs, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run(Needs { table: true, mail: true, jwt: false }, reset_password_request::handle).await
+    run(
+        Needs {
+            table: true,
+            mail: true,
+            jwt: false,
+        },
+        reset_password_request::handle,
+    )
+    .await
 }

@@ -42,7 +42,12 @@ impl Mailer for SesMailer {
             .set_configuration_set_name(self.configuration_set.clone())
             .send()
             .await
-            .map_err(|e| MailError(anyhow::anyhow!("SES SendEmail: {}", DisplayErrorContext(&e))))?;
+            .map_err(|e| {
+                MailError(anyhow::anyhow!(
+                    "SES SendEmail: {}",
+                    DisplayErrorContext(&e)
+                ))
+            })?;
         Ok(())
     }
 }

@@ -25,8 +25,8 @@ use aws_sdk_dynamodb::types::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CreateUserError, LoginFailures, RateCap, SessionRecord, StoreError, StoreResult,
-    TokenPurpose, TokenRecord, UserRecord, UserStore,
+    CreateUserError, LoginFailures, RateCap, SessionRecord, StoreError, StoreResult, TokenPurpose,
+    TokenRecord, UserRecord, UserStore,
 };
 use crate::domain::TokenHash;
 
@@ -118,11 +118,13 @@ fn n(v: impl ToString) -> AttributeValue {
 }
 
 fn to_item<T: Serialize>(value: &T) -> StoreResult<Item> {
-    serde_dynamo::to_item(value).map_err(|e| StoreError::Internal(anyhow::anyhow!("encode item: {e}")))
+    serde_dynamo::to_item(value)
+        .map_err(|e| StoreError::Internal(anyhow::anyhow!("encode item: {e}")))
 }
 
 fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> StoreResult<T> {
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Internal(anyhow::anyhow!("decode item: {e}")))
+    serde_dynamo::from_item(item)
+        .map_err(|e| StoreError::Internal(anyhow::anyhow!("decode item: {e}")))
 }
 
 fn build<T>(what: &str, r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> StoreResult<T> {
@@ -175,10 +177,17 @@ impl DynamoStore {
     /// Creates the table with the template's key schema and TTL setting if it
     /// does not exist (for local use: production tables come from template.yaml).
     pub async fn ensure_table(&self) -> anyhow::Result<()> {
-        let exists = self.client.describe_table().table_name(&self.table).send().await;
+        let exists = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await;
         match exists {
             Ok(_) => return Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) => {}
             Err(e) => anyhow::bail!("describe table: {}", DisplayErrorContext(&e)),
         }
         let attr = |name: &str| {
@@ -187,7 +196,12 @@ impl DynamoStore {
                 .attribute_type(ScalarAttributeType::S)
                 .build()
         };
-        let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+        };
         let created = self
             .client
             .create_table()
@@ -201,12 +215,20 @@ impl DynamoStore {
             .await;
         if let Err(e) = created {
             // Another process may have created it meanwhile.
-            if !e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) {
+            if !e
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception())
+            {
                 anyhow::bail!("create table: {}", DisplayErrorContext(&e));
             }
         }
         for _ in 0..50 {
-            let table = self.client.describe_table().table_name(&self.table).send().await;
+            let table = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await;
             let active = table
                 .ok()
                 .and_then(|t| t.table)
@@ -286,8 +308,11 @@ impl DynamoStore {
             let mut requests = chunk
                 .iter()
                 .map(|k| {
-                    build("DeleteRequest", DeleteRequest::builder().set_key(Some(k.clone())).build())
-                        .map(|d| WriteRequest::builder().delete_request(d).build())
+                    build(
+                        "DeleteRequest",
+                        DeleteRequest::builder().set_key(Some(k.clone())).build(),
+                    )
+                    .map(|d| WriteRequest::builder().delete_request(d).build())
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
             for attempt in 0..5u32 {
@@ -408,7 +433,10 @@ impl UserStore for DynamoStore {
             delete(
                 key(user_pk(&key_), PROFILE_SK),
                 Some("is_email_verified = :f AND created_at = :c"),
-                vec![(":f", AttributeValue::Bool(false)), (":c", n(user.created_at))],
+                vec![
+                    (":f", AttributeValue::Bool(false)),
+                    (":c", n(user.created_at)),
+                ],
             )?,
             delete(
                 key(email_pk(&user.email_key()), EMAIL_SK),
@@ -489,7 +517,9 @@ impl UserStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(failures_pk(username_key), FAILURES_SK)))
-            .update_expression("SET n = if_not_exists(n, :zero) + :one, last_at = :now, expires_at = :exp")
+            .update_expression(
+                "SET n = if_not_exists(n, :zero) + :one, last_at = :now, expires_at = :exp",
+            )
             .condition_expression("attribute_not_exists(pk) OR expires_at > :now")
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
@@ -499,10 +529,17 @@ impl UserStore for DynamoStore {
             .await;
         match counted {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
                 // An expired run TTL has not removed yet: start a new one.
                 let mut item = key(failures_pk(username_key), FAILURES_SK);
-                item.extend(to_item(&FailuresItem { n: 1, last_at: now, expires_at })?);
+                item.extend(to_item(&FailuresItem {
+                    n: 1,
+                    last_at: now,
+                    expires_at,
+                })?);
                 self.client
                     .put_item()
                     .table_name(&self.table)
@@ -591,7 +628,12 @@ impl UserStore for DynamoStore {
             .await;
         match out {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(sdk_err("DeleteItem", e)),
         }
     }
@@ -612,7 +654,11 @@ impl UserStore for DynamoStore {
         let out = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(self.counter_update(cap)?).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(self.counter_update(cap)?)
+                    .build(),
+            )
             .transact_items(self.put(item, Some("attribute_not_exists(pk)"))?)
             .send()
             .await;
@@ -640,14 +686,18 @@ impl UserStore for DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_err("GetItem", e))?;
-        let Some(item) = out.item else { return Ok(None) };
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
         let t: TokenItem = from_item(item)?;
-        Ok((t.purpose == purpose && t.expires_at > now).then(|| TokenRecord {
-            hash: hash.clone(),
-            purpose: t.purpose,
-            username_key: t.username_key,
-            expires_at: t.expires_at,
-        }))
+        Ok(
+            (t.purpose == purpose && t.expires_at > now).then(|| TokenRecord {
+                hash: hash.clone(),
+                purpose: t.purpose,
+                username_key: t.username_key,
+                expires_at: t.expires_at,
+            }),
+        )
     }
 
     async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<bool> {
@@ -664,7 +714,10 @@ impl UserStore for DynamoStore {
             .await;
         let old = match consumed {
             Ok(out) => out.attributes,
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
                 return Ok(false);
             }
             Err(e) => return Err(sdk_err("DeleteItem", e)),
@@ -683,7 +736,12 @@ impl UserStore for DynamoStore {
             .await;
         match verified {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(sdk_err("UpdateItem", e)),
         }
     }
@@ -747,7 +805,11 @@ impl UserStore for DynamoStore {
                 .await
                 .map_err(|e| sdk_err("Query", e))?;
             for item in page.items.unwrap_or_default() {
-                let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                let sk = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
                 if sk == PROFILE_SK {
                     user = Some(from_item::<UserItem>(item)?.user);
                 } else if sk.starts_with("SESSION#") {
@@ -776,7 +838,12 @@ impl UserStore for DynamoStore {
             .await;
         match out {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(sdk_err("UpdateItem", e)),
         }
     }
