@@ -83,7 +83,17 @@ async fn dispatch(
             ("-", error_response(&ApiError::MethodNotAllowed { allow }))
         }
         RouteMatch::Found(route, params) => {
-            let resp = match axum::body::to_bytes(body, READ_LIMIT).await {
+            let declared = parts
+                .headers
+                .get(axum::http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok());
+            let resp = match declared {
+                // Refuse a declared oversize body without waiting for it.
+                Some(len) if len > MAX_BODY_BYTES => Err(()),
+                _ => axum::body::to_bytes(body, READ_LIMIT).await.map_err(|_| ()),
+            };
+            let resp = match resp {
                 Err(_) => error_response(&ApiError::PayloadTooLarge),
                 Ok(bytes) => match handler(route.function) {
                     None => error_response(&ApiError::internal(anyhow::anyhow!(

@@ -92,7 +92,7 @@ where
     F: Fn(Arc<App>, Request) -> Fut,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    lambda_http::tracing::init_default_subscriber();
+    crate::telemetry::init_lambda();
     let sdk = crate::aws::sdk_config().await;
     let app = Arc::new(app_from_env(&sdk, needs).await.map_err(|e| {
         tracing::error!(error = format!("{e:#}"), "cold start failed");

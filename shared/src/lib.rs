@@ -17,6 +17,7 @@ pub mod mailer;
 pub mod rate;
 pub mod routes;
 pub mod store;
+pub mod telemetry;
 
 pub use app::App;
 pub use error::ApiError;

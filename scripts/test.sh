@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The project's test command (README, CI): installs and starts everything the
+# tests need, runs them all, and stops what it started - also on failure.
+#
+#   1. pinned Python tools into .tools/venv (moto, cfn-lint, SAM translator, actionlint, cargo-lambda)
+#   2. template.yaml and workflow checks (scripts/check-template.sh)
+#   3. moto on a free loopback port (DynamoDB, SES v2, Secrets Manager)
+#   4. cargo test: unit tests, store contract on memory AND DynamoDB, e2e on memory,
+#      moto tests (races, faults, round trips, stored items)
+#   5. the e2e suite again, on DynamoDB + SES (TEST_STORE=dynamodb)
+#   6. the real Lambda binaries under cargo lambda, fed every events/*.json
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+# shellcheck source=scripts/tools.sh
+source "$REPO/scripts/tools.sh"
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "template and workflow checks"
+bash scripts/check-template.sh
+
+step "starting moto"
+MOTO_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+MOTO_LOG="$(mktemp)"
+python3 scripts/moto_server.py 127.0.0.1 "$MOTO_PORT" >"$MOTO_LOG" 2>&1 &
+MOTO_PID=$!
+cleanup() {
+    kill "$MOTO_PID" 2>/dev/null || true
+    wait "$MOTO_PID" 2>/dev/null || true
+    rm -f "$MOTO_LOG"
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$MOTO_PORT/moto-api/data.json" >/dev/null 2>&1; then
+        break
+    fi
+    if ! kill -0 "$MOTO_PID" 2>/dev/null; then
+        cat "$MOTO_LOG" >&2
+        echo "moto did not start" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+echo "moto on http://127.0.0.1:$MOTO_PORT"
+
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_EC2_METADATA_DISABLED=true
+export REQUIRE_MOTO=1
+
+step "cargo test (memory, contract on memory and DynamoDB, moto tests)"
+cargo test --workspace --locked
+
+step "end-to-end suite on DynamoDB + SES (moto)"
+TEST_STORE=dynamodb cargo test --locked -p tests --test api --test logs
+
+if [[ -f scripts/lambda-invoke.sh ]]; then
+    step "real Lambda binaries under cargo lambda, every events/*.json"
+    bash scripts/lambda-invoke.sh
+fi
+
+step "all tests passed"
