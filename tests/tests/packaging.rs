@@ -1,0 +1,107 @@
+//! The Lambda packaging agrees with the code: template.yaml routes, the route
+//! table the dev server serves, the function crates and events/ name the same
+//! endpoints; and every saved API Gateway event, deserialised by lambda_http
+//! itself, gets the contract's answer from the real handler.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use shared::routes::ROUTES;
+use tests::TestApp;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// (method, path, binary) for every function in template.yaml.
+fn template_routes() -> BTreeSet<(String, String, String)> {
+    let template = read("template.yaml");
+    let mut routes = BTreeSet::new();
+    for block in template.split("Type: AWS::Serverless::Function").skip(1) {
+        let field = |name: &str| {
+            block
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
+                .map(|v| v.trim().trim_matches('"').to_owned())
+                .unwrap_or_else(|| panic!("a function without {name}"))
+        };
+        routes.insert((field("Method"), field("Path"), field("Binary")));
+    }
+    routes
+}
+
+fn table_routes() -> BTreeSet<(String, String, String)> {
+    ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned(), r.function.to_owned()))
+        .collect()
+}
+
+#[test]
+fn template_routes_table_crates_and_events_agree() {
+    let table = table_routes();
+    assert_eq!(table.len(), 8);
+    assert_eq!(template_routes(), table, "template.yaml vs shared::routes::ROUTES");
+
+    let crates: BTreeSet<String> = std::fs::read_dir(repo().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let functions: BTreeSet<String> = table.iter().map(|(_, _, f)| f.clone()).collect();
+    assert_eq!(crates, functions, "functions/ vs the route table");
+
+    for (method, path, function) in &table {
+        assert!(dev_server::handler(function).is_some(), "dev server lacks {function}");
+        let cargo = read(&format!("functions/{function}/Cargo.toml"));
+        assert!(cargo.contains(&format!("name = \"{function}\"")), "{function}/Cargo.toml");
+        let event: serde_json::Value = serde_json::from_str(&read(&format!("events/{function}.json"))).unwrap();
+        assert_eq!(event["version"], "2.0", "{function}");
+        assert_eq!(event["routeKey"], format!("{method} {path}"), "{function}");
+        assert_eq!(event["requestContext"]["http"]["method"], method.as_str(), "{function}");
+    }
+    let events: BTreeSet<String> = std::fs::read_dir(repo().join("events"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(events, functions, "events/ vs the route table");
+}
+
+#[tokio::test]
+async fn every_event_file_gets_the_contract_answer_from_its_handler() {
+    let app = TestApp::spawn().await;
+    // In order: the registration event creates the user the login and reset events name.
+    let expected = [
+        ("index", 200, "user_account"),
+        ("registration", 200, "Check your email..."),
+        ("login", 200, "success"),
+        ("reset_password_request", 200, "Check your email..."),
+        ("profile_settings", 401, "authentication required"),
+        ("confirm_email", 400, "user not found."),
+        ("reset_password", 400, "user not found"),
+        ("logout", 401, "authentication required"),
+    ];
+    for (function, status, msg) in expected {
+        let request = lambda_http::request::from_str(&read(&format!("events/{function}.json")))
+            .unwrap_or_else(|e| panic!("events/{function}.json: {e}"));
+        let handle = dev_server::handler(function).unwrap();
+
+        let resp = handle(app.app.clone(), request).await;
+
+        let body: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
+        assert_eq!((resp.status().as_u16(), body["msg"].as_str().unwrap()), (status, msg), "{function}");
+        assert_eq!(resp.headers()["content-type"], "application/json");
+    }
+    // The login event asked to be remembered: a persistent cookie.
+    let login = lambda_http::request::from_str(&read("events/login.json")).unwrap();
+    let resp = dev_server::handler("login").unwrap()(app.app.clone(), login).await;
+    let cookies: Vec<_> = resp.headers().get_all("set-cookie").iter().collect();
+    assert!(cookies.iter().any(|c| c.to_str().unwrap().contains("Max-Age=2592000")));
+}
