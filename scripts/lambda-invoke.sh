@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The real function binaries under `cargo lambda watch`, fed events/*.json
+# against moto. Run by scripts/test.sh (which starts moto and sets AWS_*).
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/tools.sh
+source "$REPO/scripts/tools.sh"
+cd "$REPO"
+# Build every binary first so no invocation waits for a compiler.
+cargo build --locked -p index -p login -p registration -p reset_password_request \
+    -p profile_settings -p confirm_email -p reset_password -p logout
+python3 scripts/lambda_invoke.py
