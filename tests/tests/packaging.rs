@@ -39,7 +39,13 @@ fn template_routes() -> BTreeSet<(String, String, String)> {
 fn table_routes() -> BTreeSet<(String, String, String)> {
     ROUTES
         .iter()
-        .map(|r| (r.method.to_owned(), r.path.to_owned(), r.function.to_owned()))
+        .map(|r| {
+            (
+                r.method.to_owned(),
+                r.path.to_owned(),
+                r.function.to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -47,7 +53,11 @@ fn table_routes() -> BTreeSet<(String, String, String)> {
 fn template_routes_table_crates_and_events_agree() {
     let table = table_routes();
     assert_eq!(table.len(), 8);
-    assert_eq!(template_routes(), table, "template.yaml vs shared::routes::ROUTES");
+    assert_eq!(
+        template_routes(),
+        table,
+        "template.yaml vs shared::routes::ROUTES"
+    );
 
     let crates: BTreeSet<String> = std::fs::read_dir(repo().join("functions"))
         .unwrap()
@@ -57,13 +67,24 @@ fn template_routes_table_crates_and_events_agree() {
     assert_eq!(crates, functions, "functions/ vs the route table");
 
     for (method, path, function) in &table {
-        assert!(dev_server::handler(function).is_some(), "dev server lacks {function}");
+        assert!(
+            dev_server::handler(function).is_some(),
+            "dev server lacks {function}"
+        );
         let cargo = read(&format!("functions/{function}/Cargo.toml"));
-        assert!(cargo.contains(&format!("name = \"{function}\"")), "{function}/Cargo.toml");
-        let event: serde_json::Value = serde_json::from_str(&read(&format!("events/{function}.json"))).unwrap();
+        assert!(
+            cargo.contains(&format!("name = \"{function}\"")),
+            "{function}/Cargo.toml"
+        );
+        let event: serde_json::Value =
+            serde_json::from_str(&read(&format!("events/{function}.json"))).unwrap();
         assert_eq!(event["version"], "2.0", "{function}");
         assert_eq!(event["routeKey"], format!("{method} {path}"), "{function}");
-        assert_eq!(event["requestContext"]["http"]["method"], method.as_str(), "{function}");
+        assert_eq!(
+            event["requestContext"]["http"]["method"],
+            method.as_str(),
+            "{function}"
+        );
     }
     let events: BTreeSet<String> = std::fs::read_dir(repo().join("events"))
         .unwrap()
@@ -96,12 +117,20 @@ async fn every_event_file_gets_the_contract_answer_from_its_handler() {
         let resp = handle(app.app.clone(), request).await;
 
         let body: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
-        assert_eq!((resp.status().as_u16(), body["msg"].as_str().unwrap()), (status, msg), "{function}");
+        assert_eq!(
+            (resp.status().as_u16(), body["msg"].as_str().unwrap()),
+            (status, msg),
+            "{function}"
+        );
         assert_eq!(resp.headers()["content-type"], "application/json");
     }
     // The login event asked to be remembered: a persistent cookie.
     let login = lambda_http::request::from_str(&read("events/login.json")).unwrap();
     let resp = dev_server::handler("login").unwrap()(app.app.clone(), login).await;
     let cookies: Vec<_> = resp.headers().get_all("set-cookie").iter().collect();
-    assert!(cookies.iter().any(|c| c.to_str().unwrap().contains("Max-Age=2592000")));
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.to_str().unwrap().contains("Max-Age=2592000"))
+    );
 }
