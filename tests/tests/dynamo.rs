@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,12 +24,13 @@ macro_rules! require_moto {
     };
 }
 
-/// Records the DynamoDB operations a client sends (one entry per call, not per retry).
+/// Records the DynamoDB operations a client sends (one entry per call, not
+/// per retry) and the IAM actions they need (a transaction needs those of its items).
 #[derive(Debug, Clone, Default)]
-struct Calls(Arc<Mutex<Vec<&'static str>>>);
+struct Calls(Arc<Mutex<(Vec<&'static str>, BTreeSet<&'static str>)>>);
 
 impl Calls {
-    fn take(&self) -> Vec<&'static str> {
+    fn take(&self) -> (Vec<&'static str>, BTreeSet<&'static str>) {
         std::mem::take(&mut *self.0.lock().unwrap())
     }
 }
@@ -60,7 +62,31 @@ impl Intercept for Calls {
             transact_write_items::TransactWriteItemsInput => "TransactWriteItems",
             query::QueryInput => "Query",
         );
-        self.0.lock().unwrap().push(name);
+        let mut actions = BTreeSet::new();
+        match input.downcast_ref::<op::transact_write_items::TransactWriteItemsInput>() {
+            Some(t) => {
+                for item in t.transact_items() {
+                    if item.put().is_some() {
+                        actions.insert("PutItem");
+                    }
+                    if item.update().is_some() {
+                        actions.insert("UpdateItem");
+                    }
+                    if item.delete().is_some() {
+                        actions.insert("DeleteItem");
+                    }
+                    if item.condition_check().is_some() {
+                        actions.insert("ConditionCheckItem");
+                    }
+                }
+            }
+            None => {
+                actions.insert(name);
+            }
+        }
+        let mut calls = self.0.lock().unwrap();
+        calls.0.push(name);
+        calls.1.extend(actions);
         Ok(())
     }
 }
@@ -83,9 +109,21 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
         .backend(Backend::moto(Some(client)).await)
         .spawn()
         .await;
-    calls.take(); // the harness's table creation
+    let _ = calls.take(); // the harness's table creation
     let mut seen = Vec::new();
-    let mut step = |name: &str, ops: Vec<&'static str>| seen.push((name.to_owned(), ops));
+    let granted = tests::template_dynamodb_actions();
+    let mut step = |name: &str, (ops, actions): (Vec<&'static str>, BTreeSet<&'static str>)| {
+        // The function's IAM policy in template.yaml must allow what it just did.
+        let function = name.split(' ').next().unwrap();
+        let allowed = &granted[function];
+        for action in actions {
+            assert!(
+                allowed.contains(action),
+                "template.yaml: {function} lacks dynamodb:{action}"
+            );
+        }
+        seen.push((name.to_owned(), ops));
+    };
 
     app.get("/").await.expect(200, "user_account");
     step("index", calls.take());
