@@ -39,6 +39,7 @@ fn user(username: &str, email: &str) -> UserRecord {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
         is_email_verified: false,
         created_at: NOW,
+        reset_epoch: 0,
     }
 }
 
@@ -49,6 +50,7 @@ fn token(purpose: TokenPurpose, username_key: &str, expires_at: i64) -> (String,
         purpose,
         username_key: username_key.into(),
         expires_at,
+        epoch: 0,
     };
     (t.expose().to_owned(), record)
 }
@@ -187,7 +189,7 @@ async fn tokens_have_a_purpose(store: Store) {
     assert!(!store.confirm_email(&reset.hash, NOW).await.unwrap());
     assert!(
         store
-            .reset_password(&confirm.hash, "fay", "h", NOW)
+            .reset_password(&confirm, "h", NOW)
             .await
             .unwrap()
             .is_none()
@@ -350,20 +352,24 @@ async fn a_reset_changes_the_password_and_ends_everything(store: Store) {
 
     assert!(
         store
-            .reset_password(&reset.hash, "someone-else", "new", NOW)
+            .reset_password(
+                &TokenRecord {
+                    username_key: "someone-else".into(),
+                    ..reset.clone()
+                },
+                "new",
+                NOW
+            )
             .await
             .unwrap()
             .is_none()
     );
     let updated = store
-        .reset_password(&reset.hash, "jo", "new-hash", NOW)
+        .reset_password(&reset, "new-hash", NOW)
         .await
         .unwrap()
         .unwrap();
-    let again = store
-        .reset_password(&reset.hash, "jo", "other", NOW)
-        .await
-        .unwrap();
+    let again = store.reset_password(&reset, "other", NOW).await.unwrap();
 
     assert_eq!(updated.password_hash, "new-hash");
     assert!(updated.is_email_verified);
@@ -376,6 +382,31 @@ async fn a_reset_changes_the_password_and_ends_everything(store: Store) {
         store.get_user("jo").await.unwrap().unwrap().password_hash,
         "new-hash"
     );
+}
+
+async fn a_completed_reset_voids_the_other_reset_links(store: Store) {
+    let (_, t) = token(TokenPurpose::Confirm, "kim", NOW + 100);
+    store
+        .create_user(&user("kim", "kim@x.io"), &t)
+        .await
+        .unwrap();
+    let (_, first) = token(TokenPurpose::Reset, "kim", NOW + 100);
+    let (_, second) = token(TokenPurpose::Reset, "kim", NOW + 100);
+    store.put_token(&first, None).await.unwrap();
+    store.put_token(&second, None).await.unwrap();
+
+    let used = store.reset_password(&first, "h1", NOW).await.unwrap();
+    let stale = store.reset_password(&second, "h2", NOW).await.unwrap();
+    let epoch = store.get_user("kim").await.unwrap().unwrap().reset_epoch;
+    let (_, mut fresh) = token(TokenPurpose::Reset, "kim", NOW + 100);
+    fresh.epoch = epoch;
+    store.put_token(&fresh, None).await.unwrap();
+    let after = store.reset_password(&fresh, "h3", NOW).await.unwrap();
+
+    assert!(used.is_some());
+    assert!(stale.is_none(), "issued before the completed reset");
+    assert_eq!(epoch, 1);
+    assert_eq!(after.unwrap().password_hash, "h3");
 }
 
 async fn racing_writers_never_both_win(store: Store) {
@@ -470,5 +501,6 @@ contract!(
     login_failures_count_until_cleared_or_forgotten,
     caps_count_per_key_and_window,
     a_reset_changes_the_password_and_ends_everything,
+    a_completed_reset_voids_the_other_reset_links,
     racing_writers_never_both_win,
 );

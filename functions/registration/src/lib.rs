@@ -60,12 +60,14 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
         password_hash,
         is_email_verified: false,
         created_at: now,
+        reset_epoch: 0,
     };
     let confirm = TokenRecord {
         hash: token.hash(),
         purpose: TokenPurpose::Confirm,
         username_key: username.key().to_owned(),
         expires_at: now + app.config.confirm_token_ttl_secs,
+        epoch: 0,
     };
 
     match app.store.create_user(&user, &confirm).await {

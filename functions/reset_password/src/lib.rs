@@ -38,7 +38,7 @@ async fn reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let password_hash = hash_password(pwd.secret().clone()).await?;
     let user = app
         .store
-        .reset_password(&hash, &token.username_key, &password_hash, app.clock.now())
+        .reset_password(&token, &password_hash, app.clock.now())
         .await?
         .ok_or_else(not_found)?;
 

@@ -35,6 +35,7 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         purpose: TokenPurpose::Reset,
         username_key: username.key().to_owned(),
         expires_at: now + app.config.reset_token_ttl_secs,
+        epoch: user.reset_epoch,
     };
     let cap = reset_email_cap(app, username.key(), now);
     if !app.store.put_token(&record, Some(&cap)).await? {

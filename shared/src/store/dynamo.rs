@@ -73,6 +73,8 @@ struct TokenItem {
     purpose: TokenPurpose,
     username_key: String,
     expires_at: i64,
+    #[serde(default)]
+    epoch: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -696,6 +698,7 @@ impl UserStore for DynamoStore {
                 purpose: t.purpose,
                 username_key: t.username_key,
                 expires_at: t.expires_at,
+                epoch: t.epoch,
             }),
         )
     }
@@ -748,31 +751,41 @@ impl UserStore for DynamoStore {
 
     async fn reset_password(
         &self,
-        hash: &TokenHash,
-        username_key: &str,
+        token: &TokenRecord,
         password_hash: &str,
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
+        let username_key = token.username_key.as_str();
         let consume = build(
             "Delete",
             Delete::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(token_pk(hash), TOKEN_SK)))
+                .set_key(Some(key(token_pk(&token.hash), TOKEN_SK)))
                 .condition_expression(format!("{} AND username_key = :k", live_token_condition()))
                 .expression_attribute_values(":purpose", purpose_value(TokenPurpose::Reset))
                 .expression_attribute_values(":now", n(now))
                 .expression_attribute_values(":k", s(username_key))
                 .build(),
         )?;
+        // Users stored before reset epochs existed have no attribute: epoch 0.
+        let same_epoch = if token.epoch == 0 {
+            "(attribute_not_exists(reset_epoch) OR reset_epoch = :e)"
+        } else {
+            "reset_epoch = :e"
+        };
         let update = build(
             "Update",
             Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(username_key), PROFILE_SK)))
-                .update_expression("SET password_hash = :h, is_email_verified = :t")
-                .condition_expression("attribute_exists(pk)")
+                .update_expression(
+                    "SET password_hash = :h, is_email_verified = :t, reset_epoch = :next",
+                )
+                .condition_expression(format!("attribute_exists(pk) AND {same_epoch}"))
                 .expression_attribute_values(":h", s(password_hash))
                 .expression_attribute_values(":t", AttributeValue::Bool(true))
+                .expression_attribute_values(":e", n(token.epoch))
+                .expression_attribute_values(":next", n(token.epoch + 1))
                 .build(),
         )?;
         let out = self
@@ -872,5 +885,6 @@ fn token_item(token: &TokenRecord) -> StoreResult<Item> {
         purpose: token.purpose,
         username_key: token.username_key.clone(),
         expires_at: token.expires_at,
+        epoch: token.epoch,
     })
 }

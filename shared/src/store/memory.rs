@@ -226,24 +226,29 @@ impl UserStore for MemoryStore {
 
     async fn reset_password(
         &self,
-        hash: &TokenHash,
-        username_key: &str,
+        token: &TokenRecord,
         password_hash: &str,
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
         let mut t = self.lock()?;
+        let username_key = token.username_key.as_str();
         let live = t
-            .live_token(hash, TokenPurpose::Reset, now)
+            .live_token(&token.hash, TokenPurpose::Reset, now)
             .is_some_and(|tok| tok.username_key == username_key);
-        if !live || !t.users.contains_key(username_key) {
+        let same_epoch = t
+            .users
+            .get(username_key)
+            .is_some_and(|u| u.reset_epoch == token.epoch);
+        if !live || !same_epoch {
             return Ok(None);
         }
-        t.tokens.remove(hash);
+        t.tokens.remove(&token.hash);
         t.end_sessions(username_key);
         t.login_failures.remove(username_key);
         let user = t.users.get_mut(username_key).map(|user| {
             user.password_hash = password_hash.to_owned();
             user.is_email_verified = true;
+            user.reset_epoch += 1;
             user.clone()
         });
         Ok(user)

@@ -33,6 +33,10 @@ pub struct UserRecord {
     pub is_email_verified: bool,
     /// Epoch seconds.
     pub created_at: i64,
+    /// Bumped by every password reset; a reset token is only good for the
+    /// epoch it was issued in, so one completed reset voids the others.
+    #[serde(default)]
+    pub reset_epoch: u64,
 }
 
 impl UserRecord {
@@ -90,6 +94,8 @@ pub struct TokenRecord {
     pub username_key: String,
     /// Epoch seconds after which the token is void.
     pub expires_at: i64,
+    /// For reset tokens, the owner's `reset_epoch` when issued (0 otherwise).
+    pub epoch: u64,
 }
 
 /// Consecutive failed logins for one username (existing or not).
@@ -213,13 +219,14 @@ pub trait UserStore: Send + Sync {
     /// `false` when the token is unknown, used, expired or its user is gone.
     async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<bool>;
 
-    /// Consumes a live reset token of `username_key`, sets the password hash,
-    /// marks the email verified, ends every session and the failed-login run.
-    /// Returns the updated user, or `None` when the token was no longer live.
+    /// Consumes a live reset token (as read by [`UserStore::get_token`]) if its
+    /// owner has had no reset since it was issued, sets the password hash,
+    /// marks the email verified, bumps the reset epoch, ends every session and
+    /// the failed-login run. Returns the updated user, or `None` when the
+    /// token was no longer good.
     async fn reset_password(
         &self,
-        hash: &TokenHash,
-        username_key: &str,
+        token: &TokenRecord,
         password_hash: &str,
         now: i64,
     ) -> StoreResult<Option<UserRecord>>;

@@ -159,3 +159,28 @@ async fn the_reset_link_base_is_configurable() {
         "{link}"
     );
 }
+
+#[tokio::test]
+async fn a_completed_reset_voids_the_other_reset_links() {
+    let app = TestApp::spawn().await;
+    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.request_reset("alice").await;
+    let first = app.reset_token_for("alice@example.com").await;
+    app.request_reset("alice").await;
+    let second = app.reset_token_for("alice@example.com").await;
+
+    app.reset_password(&second, NEW_PASSWORD)
+        .await
+        .expect(200, "Your password has been reset.");
+    let stale = app.reset_password(&first, "An0ther-Passw0rd!").await;
+    app.request_reset("alice").await;
+    let fresh = app.reset_token_for("alice@example.com").await;
+
+    stale.expect(400, "user not found");
+    app.login("alice", NEW_PASSWORD, false)
+        .await
+        .expect(200, "success");
+    app.reset_password(&fresh, "An0ther-Passw0rd!")
+        .await
+        .expect(200, "Your password has been reset.");
+}
