@@ -152,6 +152,22 @@ where
     }
 }
 
+/// `Some(output)` on success, `None` when the write's condition failed.
+fn conditional<T, E, R>(
+    op: &'static str,
+    result: Result<T, SdkError<E, R>>,
+) -> StoreResult<Option<T>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(None),
+        Err(e) => Err(sdk_err(op, e)),
+    }
+}
+
 /// Which items of a cancelled transaction failed their condition.
 fn cancelled_conditions<R>(
     err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
@@ -529,30 +545,23 @@ impl UserStore for DynamoStore {
             .expression_attribute_values(":exp", n(expires_at))
             .send()
             .await;
-        match counted {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                // An expired run TTL has not removed yet: start a new one.
-                let mut item = key(failures_pk(username_key), FAILURES_SK);
-                item.extend(to_item(&FailuresItem {
-                    n: 1,
-                    last_at: now,
-                    expires_at,
-                })?);
-                self.client
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_err("PutItem", e))?;
-                Ok(())
-            }
-            Err(e) => Err(sdk_err("UpdateItem", e)),
+        if conditional("UpdateItem", counted)?.is_none() {
+            // An expired run TTL has not removed yet: start a new one.
+            let mut item = key(failures_pk(username_key), FAILURES_SK);
+            item.extend(to_item(&FailuresItem {
+                n: 1,
+                last_at: now,
+                expires_at,
+            })?);
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(|e| sdk_err("PutItem", e))?;
         }
+        Ok(())
     }
 
     async fn create_session(
@@ -628,16 +637,7 @@ impl UserStore for DynamoStore {
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_err("DeleteItem", e)),
-        }
+        Ok(conditional("DeleteItem", out)?.is_some())
     }
 
     async fn put_token(&self, token: &TokenRecord, cap: Option<&RateCap>) -> StoreResult<bool> {
@@ -715,17 +715,9 @@ impl UserStore for DynamoStore {
             .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        let old = match consumed {
-            Ok(out) => out.attributes,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                return Ok(false);
-            }
-            Err(e) => return Err(sdk_err("DeleteItem", e)),
+        let Some(old) = conditional("DeleteItem", consumed)?.and_then(|out| out.attributes) else {
+            return Ok(false);
         };
-        let Some(old) = old else { return Ok(false) };
         let token: TokenItem = from_item(old)?;
         let verified = self
             .client
@@ -737,16 +729,7 @@ impl UserStore for DynamoStore {
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .send()
             .await;
-        match verified {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_err("UpdateItem", e)),
-        }
+        Ok(conditional("UpdateItem", verified)?.is_some())
     }
 
     async fn reset_password(
@@ -849,16 +832,7 @@ impl UserStore for DynamoStore {
             .set_expression_attribute_values(Some(counter_values(cap)))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_err("UpdateItem", e)),
-        }
+        Ok(conditional("UpdateItem", out)?.is_some())
     }
 }
 
