@@ -119,7 +119,16 @@ fn compose(
         html.push_str(&format!("<p>{}</p>\n", escape(p)));
     }
     let html = format!("<!DOCTYPE html>\n<html><body>\n{html}</body></html>\n");
+    // A Message-ID on the sender's own domain (spam filters penalise a missing one).
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id)?;
+    let message_id = format!(
+        "<{}@{}>",
+        id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        config.mail_from.email.domain()
+    );
     let message = Message::builder()
+        .message_id(Some(message_id))
         .from(config.mail_from.clone())
         .to(to_mailbox)
         .subject(subject)
@@ -175,5 +184,6 @@ mod tests {
         assert!(raw.contains("text/html"));
         assert_eq!(raw.matches(link).count(), 3, "{raw}");
         assert!(raw.contains("To: t@t.t"));
+        assert!(raw.contains("Message-ID: <") && raw.contains("@example.com>"), "{raw}");
     }
 }
