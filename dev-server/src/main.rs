@@ -19,9 +19,31 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("press Ctrl-C to stop");
     dev_server::serve(listener, Arc::new(app), async {
-        let _ = tokio::signal::ctrl_c().await;
+        shutdown_signal().await;
         println!("stopping");
     })
     .await?;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what process managers and CI scripts send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

@@ -184,6 +184,9 @@ mod tests {
         assert!(raw.contains("text/html"));
         assert_eq!(raw.matches(link).count(), 3, "{raw}");
         assert!(raw.contains("To: t@t.t"));
-        assert!(raw.contains("Message-ID: <") && raw.contains("@example.com>"), "{raw}");
+        assert!(
+            raw.contains("Message-ID: <") && raw.contains("@example.com>"),
+            "{raw}"
+        );
     }
 }

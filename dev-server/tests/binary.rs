@@ -1,0 +1,95 @@
+//! The `dev-server` binary as a user runs it: it prints its URL and outbox,
+//! serves, writes mail to OUTBOX_DIR, and stops cleanly on Ctrl-C (SIGINT).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn prints_where_it_is_serves_and_stops_on_ctrl_c() {
+    let port = free_port();
+    let outbox = std::env::temp_dir().join(format!("dev-server-outbox-{}", std::process::id()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dev-server"))
+        .env("PORT", port.to_string())
+        .env("OUTBOX_DIR", &outbox)
+        .env_remove("JWT_SECRET")
+        .env_remove("STORE")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
+        let done = line.starts_with("press Ctrl-C");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+
+    let root = http(
+        port,
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let body = r#"{"username":"Admin","full_name":"A","email":"a@example.com","phone":null,"contacts":null,"pwd":"S3cure-Passw0rd!"}"#;
+    let registration = http(
+        port,
+        &format!(
+            "POST /api/registration HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let mails = std::fs::read_dir(&outbox).unwrap().count();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "did not stop on SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = std::fs::remove_dir_all(&outbox);
+
+    let printed = printed.join("\n");
+    assert!(
+        printed.contains(&format!("http://127.0.0.1:{port}")),
+        "{printed}"
+    );
+    assert!(printed.contains("outbox: "), "{printed}");
+    assert!(printed.contains("JWT_SECRET is not set"), "{printed}");
+    assert!(root.starts_with("HTTP/1.1 200"), "{root}");
+    assert!(root.contains(r#""status":"OK""#), "{root}");
+    assert!(
+        registration.contains("Check your email..."),
+        "{registration}"
+    );
+    assert_eq!(mails, 1);
+    assert!(status.success(), "{status:?}");
+}
