@@ -45,23 +45,82 @@ pub fn handler(function: &str) -> Option<Handler> {
     Some(h)
 }
 
+/// What the dev server adds around the handlers.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Browser origins allowed by CORS (`CORS_ORIGINS`), as API Gateway's
+    /// CORS configuration in template.yaml allows them in production.
+    pub cors_origins: Vec<String>,
+}
+
+struct Server {
+    app: Arc<App>,
+    options: Options,
+}
+
 /// The axum router serving every route of the table.
-pub fn router(app: Arc<App>) -> Router {
-    Router::new().fallback(dispatch).with_state(app)
+pub fn router(app: Arc<App>, options: Options) -> Router {
+    Router::new()
+        .fallback(dispatch)
+        .with_state(Arc::new(Server { app, options }))
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
+    options: Options,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(
         listener,
-        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+        router(app, options).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// The request's Origin, when CORS allows it.
+fn allowed_origin(server: &Server, headers: &axum::http::HeaderMap) -> Option<String> {
+    let origin = headers.get(axum::http::header::ORIGIN)?.to_str().ok()?;
+    server
+        .options
+        .cors_origins
+        .iter()
+        .any(|o| o == origin)
+        .then(|| origin.to_owned())
+}
+
+fn add_cors(resp: &mut Response<lambda_http::Body>, origin: &str) {
+    use lambda_http::http::HeaderValue;
+    let headers = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert("access-control-allow-origin", v);
+        headers.insert(
+            "access-control-allow-credentials",
+            HeaderValue::from_static("true"),
+        );
+        headers.append("vary", HeaderValue::from_static("Origin"));
+    }
+}
+
+/// A CORS preflight for an allowed origin: 204 with what API Gateway allows.
+fn preflight(origin: &str) -> Response<lambda_http::Body> {
+    use lambda_http::http::HeaderValue;
+    let mut resp = Response::new(lambda_http::Body::Empty);
+    *resp.status_mut() = lambda_http::http::StatusCode::NO_CONTENT;
+    let headers = resp.headers_mut();
+    headers.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    headers.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_static("Content-Type, Authorization, X-CSRF-TOKEN"),
+    );
+    headers.insert("access-control-max-age", HeaderValue::from_static("600"));
+    add_cors(&mut resp, origin);
+    resp
 }
 
 /// Bodies are read up to this size; the handler answers 413 above 16 KiB, the
@@ -69,13 +128,20 @@ pub async fn serve(
 const READ_LIMIT: usize = 4 * MAX_BODY_BYTES;
 
 async fn dispatch(
-    State(app): State<Arc<App>>,
+    State(server): State<Arc<Server>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: axum::extract::Request,
 ) -> axum::response::Response {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let method = parts.method.clone();
+    let origin = allowed_origin(&server, &parts.headers);
+    if let (Some(origin), &axum::http::Method::OPTIONS) = (&origin, &method) {
+        if !matches!(match_route("GET", parts.uri.path()), RouteMatch::NotFound) {
+            return into_axum(preflight(origin));
+        }
+    }
+    let app = server.app.clone();
     // Only the route pattern is logged: real paths can hold one-time tokens.
     let (label, resp) = match match_route(method.as_str(), parts.uri.path()) {
         RouteMatch::NotFound => ("-", error_response(&ApiError::NotFound)),
@@ -126,6 +192,14 @@ async fn dispatch(
         ms = started.elapsed().as_millis() as u64,
         "request"
     );
+    let mut resp = resp;
+    if let Some(origin) = &origin {
+        add_cors(&mut resp, origin);
+    }
+    into_axum(resp)
+}
+
+fn into_axum(resp: Response<lambda_http::Body>) -> axum::response::Response {
     let (parts, body) = resp.into_parts();
     let body = match body {
         lambda_http::Body::Empty => axum::body::Body::empty(),

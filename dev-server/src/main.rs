@@ -9,7 +9,13 @@ async fn main() -> anyhow::Result<()> {
     shared::telemetry::init_dev();
     let settings = dev_server::Settings::from_lookup(|name| std::env::var(name).ok())?;
     let port = settings.port;
-    let (app, notes) = dev_server::build_app(settings).await?;
+    let options = dev_server::Options {
+        cors_origins: settings.cors_origins.clone(),
+    };
+    let (app, mut notes) = dev_server::build_app(settings).await?;
+    if !options.cors_origins.is_empty() {
+        notes.push(format!("CORS: {}", options.cors_origins.join(", ")));
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("bind 127.0.0.1:{port}"))?;
@@ -18,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
         println!("{note}");
     }
     println!("press Ctrl-C to stop");
-    dev_server::serve(listener, Arc::new(app), async {
+    dev_server::serve(listener, Arc::new(app), options, async {
         shutdown_signal().await;
         println!("stopping");
     })

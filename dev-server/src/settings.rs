@@ -28,6 +28,8 @@ pub struct Settings {
     pub create_table: bool,
     /// The shared configuration (PUBLIC_BASE_URL defaults to this server).
     pub config: Config,
+    /// `CORS_ORIGINS`: comma-separated browser origins allowed to call the API.
+    pub cors_origins: Vec<String>,
 }
 
 impl Settings {
@@ -56,6 +58,14 @@ impl Settings {
             store,
             outbox_dir: PathBuf::from(get("OUTBOX_DIR").unwrap_or_else(|| "outbox".to_owned())),
             jwt_secret: get("JWT_SECRET").map(SecretString::from),
+            cors_origins: get("CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             create_table: matches!(get("CREATE_TABLE").as_deref(), Some("1" | "true" | "yes")),
             config,
         })

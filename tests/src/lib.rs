@@ -174,7 +174,13 @@ impl TestApp {
             Some(keys),
         ));
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(dev_server::serve(listener, app.clone(), async {
+        let options = dev_server::Options {
+            cors_origins: env
+                .get("CORS_ORIGINS")
+                .map(|v| v.split(',').map(str::to_owned).collect())
+                .unwrap_or_default(),
+        };
+        tokio::spawn(dev_server::serve(listener, app.clone(), options, async {
             let _ = rx.await;
         }));
         Self {

@@ -101,3 +101,53 @@ async fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
     assert_eq!(delete.header("allow").as_deref(), Some("GET"));
     assert_eq!(put.header("allow").as_deref(), Some("POST"));
 }
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let app = TestApp::options()
+        .env("CORS_ORIGINS", "http://localhost:5173")
+        .spawn()
+        .await;
+    let preflight = app
+        .request("OPTIONS", "/api/login")
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    let allowed = app
+        .send(
+            app.request("GET", "/")
+                .header("origin", "http://localhost:5173"),
+        )
+        .await;
+    let foreign = app
+        .send(
+            app.request("GET", "/")
+                .header("origin", "https://evil.example"),
+        )
+        .await;
+    let foreign_preflight = app
+        .send(
+            app.request("OPTIONS", "/api/login")
+                .header("origin", "https://evil.example"),
+        )
+        .await;
+
+    assert_eq!(preflight.status(), 204);
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], "http://localhost:5173");
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    assert!(
+        h["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("X-CSRF-TOKEN")
+    );
+    assert_eq!(
+        allowed.header("access-control-allow-origin").as_deref(),
+        Some("http://localhost:5173")
+    );
+    assert_eq!(foreign.header("access-control-allow-origin"), None);
+    assert_eq!(foreign_preflight.status, 405);
+}
