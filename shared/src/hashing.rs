@@ -16,6 +16,27 @@ pub const P_COST: u32 = 1;
 /// user does not exist so that the answer takes as long as for a real user.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$gZiV/M1gPGsO4k4fCAz9tA$bQ1sX8kb2c0aAnVZtYu4iLmKWNX3pFvG0Bph1NbpmWY";
 
+/// At most this many hashes run at once (two per core): each takes 19 MiB
+/// and a core for tens of milliseconds, so a burst of logins queues here
+/// instead of exhausting memory.
+fn permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        tokio::sync::Semaphore::new(cores * 2)
+    })
+}
+
+/// Runs one argon2 computation on a blocking thread, within the permit limit.
+async fn run_bounded<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = permits().acquire().await.map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)?
+}
+
 fn argon2() -> Result<Argon2<'static>, ApiError> {
     let params = Params::new(M_COST_KIB, T_COST, P_COST, None)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2 params: {e}")))?;
@@ -24,14 +45,13 @@ fn argon2() -> Result<Argon2<'static>, ApiError> {
 
 /// Hashes a new password into a PHC string, on a blocking thread.
 pub async fn hash_password(password: SecretString) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    run_bounded(move || {
         argon2()?
             .hash_password(password.expose_secret().as_bytes())
             .map(|hash| hash.to_string())
             .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2 hash: {e}")))
     })
     .await
-    .map_err(ApiError::internal)?
 }
 
 /// Checks a password against a stored PHC string (or the dummy hash when there
@@ -41,7 +61,7 @@ pub async fn verify_password(
     phc: Option<String>,
 ) -> Result<bool, ApiError> {
     let exists = phc.is_some();
-    tokio::task::spawn_blocking(move || {
+    run_bounded(move || {
         let phc = phc.as_deref().unwrap_or(DUMMY_HASH);
         let ok = <Argon2<'_> as PasswordVerifier<str>>::verify_password(
             &argon2()?,
@@ -52,7 +72,6 @@ pub async fn verify_password(
         Ok(ok && exists)
     })
     .await
-    .map_err(ApiError::internal)?
 }
 
 #[cfg(test)]

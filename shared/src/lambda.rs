@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use aws_config::SdkConfig;
-use lambda_http::{Body, Request, Response, service_fn};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 use secrecy::SecretString;
 
 use crate::App;
@@ -93,14 +94,32 @@ where
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
     crate::telemetry::init_lambda();
+    let started = std::time::Instant::now();
     let sdk = crate::aws::sdk_config().await;
     let app = Arc::new(app_from_env(&sdk, needs).await.map_err(|e| {
         tracing::error!(error = format!("{e:#}"), "cold start failed");
         e
     })?);
+    tracing::info!(init_ms = started.elapsed().as_millis() as u64, "ready");
     lambda_http::run(service_fn(|req: Request| {
+        // The route key ("GET /api/confirm_email/{token}"), never the raw
+        // path: paths can hold one-time tokens.
+        let route = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone(),
+            _ => None,
+        };
+        let started = std::time::Instant::now();
         let fut = crate::http::guard(handler(app.clone(), req));
-        async move { Ok::<_, Infallible>(fut.await) }
+        async move {
+            let resp = fut.await;
+            tracing::info!(
+                route = route.as_deref().unwrap_or("-"),
+                status = resp.status().as_u16(),
+                ms = started.elapsed().as_millis() as u64,
+                "request"
+            );
+            Ok::<_, Infallible>(resp)
+        }
     }))
     .await
 }
