@@ -55,8 +55,7 @@ pub fn init_lambda() {
         .with_env_filter(filter(&spec.to_ascii_lowercase()))
         .with_ansi(false)
         .without_time();
-    let json =
-        std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let _ = if json {
         builder.json().try_init()
     } else {
@@ -78,7 +77,12 @@ mod tests {
 
     #[test]
     fn libraries_stay_at_info_whatever_is_asked() {
-        for spec in ["trace", "aws_smithy_runtime=trace", "lambda_runtime=trace,debug", ""] {
+        for spec in [
+            "trace",
+            "aws_smithy_runtime=trace",
+            "lambda_runtime=trace,debug",
+            "",
+        ] {
             let shown = filter(spec).to_string();
             assert!(!shown.contains("aws_smithy_runtime"), "{spec}: {shown}");
             assert!(!shown.contains("lambda_runtime"), "{spec}: {shown}");

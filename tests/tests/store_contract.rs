@@ -57,6 +57,7 @@ fn token(purpose: TokenPurpose, username_key: &str, expires_at: i64) -> (String,
 
 fn session(username_key: &str, sid: &str, expires_at: i64) -> SessionRecord {
     SessionRecord {
+        reset_epoch: 0,
         username_key: username_key.into(),
         sid: sid.into(),
         created_at: NOW,
@@ -267,21 +268,35 @@ async fn sessions_live_until_they_expire_or_are_deleted(store: Store) {
     );
 }
 
+/// One failed login as the handler counts it: read the run, claim the attempt.
+async fn fail(store: &Store, username_key: &str, now: i64, expires_at: i64) -> bool {
+    let (_, seen) = store.login_state(username_key, now).await.unwrap();
+    store
+        .claim_login_attempt(username_key, seen, now, expires_at)
+        .await
+        .unwrap()
+}
+
 async fn login_failures_count_until_cleared_or_forgotten(store: Store) {
     for i in 0..3 {
-        store
-            .record_login_failure("hal", NOW + i, NOW + 1000)
-            .await
-            .unwrap();
+        assert!(fail(&store, "hal", NOW + i, NOW + 1000).await);
     }
     let (_, f) = store.login_state("hal", NOW + 5).await.unwrap();
     assert_eq!((f.count, f.last_at), (3, NOW + 2));
+    let stale = shared::store::LoginFailures {
+        count: 2,
+        last_at: NOW + 1,
+    };
+    assert!(
+        !store
+            .claim_login_attempt("hal", stale, NOW + 5, NOW + 1000)
+            .await
+            .unwrap(),
+        "a claim from an outdated read loses"
+    );
     let (_, forgotten) = store.login_state("hal", NOW + 1000).await.unwrap();
     assert_eq!(forgotten.count, 0);
-    store
-        .record_login_failure("hal", NOW + 1000, NOW + 2000)
-        .await
-        .unwrap();
+    assert!(fail(&store, "hal", NOW + 1000, NOW + 2000).await);
     assert_eq!(
         store.login_state("hal", NOW + 1001).await.unwrap().1.count,
         1,
@@ -296,6 +311,47 @@ async fn login_failures_count_until_cleared_or_forgotten(store: Store) {
     assert_eq!(
         store.login_state("hal", NOW + 1001).await.unwrap().1.count,
         0
+    );
+}
+
+async fn sessions_from_before_a_reset_are_dead(store: Store) {
+    let (_, t) = token(TokenPurpose::Confirm, "lee", NOW + 100);
+    store
+        .create_user(&user("lee", "lee@x.io"), &t)
+        .await
+        .unwrap();
+    let (_, reset) = token(TokenPurpose::Reset, "lee", NOW + 100);
+    store.put_token(&reset, None).await.unwrap();
+    store
+        .reset_password(&reset, "h", NOW)
+        .await
+        .unwrap()
+        .unwrap();
+
+    // A login that checked the old password before the reset writes its session after it.
+    store
+        .create_session(&session("lee", "late", NOW + 100), true)
+        .await
+        .unwrap();
+    let current = SessionRecord {
+        reset_epoch: 1,
+        ..session("lee", "new", NOW + 100)
+    };
+    store.create_session(&current, true).await.unwrap();
+
+    assert!(
+        store
+            .session_user("lee", "late", NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_user("lee", "new", NOW)
+            .await
+            .unwrap()
+            .is_some()
     );
 }
 
@@ -343,10 +399,7 @@ async fn a_reset_changes_the_password_and_ends_everything(store: Store) {
         .create_session(&session("jo", "s2", NOW + 100), false)
         .await
         .unwrap();
-    store
-        .record_login_failure("jo", NOW, NOW + 100)
-        .await
-        .unwrap();
+    assert!(fail(&store, "jo", NOW, NOW + 100).await);
     let (_, reset) = token(TokenPurpose::Reset, "jo", NOW + 100);
     store.put_token(&reset, None).await.unwrap();
 
@@ -434,6 +487,16 @@ async fn racing_writers_never_both_win(store: Store) {
         let store = store.clone();
         tokio::spawn(async move { store.hit(&cap("race", 0, 5)).await.unwrap() })
     });
+    let claims = (0..20).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let seen = shared::store::LoginFailures::default();
+            store
+                .claim_login_attempt("claimed", seen, NOW, NOW + 100)
+                .await
+                .unwrap()
+        })
+    });
     let (_, shared_token) = token(TokenPurpose::Confirm, "race", NOW + 100);
     store.put_token(&shared_token, None).await.unwrap();
     let consumers = (0..10).map(|_| {
@@ -449,9 +512,15 @@ async fn racing_writers_never_both_win(store: Store) {
     let emails: Vec<_> = emails.collect();
     let hits: Vec<_> = hits.collect();
     let consumers: Vec<_> = consumers.collect();
+    let claims: Vec<_> = claims.collect();
     assert_eq!(count(futures(names).await), 1, "one username, one winner");
     assert_eq!(count(futures(emails).await), 1, "one email, one winner");
     assert_eq!(count(futures(hits).await), 5, "a cap of 5 admits 5");
+    assert_eq!(
+        count(futures(claims).await),
+        1,
+        "one login attempt per read"
+    );
     assert!(
         count(futures(consumers).await) <= 1,
         "a token is consumed at most once"
@@ -502,5 +571,6 @@ contract!(
     caps_count_per_key_and_window,
     a_reset_changes_the_password_and_ends_everything,
     a_completed_reset_voids_the_other_reset_links,
+    sessions_from_before_a_reset_are_dead,
     racing_writers_never_both_win,
 );

@@ -39,15 +39,24 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         None => (None, LoginFailures::default()),
     };
     check_lockout(app, failures, now)?;
+    if let Some(u) = &username {
+        // Count the attempt before checking the password; a concurrent
+        // attempt that got there first makes this one wait.
+        let forget_at = now + app.config.login_failure_ttl_secs;
+        if !app
+            .store
+            .claim_login_attempt(u.key(), failures, now, forget_at)
+            .await?
+        {
+            return Err(ApiError::TooManyRequests {
+                msg: "too many requests, try again later.",
+                retry_after: 1,
+            });
+        }
+    }
 
     let valid = verify_password(pwd, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let (Some(user), Some(username), true) = (user, username.as_ref(), valid) else {
-        if let Some(u) = &username {
-            let forget_at = now + app.config.login_failure_ttl_secs;
-            app.store
-                .record_login_failure(u.key(), now, forget_at)
-                .await?;
-        }
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     };
 
@@ -62,10 +71,10 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         sid: sid.as_str().to_owned(),
         created_at: now,
         expires_at: now + ttl,
+        reset_epoch: user.reset_epoch,
     };
-    app.store
-        .create_session(&session, failures.count > 0)
-        .await?;
+    // The attempt was counted: a success ends the run.
+    app.store.create_session(&session, true).await?;
     let token = keys.issue(&app.config, username.key(), &sid, now, session.expires_at)?;
     let csrf = keys.csrf_token(&sid);
     let [access, csrf] = login_cookies(&token, &csrf, remember.then_some(ttl));

@@ -64,6 +64,8 @@ struct SessionItem {
     sk: String,
     created_at: i64,
     expires_at: i64,
+    #[serde(default)]
+    reset_epoch: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -361,6 +363,45 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Deletes every session and the failed-login run of a user; returns the
+    /// profile, read by the same query.
+    async fn end_sessions(&self, username_key: &str) -> StoreResult<Option<UserRecord>> {
+        let mut user = None;
+        let mut doomed = vec![key(failures_pk(username_key), FAILURES_SK)];
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(user_pk(username_key)))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_err("Query", e))?;
+            for item in page.items.unwrap_or_default() {
+                let sk = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                if sk == PROFILE_SK {
+                    user = Some(from_item::<UserItem>(item)?.user);
+                } else if sk.starts_with("SESSION#") {
+                    doomed.push(key(user_pk(username_key), sk));
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        self.batch_delete(doomed).await?;
+        Ok(user)
+    }
+
     fn counter_update(&self, cap: &RateCap) -> StoreResult<Update> {
         build(
             "Update",
@@ -524,44 +565,45 @@ impl UserStore for DynamoStore {
         Ok((user, failures))
     }
 
-    async fn record_login_failure(
+    async fn claim_login_attempt(
         &self,
         username_key: &str,
+        seen: LoginFailures,
         now: i64,
         expires_at: i64,
-    ) -> StoreResult<()> {
-        let counted = self
+    ) -> StoreResult<bool> {
+        // Compare-and-set on the run as login_state saw it: a missing or
+        // expired run (TTL deletes late) counts as zero.
+        let unchanged = if seen.count == 0 {
+            "attribute_not_exists(pk) OR expires_at <= :now"
+        } else {
+            "n = :n AND last_at = :last AND expires_at > :now"
+        };
+        let claimed = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(failures_pk(username_key), FAILURES_SK)))
-            .update_expression(
-                "SET n = if_not_exists(n, :zero) + :one, last_at = :now, expires_at = :exp",
-            )
-            .condition_expression("attribute_not_exists(pk) OR expires_at > :now")
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":exp", n(expires_at))
+            .update_expression("SET n = :next, last_at = :now, expires_at = :exp")
+            .condition_expression(unchanged)
+            .set_expression_attribute_values(Some(if seen.count == 0 {
+                HashMap::from([
+                    (":next".to_owned(), n(1)),
+                    (":now".to_owned(), n(now)),
+                    (":exp".to_owned(), n(expires_at)),
+                ])
+            } else {
+                HashMap::from([
+                    (":n".to_owned(), n(seen.count)),
+                    (":last".to_owned(), n(seen.last_at)),
+                    (":next".to_owned(), n(seen.count.saturating_add(1))),
+                    (":now".to_owned(), n(now)),
+                    (":exp".to_owned(), n(expires_at)),
+                ])
+            }))
             .send()
             .await;
-        if conditional("UpdateItem", counted)?.is_none() {
-            // An expired run TTL has not removed yet: start a new one.
-            let mut item = key(failures_pk(username_key), FAILURES_SK);
-            item.extend(to_item(&FailuresItem {
-                n: 1,
-                last_at: now,
-                expires_at,
-            })?);
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .send()
-                .await
-                .map_err(|e| sdk_err("PutItem", e))?;
-        }
-        Ok(())
+        Ok(conditional("UpdateItem", claimed)?.is_some())
     }
 
     async fn create_session(
@@ -574,6 +616,7 @@ impl UserStore for DynamoStore {
             sk: session_sk(&session.sid),
             created_at: session.created_at,
             expires_at: session.expires_at,
+            reset_epoch: session.reset_epoch,
         })?;
         if clear_failures {
             let delete = build(
@@ -614,17 +657,21 @@ impl UserStore for DynamoStore {
                 key(user_pk(username_key), session_sk(sid)),
             ])
             .await?;
-        let mut user = None;
-        let mut live = false;
+        let mut user: Option<UserRecord> = None;
+        let mut session: Option<SessionItem> = None;
         for item in items {
             let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
             if sk.as_deref() == Some(PROFILE_SK) {
                 user = Some(from_item::<UserItem>(item)?.user);
             } else {
-                live = from_item::<SessionItem>(item)?.expires_at > now;
+                session = Some(from_item(item)?);
             }
         }
-        Ok(user.filter(|_| live))
+        let live = |s: &SessionItem| s.expires_at > now;
+        Ok(match (user, session) {
+            (Some(u), Some(s)) if live(&s) && s.reset_epoch == u.reset_epoch => Some(u),
+            _ => None,
+        })
     }
 
     async fn delete_session(&self, username_key: &str, sid: &str, now: i64) -> StoreResult<bool> {
@@ -784,41 +831,16 @@ impl UserStore for DynamoStore {
                 _ => Err(sdk_err("TransactWriteItems", err)),
             };
         }
-        // One query reads the profile (for the notice) and every session to end.
-        let mut user = None;
-        let mut doomed = vec![key(failures_pk(username_key), FAILURES_SK)];
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(user_pk(username_key)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_err("Query", e))?;
-            for item in page.items.unwrap_or_default() {
-                let sk = item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
-                if sk == PROFILE_SK {
-                    user = Some(from_item::<UserItem>(item)?.user);
-                } else if sk.starts_with("SESSION#") {
-                    doomed.push(key(user_pk(username_key), sk));
-                }
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
+        // The password is changed and old sessions are already dead (their
+        // reset epoch is stale); deleting them is cleanup, so a failure here
+        // is logged rather than turned into an error after the fact.
+        match self.end_sessions(username_key).await {
+            Ok(user) => Ok(user),
+            Err(err) => {
+                tracing::warn!(error = format!("{err:#}"), "reset: session cleanup failed");
+                self.get_user(username_key).await
             }
         }
-        self.batch_delete(doomed).await?;
-        Ok(user)
     }
 
     async fn hit(&self, cap: &RateCap) -> StoreResult<bool> {

@@ -124,12 +124,13 @@ impl UserStore for MemoryStore {
         Ok((t.users.get(username_key).cloned(), failures))
     }
 
-    async fn record_login_failure(
+    async fn claim_login_attempt(
         &self,
         username_key: &str,
+        seen: LoginFailures,
         now: i64,
         expires_at: i64,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let mut t = self.lock()?;
         let entry = t
             .login_failures
@@ -139,10 +140,13 @@ impl UserStore for MemoryStore {
             // Expired runs count from zero again, like an item past its TTL.
             entry.0 = LoginFailures::default();
         }
+        if entry.0 != seen {
+            return Ok(false);
+        }
         entry.0.count = entry.0.count.saturating_add(1);
         entry.0.last_at = now;
         entry.1 = expires_at;
-        Ok(())
+        Ok(true)
     }
 
     async fn create_session(
@@ -168,15 +172,16 @@ impl UserStore for MemoryStore {
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
         let t = self.lock()?;
-        let live = t
+        let session = t
             .sessions
             .get(&(username_key.to_owned(), sid.to_owned()))
-            .is_some_and(|s| s.expires_at > now);
-        Ok(if live {
-            t.users.get(username_key).cloned()
-        } else {
-            None
-        })
+            .filter(|s| s.expires_at > now);
+        Ok(session.and_then(|s| {
+            t.users
+                .get(username_key)
+                .filter(|u| u.reset_epoch == s.reset_epoch)
+                .cloned()
+        }))
     }
 
     async fn delete_session(&self, username_key: &str, sid: &str, now: i64) -> StoreResult<bool> {

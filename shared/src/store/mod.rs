@@ -67,6 +67,9 @@ pub struct SessionRecord {
     pub username_key: String,
     /// Session id (the JWT's `sid`).
     pub sid: String,
+    /// The owner's `reset_epoch` at login: a password reset bumps it, which
+    /// ends this session even if a racing login wrote it after the reset.
+    pub reset_epoch: u64,
     /// Epoch seconds of creation.
     pub created_at: i64,
     /// Epoch seconds after which the session is over.
@@ -177,13 +180,18 @@ pub trait UserStore: Send + Sync {
         now: i64,
     ) -> StoreResult<(Option<UserRecord>, LoginFailures)>;
 
-    /// Counts one more failed login; the run is forgotten after `expires_at`.
-    async fn record_login_failure(
+    /// Counts a login attempt before its password is checked, but only if the
+    /// run is still what [`UserStore::login_state`] returned (`seen`): of
+    /// concurrent attempts, one wins and the others get `false`, so a burst
+    /// cannot test more passwords than the lockout allows. The run is
+    /// forgotten after `expires_at`; a successful login ends it.
+    async fn claim_login_attempt(
         &self,
         username_key: &str,
+        seen: LoginFailures,
         now: i64,
         expires_at: i64,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
 
     /// Stores a new session; with `clear_failures`, also ends the failed-login run.
     async fn create_session(
@@ -192,7 +200,8 @@ pub trait UserStore: Send + Sync {
         clear_failures: bool,
     ) -> StoreResult<()>;
 
-    /// The user owning a live session, or `None` when the session is gone or expired.
+    /// The user owning a live session, or `None` when the session is gone,
+    /// expired, or from before the user's latest password reset.
     async fn session_user(
         &self,
         username_key: &str,

@@ -230,3 +230,31 @@ async fn lockout_thresholds_are_configurable() {
     assert_eq!(locked.status, 429);
     assert_eq!(locked.header("retry-after").as_deref(), Some("10"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_guesses_cannot_outrun_the_lockout() {
+    let app = std::sync::Arc::new(TestApp::options().env("IP_LIMITS", "off").spawn().await);
+    app.register("alice", "alice@example.com", PASSWORD).await;
+
+    let guesses: Vec<_> = (0..20)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                app.login("alice", &format!("Guess-{i}-Passw0rd"), false)
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.unwrap());
+    }
+
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(
+        (1..=5).contains(&checked),
+        "passwords checked: {checked} of 20 ({statuses:?})"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 20 - checked);
+}
