@@ -170,7 +170,7 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
     let expected: Vec<(String, Vec<&str>)> = [
         ("index", vec![]),
         ("registration", vec!["UpdateItem", "TransactWriteItems"]),
-        ("confirm_email", vec!["DeleteItem", "UpdateItem"]),
+        ("confirm_email", vec!["GetItem", "TransactWriteItems"]),
         (
             "login (wrong password)",
             vec!["UpdateItem", "BatchGetItem", "UpdateItem"],

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, DeleteRequest, KeySchemaElement,
-    KeyType, KeysAndAttributes, Put, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+    KeyType, KeysAndAttributes, Put, ScalarAttributeType, TimeToLiveSpecification,
     TransactWriteItem, Update, WriteRequest,
 };
 use serde::{Deserialize, Serialize};
@@ -751,32 +751,46 @@ impl UserStore for DynamoStore {
     }
 
     async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<bool> {
-        let consumed = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(token_pk(hash), TOKEN_SK)))
-            .condition_expression(live_token_condition())
-            .expression_attribute_values(":purpose", purpose_value(TokenPurpose::Confirm))
-            .expression_attribute_values(":now", n(now))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
-        let Some(old) = conditional("DeleteItem", consumed)?.and_then(|out| out.attributes) else {
+        // Read the token for its owner, then consume it and verify the email
+        // in one transaction: a failure leaves both as they were.
+        let Some(token) = self.get_token(hash, TokenPurpose::Confirm, now).await? else {
             return Ok(false);
         };
-        let token: TokenItem = from_item(old)?;
-        let verified = self
+        let consume = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(token_pk(hash), TOKEN_SK)))
+                .condition_expression(format!("{} AND username_key = :k", live_token_condition()))
+                .expression_attribute_values(":purpose", purpose_value(TokenPurpose::Confirm))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":k", s(&token.username_key))
+                .build(),
+        )?;
+        let verify = build(
+            "Update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(&token.username_key), PROFILE_SK)))
+                .update_expression("SET is_email_verified = :t")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":t", AttributeValue::Bool(true))
+                .build(),
+        )?;
+        let out = self
             .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(&token.username_key), PROFILE_SK)))
-            .update_expression("SET is_email_verified = :t")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(consume).build())
+            .transact_items(TransactWriteItem::builder().update(verify).build())
             .send()
             .await;
-        Ok(conditional("UpdateItem", verified)?.is_some())
+        match out {
+            Ok(_) => Ok(true),
+            Err(err) => match cancelled_conditions(&err) {
+                Some(c) if c.contains(&true) => Ok(false),
+                _ => Err(sdk_err("TransactWriteItems", err)),
+            },
+        }
     }
 
     async fn reset_password(
