@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 /// The shared SDK configuration with tight timeouts: a Lambda request should
 /// fail fast (and answer 503) rather than hang on a dead endpoint.
@@ -26,4 +27,36 @@ pub async fn sdk_config() -> SdkConfig {
         )
         .load()
         .await
+}
+
+/// Service error codes that mean "try again later" (throttling, contention,
+/// a failing service). Anything else from a service is our fault or the
+/// deployment's (validation, access denied, missing table, rejected mail).
+const TRANSIENT_CODES: &[&str] = &[
+    "InternalFailure",
+    "InternalServerError",
+    "LimitExceededException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "ServiceUnavailable",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "TransactionCanceledException",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+];
+
+/// Whether an SDK failure is transient (answer 503, retry later) rather than
+/// a bug or a misconfiguration (answer 500).
+pub fn is_transient<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(_) => err.code().is_some_and(|c| TRANSIENT_CODES.contains(&c)),
+        _ => false,
+    }
 }

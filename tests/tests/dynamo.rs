@@ -455,3 +455,41 @@ async fn create_table_enables_ttl_on_expires_at() {
         Some("ENABLED")
     );
 }
+
+#[tokio::test]
+async fn misconfiguration_is_a_500_not_a_retry_later() {
+    require_moto!();
+    let sdk = shared::aws::sdk_config().await;
+    let missing_table = Backend {
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            unique("no-such-table"),
+        )),
+        ..Backend::memory()
+    };
+    let healthy = Backend::moto(None).await;
+    let unverified_sender = Backend {
+        store: healthy.store.clone(),
+        mailer: Arc::new(SesMailer::new(
+            aws_sdk_sesv2::Client::new(&sdk),
+            "noreply@unverified-sender.test",
+            None,
+        )),
+        mail: MailSource::Outbox(tempfile::tempdir().unwrap()),
+        table: None,
+    };
+    let no_table = TestApp::options().backend(missing_table).spawn().await;
+    let bad_sender = TestApp::options().backend(unverified_sender).spawn().await;
+    let good = TestApp::options().backend(healthy).spawn().await;
+
+    let login = no_table.login("alice", PASSWORD, false).await;
+    let rejected = bad_sender
+        .register("alice", "alice@example.com", PASSWORD)
+        .await;
+    let retried = good.register("alice", "alice@example.com", PASSWORD).await;
+
+    login.expect(500, "internal server error");
+    assert!(login.header("retry-after").is_none());
+    rejected.expect(500, "internal server error");
+    retried.expect(200, "Check your email...");
+}

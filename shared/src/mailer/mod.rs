@@ -14,7 +14,14 @@ use async_trait::async_trait;
 /// A delivery failure; the cause is logged, never shown.
 #[derive(Debug, thiserror::Error)]
 #[error("mail delivery failed")]
-pub struct MailError(#[source] pub anyhow::Error);
+pub struct MailError {
+    /// Whether trying again later may work (503) or not (500: a rejected
+    /// message, an unverified sender).
+    pub transient: bool,
+    /// What went wrong.
+    #[source]
+    pub cause: anyhow::Error,
+}
 
 /// Delivers composed messages.
 #[async_trait]
@@ -25,6 +32,10 @@ pub trait Mailer: Send + Sync {
 
 impl From<MailError> for crate::ApiError {
     fn from(err: MailError) -> Self {
-        Self::Unavailable(anyhow::Error::new(err))
+        if err.transient {
+            Self::Unavailable(anyhow::Error::new(err))
+        } else {
+            Self::Internal(anyhow::Error::new(err))
+        }
     }
 }

@@ -50,7 +50,10 @@ impl Mailer for OutboxMailer {
         }
         .await
         .with_context(|| format!("write outbox message into {}", self.dir.display()))
-        .map_err(MailError)?;
+        .map_err(|cause| MailError {
+            transient: true,
+            cause,
+        })?;
         tracing::info!(file = %path.display(), "email written to outbox");
         Ok(())
     }

@@ -33,7 +33,10 @@ impl Mailer for SesMailer {
         let raw = RawMessage::builder()
             .data(Blob::new(email.raw.clone()))
             .build()
-            .map_err(|e| MailError(anyhow::anyhow!("build raw message: {e}")))?;
+            .map_err(|e| MailError {
+                transient: false,
+                cause: anyhow::anyhow!("build raw message: {e}"),
+            })?;
         self.client
             .send_email()
             .from_email_address(&self.from)
@@ -42,11 +45,9 @@ impl Mailer for SesMailer {
             .set_configuration_set_name(self.configuration_set.clone())
             .send()
             .await
-            .map_err(|e| {
-                MailError(anyhow::anyhow!(
-                    "SES SendEmail: {}",
-                    DisplayErrorContext(&e)
-                ))
+            .map_err(|e| MailError {
+                transient: crate::aws::is_transient(&e),
+                cause: anyhow::anyhow!("SES SendEmail: {}", DisplayErrorContext(&e)),
             })?;
         Ok(())
     }

@@ -135,22 +135,19 @@ fn build<T>(what: &str, r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> St
     r.map_err(|e| StoreError::Internal(anyhow::anyhow!("build {what}: {e}")))
 }
 
-/// Maps an SDK failure: our own mistakes are 500s, everything else (throttling,
-/// timeouts, a dead endpoint, service errors) is "try again" (503).
+/// Maps an SDK failure: throttling, contention, timeouts and a dead endpoint
+/// are "try again" (503); everything else is a bug or misconfiguration (500).
 fn sdk_err<E, R>(op: &'static str, err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let ours = matches!(
-        err.code(),
-        Some("ValidationException" | "ResourceNotFoundException" | "SerializationException")
-    );
+    let transient = crate::aws::is_transient(&err);
     let cause = anyhow::anyhow!("DynamoDB {op}: {}", DisplayErrorContext(&err));
-    if ours {
-        StoreError::Internal(cause)
-    } else {
+    if transient {
         StoreError::Unavailable(cause)
+    } else {
+        StoreError::Internal(cause)
     }
 }
 
@@ -167,6 +164,19 @@ where
         Ok(out) => Ok(Some(out)),
         Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(None),
         Err(e) => Err(sdk_err(op, e)),
+    }
+}
+
+/// Whether a transaction was cancelled only because a concurrent one touched its items.
+fn conflicted<R>(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> bool {
+    match err.as_service_error() {
+        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e)) => e
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("TransactionConflict")),
+        _ => false,
     }
 }
 
@@ -456,19 +466,27 @@ impl UserStore for DynamoStore {
             )?,
             self.put(token_item(confirm)?, new)?,
         ];
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => match cancelled_conditions(&err).as_deref() {
-                Some([true, ..]) => Err(CreateUserError::UsernameTaken),
-                Some([false, true, ..]) => Err(CreateUserError::EmailTaken),
-                _ => Err(sdk_err("TransactWriteItems", err).into()),
-            },
+        // Two registrations racing for one name or address can make DynamoDB
+        // cancel one with TransactionConflict instead of failing its condition:
+        // try again, and the loser then sees the winner's item (409 or notice).
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let out = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let Err(err) = out else { return Ok(()) };
+            match cancelled_conditions(&err).as_deref() {
+                Some([true, ..]) => return Err(CreateUserError::UsernameTaken),
+                Some([false, true, ..]) => return Err(CreateUserError::EmailTaken),
+                _ if attempt < 3 && conflicted(&err) => {
+                    tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+                }
+                _ => return Err(sdk_err("TransactWriteItems", err).into()),
+            }
         }
     }
 
