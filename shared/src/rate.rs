@@ -41,7 +41,9 @@ pub async fn limit_ip(app: &App, req: &Request, action: IpAction) -> Result<(), 
         IpAction::Registration => ("ip-registration", limits.registration),
         IpAction::ResetRequest => ("ip-reset", limits.reset),
     };
-    let ip = client_ip(req).unwrap_or_else(|| "unknown".to_owned());
+    let ip = client_ip(req)
+        .map(|ip| client_key(&ip))
+        .unwrap_or_else(|| "unknown".to_owned());
     let now = app.clock.now();
     let cap = fixed_window(format!("{scope}#{ip}"), limit, limits.window_secs, now);
     if app.store.hit(&cap).await? {
@@ -51,6 +53,19 @@ pub async fn limit_ip(app: &App, req: &Request, action: IpAction) -> Result<(), 
             msg: TOO_MANY,
             retry_after: cap.expires_at - now,
         })
+    }
+}
+
+/// The key a client address is counted under: the address itself for IPv4,
+/// its /64 network for IPv6 (one subscriber usually holds a whole /64).
+pub fn client_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
     }
 }
 
@@ -105,6 +120,13 @@ mod tests {
             [l(0), l(4), l(5), l(6), l(7), l(8), l(9), l(40)],
             [0, 0, 60, 120, 240, 480, 900, 900]
         );
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        assert_eq!(client_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(client_key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(client_key("203.0.113.9"), "203.0.113.9");
     }
 
     #[test]

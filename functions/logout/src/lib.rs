@@ -9,7 +9,18 @@ use shared::{ApiError, App, Reply};
 
 /// Handles `GET /api/logout`.
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
-    respond(logout(&app, &req).await)
+    let mut resp = respond(logout(&app, &req).await);
+    // A 401 clears the cookies too: a browser holding a dead session's
+    // cookies (expired, or ended by a reset) should not keep them.
+    if resp.status() == lambda_http::http::StatusCode::UNAUTHORIZED {
+        for cookie in logout_cookies() {
+            if let Ok(value) = lambda_http::http::HeaderValue::from_str(&cookie) {
+                resp.headers_mut()
+                    .append(lambda_http::http::header::SET_COOKIE, value);
+            }
+        }
+    }
+    resp
 }
 
 async fn logout(app: &App, req: &Request) -> Result<Reply, ApiError> {

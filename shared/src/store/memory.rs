@@ -25,6 +25,8 @@ struct Tables {
     login_failures: HashMap<String, (LoginFailures, i64)>,
     /// (key, window start) -> (count, expires_at)
     counters: HashMap<(String, i64), (u32, i64)>,
+    /// Writes since the last sweep of expired entries.
+    writes: u32,
 }
 
 /// Users, sessions, tokens and counters in process memory.
@@ -46,7 +48,25 @@ impl MemoryStore {
     }
 }
 
+/// Expired entries are swept every this many writes, so a long-running dev
+/// server does not grow without bound (DynamoDB's TTL does this in AWS).
+const SWEEP_EVERY: u32 = 1024;
+
 impl Tables {
+    /// Counts a write and now and then drops everything expired at `now`.
+    fn sweep(&mut self, now: i64) {
+        self.writes += 1;
+        if self.writes < SWEEP_EVERY {
+            return;
+        }
+        self.writes = 0;
+        self.counters.retain(|_, (_, expires_at)| *expires_at > now);
+        self.login_failures
+            .retain(|_, (_, expires_at)| *expires_at > now);
+        self.tokens.retain(|_, t| t.expires_at > now);
+        self.sessions.retain(|_, s| s.expires_at > now);
+    }
+
     fn live_token(
         &self,
         hash: &TokenHash,
@@ -71,6 +91,7 @@ impl UserStore for MemoryStore {
         confirm: &TokenRecord,
     ) -> Result<(), CreateUserError> {
         let mut t = self.lock()?;
+        t.sweep(user.created_at);
         let key = user.key();
         if t.users.contains_key(&key) {
             return Err(CreateUserError::UsernameTaken);
@@ -132,6 +153,7 @@ impl UserStore for MemoryStore {
         expires_at: i64,
     ) -> StoreResult<bool> {
         let mut t = self.lock()?;
+        t.sweep(now);
         let entry = t
             .login_failures
             .entry(username_key.to_owned())
@@ -155,6 +177,7 @@ impl UserStore for MemoryStore {
         clear_failures: bool,
     ) -> StoreResult<()> {
         let mut t = self.lock()?;
+        t.sweep(session.created_at);
         t.sessions.insert(
             (session.username_key.clone(), session.sid.clone()),
             session.clone(),
@@ -261,6 +284,7 @@ impl UserStore for MemoryStore {
 
     async fn hit(&self, cap: &RateCap) -> StoreResult<bool> {
         let mut t = self.lock()?;
+        t.sweep(cap.window_start);
         Ok(hit_counter(&mut t, cap))
     }
 }
@@ -275,4 +299,25 @@ fn hit_counter(t: &mut Tables, cap: &RateCap) -> bool {
     }
     entry.0 += 1;
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn expired_entries_are_swept() {
+        let store = MemoryStore::new();
+        for window in 0..3000 {
+            let cap = RateCap {
+                key: "ip#1".into(),
+                window_start: window * 60,
+                limit: 1,
+                expires_at: window * 60 + 60,
+            };
+            assert!(store.hit(&cap).await.unwrap());
+        }
+        let left = store.lock().unwrap().counters.len();
+        assert!(left <= SWEEP_EVERY as usize, "{left} counters kept");
+    }
 }
