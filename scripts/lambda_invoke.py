@@ -130,6 +130,12 @@ def main() -> int:
         check("reset_password", load("reset_password"), 400, "user not found")
         check("logout", load("logout"), 401, "authentication required")
 
+        # API Gateway's $default route (no route matched) is served by index.
+        fallback = load("index")
+        fallback["routeKey"] = fallback["requestContext"]["routeKey"] = "$default"
+        fallback["rawPath"] = fallback["requestContext"]["http"]["path"] = "/nope"
+        check("index", fallback, 404, "not found")
+
         # The same events with the token login just issued: the secret from
         # Secrets Manager signs in one binary and verifies in the others.
         token = json.loads(login["body"])["data"]["token"]

@@ -14,19 +14,22 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// (method, path, binary) for every function in template.yaml.
+/// (method, path, binary) for every HttpApi event of every function in template.yaml.
 fn template_routes() -> BTreeSet<(String, String, String)> {
     let template = read("template.yaml");
     let mut routes = BTreeSet::new();
     for block in template.split("Type: AWS::Serverless::Function").skip(1) {
-        let field = |name: &str| {
+        let values = |name: &str| -> Vec<String> {
             block
                 .lines()
-                .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
+                .filter_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
                 .map(|v| v.trim().trim_matches('"').to_owned())
-                .unwrap_or_else(|| panic!("a function without {name}"))
+                .collect()
         };
-        routes.insert((field("Method"), field("Path"), field("Binary")));
+        let binary = values("Binary").remove(0);
+        for (method, path) in values("Method").into_iter().zip(values("Path")) {
+            routes.insert((method, path, binary.clone()));
+        }
     }
     routes
 }
@@ -48,9 +51,12 @@ fn table_routes() -> BTreeSet<(String, String, String)> {
 fn template_routes_table_crates_and_events_agree() {
     let table = table_routes();
     assert_eq!(table.len(), 8);
+    let mut expected = table.clone();
+    // API Gateway's catch-all route, answered by index with 404/405 envelopes.
+    expected.insert(("ANY".into(), "$default".into(), "index".into()));
     assert_eq!(
         template_routes(),
-        table,
+        expected,
         "template.yaml vs shared::routes::ROUTES"
     );
 
@@ -128,4 +134,35 @@ async fn every_event_file_gets_the_contract_answer_from_its_handler() {
             .iter()
             .any(|c| c.to_str().unwrap().contains("Max-Age=2592000"))
     );
+}
+
+#[tokio::test]
+async fn the_default_route_answers_unknown_paths_with_the_envelope() {
+    let app = TestApp::spawn().await;
+    let handle = dev_server::handler("index").unwrap();
+    for (method, path, status, allow) in [
+        ("GET", "/nope", 404, None),
+        ("GET", "/api/login", 405, Some("POST")),
+        ("DELETE", "/api/profile_settings", 405, Some("GET")),
+    ] {
+        let mut event: serde_json::Value =
+            serde_json::from_str(&read("events/index.json")).unwrap();
+        event["routeKey"] = "$default".into();
+        event["requestContext"]["routeKey"] = "$default".into();
+        event["rawPath"] = path.into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["requestContext"]["http"]["method"] = method.into();
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+
+        let resp = handle(app.app.clone(), request).await;
+
+        let body: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{method} {path}");
+        assert_eq!(body["status"], "ERR");
+        assert_eq!(
+            resp.headers().get("allow").map(|v| v.to_str().unwrap()),
+            allow,
+            "{method} {path}"
+        );
+    }
 }
