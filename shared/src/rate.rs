@@ -99,6 +99,16 @@ pub fn check_lockout(app: &App, failures: LoginFailures, now: i64) -> Result<(),
     }
 }
 
+/// The cap on "already registered" notices to one address.
+pub fn registration_notice_cap(app: &App, email_key: &str, now: i64) -> RateCap {
+    fixed_window(
+        format!("notice#{email_key}"),
+        app.config.registration_notice_limit,
+        app.config.registration_notice_window_secs,
+        now,
+    )
+}
+
 /// The reset-email cap for a username.
 pub fn reset_email_cap(app: &App, username_key: &str, now: i64) -> RateCap {
     fixed_window(

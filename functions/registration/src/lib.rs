@@ -10,7 +10,7 @@ use shared::domain::{Contacts, EmailAddress, FullName, OneTimeToken, Password, P
 use shared::hashing::hash_password;
 use shared::http::{JsonBody, respond};
 use shared::mailer::message;
-use shared::rate::{IpAction, limit_ip};
+use shared::rate::{IpAction, limit_ip, registration_notice_cap};
 use shared::store::{CreateUserError, TokenPurpose, TokenRecord, UserRecord};
 use shared::{ApiError, App, Reply};
 
@@ -86,8 +86,12 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
             return Err(ApiError::Conflict("username is already taken."));
         }
         Err(CreateUserError::EmailTaken) => {
-            let mail = message::already_registered(&app.config, email.as_str())?;
-            app.mailer.send(&mail).await?;
+            // Same answer either way; past the cap the notice is just not sent.
+            let cap = registration_notice_cap(app, email.key(), now);
+            if app.store.hit(&cap).await? {
+                let mail = message::already_registered(&app.config, email.as_str())?;
+                app.mailer.send(&mail).await?;
+            }
         }
         Err(CreateUserError::Store(err)) => return Err(err.into()),
     }

@@ -246,3 +246,32 @@ async fn emails_are_multipart_and_never_contain_the_password() {
         assert!(!mail.contains(PASSWORD));
     }
 }
+
+#[tokio::test]
+async fn notices_to_one_address_are_capped_but_answered_the_same() {
+    let app = TestApp::spawn().await;
+    app.register("owner", "owner@example.com", PASSWORD).await;
+
+    let answers = [
+        app.register("intruder1", "owner@example.com", PASSWORD)
+            .await,
+        app.register("intruder2", "owner@example.com", PASSWORD)
+            .await,
+        app.register("intruder3", "OWNER@example.com", PASSWORD)
+            .await,
+    ];
+    app.clock.advance(3600);
+    app.register("intruder4", "owner@example.com", PASSWORD)
+        .await;
+
+    for answer in &answers {
+        answer.expect(200, "Check your email...");
+    }
+    let notices = app
+        .emails_to("owner@example.com")
+        .await
+        .into_iter()
+        .filter(|m| m.contains("Someone tried to register"))
+        .count();
+    assert_eq!(notices, 2, "one per hour");
+}
