@@ -65,7 +65,7 @@ pub struct Config {
     /// The window of that limit (`RESET_EMAIL_WINDOW_SECS`, 1 h).
     pub reset_email_window_secs: i64,
     /// "Someone tried to register with your address" notices per address per
-    /// window (`REGISTRATION_NOTICE_LIMIT`, 1); more attempts are answered the
+    /// window (`REGISTRATION_NOTICE_LIMIT`, 10); more attempts are answered the
     /// same way but send nothing, so an inbox cannot be flooded.
     pub registration_notice_limit: u32,
     /// The window of that limit (`REGISTRATION_NOTICE_WINDOW_SECS`, 1 h).
@@ -133,7 +133,7 @@ impl Config {
             login_failure_ttl_secs: positive(&get, "LOGIN_FAILURE_TTL_SECS", 24 * 3600)?,
             reset_email_limit: positive(&get, "RESET_EMAIL_LIMIT", 3)?,
             reset_email_window_secs: positive(&get, "RESET_EMAIL_WINDOW_SECS", 3600)?,
-            registration_notice_limit: positive(&get, "REGISTRATION_NOTICE_LIMIT", 1)?,
+            registration_notice_limit: positive(&get, "REGISTRATION_NOTICE_LIMIT", 10)?,
             registration_notice_window_secs: positive(
                 &get,
                 "REGISTRATION_NOTICE_WINDOW_SECS",

@@ -249,7 +249,10 @@ async fn emails_are_multipart_and_never_contain_the_password() {
 
 #[tokio::test]
 async fn notices_to_one_address_are_capped_but_answered_the_same() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::options()
+        .env("REGISTRATION_NOTICE_LIMIT", "1")
+        .spawn()
+        .await;
     app.register("owner", "owner@example.com", PASSWORD).await;
 
     let answers = [
