@@ -296,6 +296,20 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// One item by key, strongly consistent.
+    async fn get(&self, item_key: Item) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("GetItem", e))?;
+        Ok(out.item)
+    }
+
     async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
         let mut pending = Some(build(
             "KeysAndAttributes",
@@ -537,16 +551,8 @@ impl UserStore for DynamoStore {
     }
 
     async fn get_user(&self, username_key: &str) -> StoreResult<Option<UserRecord>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(username_key), PROFILE_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("GetItem", e))?;
-        out.item
+        self.get(key(user_pk(username_key), PROFILE_SK))
+            .await?
             .map(|item| from_item::<UserItem>(item).map(|u| u.user))
             .transpose()
     }
@@ -744,16 +750,7 @@ impl UserStore for DynamoStore {
         purpose: TokenPurpose,
         now: i64,
     ) -> StoreResult<Option<TokenRecord>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(token_pk(hash), TOKEN_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("GetItem", e))?;
-        let Some(item) = out.item else {
+        let Some(item) = self.get(key(token_pk(hash), TOKEN_SK)).await? else {
             return Ok(None);
         };
         let t: TokenItem = from_item(item)?;
