@@ -296,6 +296,43 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// In one transaction: consume a live token (still owned by its user) and
+    /// apply `update` to that user. `false` when either condition failed,
+    /// including a token of another purpose.
+    async fn consume_token_and_update(
+        &self,
+        token: &TokenRecord,
+        purpose: TokenPurpose,
+        now: i64,
+        update: Update,
+    ) -> StoreResult<bool> {
+        let consume = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(token_pk(&token.hash), TOKEN_SK)))
+                .condition_expression(format!("{} AND username_key = :k", live_token_condition()))
+                .expression_attribute_values(":purpose", purpose_value(purpose))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":k", s(&token.username_key))
+                .build(),
+        )?;
+        let out = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(consume).build())
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(err) => match cancelled_conditions(&err) {
+                Some(c) if c.contains(&true) => Ok(false),
+                _ => Err(sdk_err("TransactWriteItems", err)),
+            },
+        }
+    }
+
     /// One item by key, strongly consistent.
     async fn get(&self, item_key: Item) -> StoreResult<Option<Item>> {
         let out = self
@@ -771,17 +808,6 @@ impl UserStore for DynamoStore {
         let Some(token) = self.get_token(hash, TokenPurpose::Confirm, now).await? else {
             return Ok(false);
         };
-        let consume = build(
-            "Delete",
-            Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(token_pk(hash), TOKEN_SK)))
-                .condition_expression(format!("{} AND username_key = :k", live_token_condition()))
-                .expression_attribute_values(":purpose", purpose_value(TokenPurpose::Confirm))
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":k", s(&token.username_key))
-                .build(),
-        )?;
         let verify = build(
             "Update",
             Update::builder()
@@ -792,20 +818,8 @@ impl UserStore for DynamoStore {
                 .expression_attribute_values(":t", AttributeValue::Bool(true))
                 .build(),
         )?;
-        let out = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(consume).build())
-            .transact_items(TransactWriteItem::builder().update(verify).build())
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(err) => match cancelled_conditions(&err) {
-                Some(c) if c.contains(&true) => Ok(false),
-                _ => Err(sdk_err("TransactWriteItems", err)),
-            },
-        }
+        self.consume_token_and_update(&token, TokenPurpose::Confirm, now, verify)
+            .await
     }
 
     async fn reset_password(
@@ -815,17 +829,6 @@ impl UserStore for DynamoStore {
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
         let username_key = token.username_key.as_str();
-        let consume = build(
-            "Delete",
-            Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(token_pk(&token.hash), TOKEN_SK)))
-                .condition_expression(format!("{} AND username_key = :k", live_token_condition()))
-                .expression_attribute_values(":purpose", purpose_value(TokenPurpose::Reset))
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":k", s(username_key))
-                .build(),
-        )?;
         // Users stored before reset epochs existed have no attribute: epoch 0.
         let same_epoch = if token.epoch == 0 {
             "(attribute_not_exists(reset_epoch) OR reset_epoch = :e)"
@@ -847,18 +850,11 @@ impl UserStore for DynamoStore {
                 .expression_attribute_values(":next", n(token.epoch + 1))
                 .build(),
         )?;
-        let out = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(consume).build())
-            .transact_items(TransactWriteItem::builder().update(update).build())
-            .send()
-            .await;
-        if let Err(err) = out {
-            return match cancelled_conditions(&err) {
-                Some(c) if c.contains(&true) => Ok(None),
-                _ => Err(sdk_err("TransactWriteItems", err)),
-            };
+        if !self
+            .consume_token_and_update(token, TokenPurpose::Reset, now, update)
+            .await?
+        {
+            return Ok(None);
         }
         // The password is changed and old sessions are already dead (their
         // reset epoch is stale); deleting them is cleanup, so a failure here
