@@ -136,6 +136,14 @@ def main() -> int:
         fallback["rawPath"] = fallback["requestContext"]["http"]["path"] = "/nope"
         check("index", fallback, 404, "not found")
 
+        # A browser's CORS preflight: API Gateway routes it to $default too;
+        # it must get a 2xx (API Gateway adds the CORS headers to it).
+        resp = invoke(port, "index", load("index.preflight"))
+        ok = resp.get("statusCode") == 204 and resp.get("headers", {}).get("allow") == "POST, OPTIONS"
+        print(f"{'ok  ' if ok else 'FAIL'} {'index (preflight)':24} {resp.get('statusCode')}")
+        if not ok:
+            failures.append(f"index preflight: expected 204 with Allow, got {resp}")
+
         # The same events with the token login just issued: the secret from
         # Secrets Manager signs in one binary and verifies in the others.
         token = json.loads(login["body"])["data"]["token"]

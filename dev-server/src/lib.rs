@@ -18,7 +18,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{RequestExt, Response};
 use shared::App;
 use shared::error::ApiError;
-use shared::http::{MAX_BODY_BYTES, error_response, guard};
+use shared::http::{MAX_BODY_BYTES, error_response, guard, unrouted_response};
 use shared::routes::{RouteMatch, match_route};
 use tokio::net::TcpListener;
 
@@ -104,11 +104,10 @@ fn add_cors(resp: &mut Response<lambda_http::Body>, origin: &str) {
     }
 }
 
-/// A CORS preflight for an allowed origin: 204 with what API Gateway allows.
-fn preflight(origin: &str) -> Response<lambda_http::Body> {
+/// What API Gateway adds to a preflight answer for an allowed origin
+/// (template.yaml's `CorsConfiguration`).
+fn add_preflight_cors(resp: &mut Response<lambda_http::Body>) {
     use lambda_http::http::HeaderValue;
-    let mut resp = Response::new(lambda_http::Body::Empty);
-    *resp.status_mut() = lambda_http::http::StatusCode::NO_CONTENT;
     let headers = resp.headers_mut();
     headers.insert(
         "access-control-allow-methods",
@@ -119,8 +118,6 @@ fn preflight(origin: &str) -> Response<lambda_http::Body> {
         HeaderValue::from_static("Content-Type, Authorization, X-CSRF-TOKEN"),
     );
     headers.insert("access-control-max-age", HeaderValue::from_static("600"));
-    add_cors(&mut resp, origin);
-    resp
 }
 
 /// Bodies are read up to this size; the handler answers 413 above 16 KiB, the
@@ -136,17 +133,11 @@ async fn dispatch(
     let (parts, body) = req.into_parts();
     let method = parts.method.clone();
     let origin = allowed_origin(&server, &parts.headers);
-    if let (Some(origin), &axum::http::Method::OPTIONS) = (&origin, &method) {
-        if !matches!(match_route("GET", parts.uri.path()), RouteMatch::NotFound) {
-            return into_axum(preflight(origin));
-        }
-    }
     let app = server.app.clone();
     // Only the route pattern is logged: real paths can hold one-time tokens.
     let (label, resp) = match match_route(method.as_str(), parts.uri.path()) {
-        RouteMatch::NotFound => ("-", error_response(&ApiError::NotFound)),
-        RouteMatch::MethodNotAllowed(allow) => {
-            ("-", error_response(&ApiError::MethodNotAllowed { allow }))
+        RouteMatch::NotFound | RouteMatch::MethodNotAllowed(_) => {
+            ("-", unrouted_response(method.as_str(), parts.uri.path()))
         }
         RouteMatch::Found(route, params) => {
             let declared = parts
@@ -194,6 +185,9 @@ async fn dispatch(
     );
     let mut resp = resp;
     if let Some(origin) = &origin {
+        if method == axum::http::Method::OPTIONS && resp.status().is_success() {
+            add_preflight_cors(&mut resp);
+        }
         add_cors(&mut resp, origin);
     }
     into_axum(resp)

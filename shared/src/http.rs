@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, UNAVAILABLE_RETRY_AFTER};
+use crate::routes::{RouteMatch, match_route};
 
 /// Largest accepted request body (16 KiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -102,6 +103,31 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
         _ => {}
     }
     resp
+}
+
+/// The answer to a request no route serves: a CORS preflight (or any
+/// `OPTIONS`) for a known path gets 204 with `Allow`, another method on a
+/// known path 405, an unknown path 404. The dev server and the index
+/// function (API Gateway's `$default` route, which also receives every
+/// preflight) both answer with this, so they cannot drift apart. In AWS, API
+/// Gateway adds the configured CORS headers to the 204.
+pub fn unrouted_response(method: &str, path: &str) -> Response<Body> {
+    match match_route(method, path) {
+        RouteMatch::MethodNotAllowed(allow) if method == "OPTIONS" => {
+            let mut resp = Response::new(Body::Empty);
+            *resp.status_mut() = lambda_http::http::StatusCode::NO_CONTENT;
+            let headers = resp.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&format!("{allow}, OPTIONS")) {
+                headers.insert(ALLOW, v);
+            }
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+        RouteMatch::MethodNotAllowed(allow) => {
+            error_response(&ApiError::MethodNotAllowed { allow })
+        }
+        RouteMatch::NotFound | RouteMatch::Found(..) => error_response(&ApiError::NotFound),
+    }
 }
 
 fn json_response(

@@ -3,15 +3,17 @@
 //! The same function serves API Gateway's `$default` route (every request no
 //! other route matches), so unknown paths and wrong methods get the JSON
 //! envelope (404, or 405 with `Allow`) in AWS as they do in the dev server.
+//! API Gateway sends CORS preflights there too (an `OPTIONS` request matches
+//! no other route): they get 204, to which API Gateway adds the configured
+//! CORS headers.
 
 use std::sync::Arc;
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
-use shared::http::{error_response, respond};
-use shared::routes::{RouteMatch, match_route};
-use shared::{ApiError, App, Reply, SERVICE_NAME, VERSION};
+use shared::http::{respond, unrouted_response};
+use shared::{App, Reply, SERVICE_NAME, VERSION};
 
 /// The route key API Gateway gives requests no other route matched.
 const DEFAULT_ROUTE: &str = "$default";
@@ -23,11 +25,7 @@ pub async fn handle(_app: Arc<App>, req: Request) -> Response<Body> {
         _ => false,
     };
     if unmatched {
-        let err = match match_route(req.method().as_str(), req.uri().path()) {
-            RouteMatch::MethodNotAllowed(allow) => ApiError::MethodNotAllowed { allow },
-            RouteMatch::NotFound | RouteMatch::Found(..) => ApiError::NotFound,
-        };
-        return error_response(&err);
+        return unrouted_response(req.method().as_str(), req.uri().path());
     }
     respond(Ok(Reply::msg(SERVICE_NAME).with_data(json!({
         "name": SERVICE_NAME,

@@ -128,11 +128,12 @@ async fn cors_allows_only_the_configured_origins() {
         )
         .await;
     let foreign_preflight = app
-        .send(
-            app.request("OPTIONS", "/api/login")
-                .header("origin", "https://evil.example"),
-        )
-        .await;
+        .request("OPTIONS", "/api/login")
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(preflight.status(), 204);
     let h = preflight.headers();
@@ -149,5 +150,37 @@ async fn cors_allows_only_the_configured_origins() {
         Some("http://localhost:5173")
     );
     assert_eq!(foreign.header("access-control-allow-origin"), None);
-    assert_eq!(foreign_preflight.status, 405);
+    // Like API Gateway: a preflight is answered for every origin, but only an
+    // allowed one gets the headers a browser needs to go on.
+    assert_eq!(foreign_preflight.status(), 204);
+    assert_eq!(
+        foreign_preflight
+            .headers()
+            .get("access-control-allow-origin"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn preflights_get_204_on_every_route_and_404_elsewhere() {
+    let app = TestApp::spawn().await;
+    for route in shared::routes::ROUTES {
+        let path = route.path.replace("{token}", &"A".repeat(43));
+        let resp = app
+            .request("OPTIONS", &path)
+            .header("origin", "https://app.example.com")
+            .header("access-control-request-method", route.method)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 204, "OPTIONS {path}");
+        assert_eq!(
+            resp.headers()["allow"],
+            format!("{}, OPTIONS", route.method).as_str(),
+            "OPTIONS {path}"
+        );
+    }
+    app.send(app.request("OPTIONS", "/nope"))
+        .await
+        .expect(404, "not found");
 }
