@@ -6,8 +6,10 @@
 
 use std::str::FromStr;
 
+use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 /// This project's crates (log targets): the only ones an operator's level reaches.
 const OUR_CRATES: &[&str] = &[
@@ -46,21 +48,34 @@ pub fn filter(spec: &str) -> EnvFilter {
 }
 
 /// Lambda: level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, JSON lines when
-/// `AWS_LAMBDA_LOG_FORMAT=JSON` (the template sets it), no timestamps (Lambda adds them).
+/// `AWS_LAMBDA_LOG_FORMAT=JSON` (the template sets it).
 pub fn init_lambda() {
     let spec = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_default();
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let _ =
+        tracing::subscriber::set_global_default(lambda_subscriber(&spec, json, std::io::stdout));
+}
+
+/// The Lambda subscriber, writing to `writer`. JSON lines carry `level` and
+/// an RFC 3339 `timestamp`: Lambda's log-level filtering (the template's
+/// `ApplicationLogLevel`) treats a JSON line without a valid timestamp as
+/// INFO, so error lines would vanish at WARN or ERROR. Text lines have no
+/// time of their own (Lambda prefixes one).
+fn lambda_subscriber<W>(spec: &str, json: bool, writer: W) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter(&spec.to_ascii_lowercase()))
         .with_ansi(false)
-        .without_time();
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let _ = if json {
-        builder.json().try_init()
+        .with_writer(writer);
+    if json {
+        Box::new(builder.json().finish())
     } else {
-        builder.try_init()
-    };
+        Box::new(builder.without_time().finish())
+    }
 }
 
 /// The dev server: human-readable lines, level from `RUST_LOG` (default INFO).
@@ -89,5 +104,52 @@ mod tests {
             assert!(shown.contains("info"), "{spec}: {shown}");
         }
         assert!(filter("debug").to_string().contains("login=debug"));
+    }
+
+    /// A writer that keeps what is logged.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::ErrorKind::Other)?
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn lambda_json_lines_carry_level_and_an_rfc3339_timestamp() {
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = lambda_subscriber("warn", true, move || writer.clone());
+
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::error!(target: "login", "dependency unavailable");
+        });
+
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(line["level"], "ERROR", "{text}");
+        let ts = line["timestamp"].as_str().unwrap_or_default();
+        // RFC 3339 in UTC: 2026-11-25T19:46:04.123456Z
+        let b = ts.as_bytes();
+        assert!(
+            b.len() >= 20
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && b[10] == b'T'
+                && b[13] == b':'
+                && b[16] == b':'
+                && ts.ends_with('Z')
+                && ts[..4].parse::<u16>().is_ok_and(|y| y >= 2024),
+            "timestamp {ts:?} in {text}"
+        );
     }
 }
