@@ -87,13 +87,34 @@ fn template_routes_table_crates_and_events_agree() {
             "{function}"
         );
     }
+    // `<function>.json` is the route's own event; `<function>.<case>.json`
+    // are further cases for the same function.
     let events: BTreeSet<String> = std::fs::read_dir(repo().join("events"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(events, functions, "events/ vs the route table");
+    let owners: BTreeSet<String> = events
+        .iter()
+        .map(|e| e.split('.').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(owners, functions, "events/ vs the route table");
+    assert!(functions.iter().all(|f| events.contains(f)), "{events:?}");
+}
+
+#[tokio::test]
+async fn a_browser_preflight_through_api_gateway_gets_a_2xx() {
+    // API Gateway hands OPTIONS requests to the $default route (index) and
+    // adds the configured CORS headers to its answer.
+    let app = TestApp::spawn().await;
+    let request = lambda_http::request::from_str(&read("events/index.preflight.json")).unwrap();
+    assert_eq!(request.method(), "OPTIONS");
+
+    let resp = dev_server::handler("index").unwrap()(app.app.clone(), request).await;
+
+    assert_eq!(resp.status().as_u16(), 204);
+    assert_eq!(resp.headers()["allow"], "POST, OPTIONS");
 }
 
 #[tokio::test]
@@ -164,5 +185,50 @@ async fn the_default_route_answers_unknown_paths_with_the_envelope() {
             allow,
             "{method} {path}"
         );
+    }
+}
+
+/// Logical IDs of the template's functions.
+fn template_function_ids() -> Vec<String> {
+    let template = read("template.yaml");
+    let lines: Vec<&str> = template.lines().collect();
+    lines
+        .windows(2)
+        .filter(|w| w[1].trim() == "Type: AWS::Serverless::Function")
+        .filter_map(|w| w[0].trim().strip_suffix(':').map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn samconfig_recovers_from_a_failed_first_deploy_and_sync_ignores_build_output() {
+    let samconfig = read("samconfig.toml");
+    let sections: Vec<&str> = samconfig.split("\n[").collect();
+    let section = |name: &str| {
+        sections
+            .iter()
+            .find(|s| s.starts_with(&format!("{name}]")))
+            .unwrap_or_else(|| panic!("samconfig.toml has no [{name}]"))
+            .to_string()
+    };
+    for env in ["default", "prod"] {
+        // A failed first create deletes the stack instead of leaving it in
+        // ROLLBACK_COMPLETE, where every later deploy fails.
+        assert!(
+            section(&format!("{env}.deploy.parameters")).contains("on_failure = \"DELETE\""),
+            "[{env}.deploy.parameters]"
+        );
+    }
+    // With CodeUri "." the SAM cache hashes the whole repository, target/ included.
+    assert!(!samconfig.contains("cached = true"));
+
+    let excludes = section("default.sync.parameters.watch_exclude");
+    let ids = template_function_ids();
+    assert!(ids.len() >= 8, "{ids:?}");
+    for id in ids {
+        let line = excludes
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} =")))
+            .unwrap_or_else(|| panic!("samconfig.toml: no watch_exclude for {id}"));
+        assert!(line.contains("\"/target/\""), "{line}");
     }
 }
