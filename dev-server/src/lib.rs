@@ -18,8 +18,8 @@ use lambda_http::request::RequestContext;
 use lambda_http::{RequestExt, Response};
 use shared::App;
 use shared::error::ApiError;
+use shared::http::routes::{RouteMatch, match_route};
 use shared::http::{MAX_BODY_BYTES, error_response, guard, unrouted_response};
-use shared::routes::{RouteMatch, match_route};
 use tokio::net::TcpListener;
 
 mod settings;

@@ -6,7 +6,7 @@ use anyhow::Context;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared::telemetry::init_dev();
+    shared::setup::telemetry::init_dev();
     let settings = dev_server::Settings::from_lookup(|name| std::env::var(name).ok())?;
     let port = settings.port;
     let options = dev_server::Options {

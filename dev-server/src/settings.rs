@@ -8,11 +8,17 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::SecretString;
 use shared::App;
-use shared::auth::JwtKeys;
-use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
-use shared::mailer::{Mailer, OutboxMailer, SesMailer};
-use shared::store::{DynamoStore, MemoryStore, UserStore};
+use shared::domain::JwtKeys;
+use shared::{adapters::SystemClock, ports::Clock};
+use shared::{
+    adapters::{DynamoStore, MemoryStore},
+    ports::UserStore,
+};
+use shared::{
+    adapters::{OutboxMailer, SesMailer},
+    ports::Mailer,
+};
 
 /// What the dev server was asked to run.
 pub struct Settings {
@@ -104,7 +110,7 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)>
                 .ok()
                 .filter(|t| !t.trim().is_empty())
                 .context("STORE=dynamodb needs TABLE_NAME")?;
-            let sdk = shared::aws::sdk_config().await;
+            let sdk = shared::adapters::aws::sdk_config().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
             if settings.create_table {
                 store

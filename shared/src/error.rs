@@ -4,8 +4,6 @@ use std::borrow::Cow;
 
 use lambda_http::http::StatusCode;
 
-use crate::store::StoreError;
-
 /// Everything a handler can answer besides success. Each variant names its status.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -72,15 +70,6 @@ impl ApiError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Unavailable(e) => Self::Unavailable(e),
-            StoreError::Internal(e) => Self::Internal(e),
         }
     }
 }

@@ -1,27 +1,20 @@
-//! The common crate of user_account: domain types, ports, adapters and HTTP glue.
+//! The common crate of user_account. A request walks one way through its
+//! layers (the README's "Architecture" says what each may import):
 //!
-//! Data flows one way: event -> handler (in `functions/<name>`) -> domain ->
-//! ports ([`store::UserStore`], [`mailer::Mailer`], [`clock::Clock`]) -> adapters.
+//! event -> handler (`functions/<name>`) -> [`http`] -> [`domain`] rules ->
+//! [`ports`] -> [`adapters`]; [`setup`] assembles them once per cold start.
 
-pub mod app;
-pub mod auth;
-pub mod aws;
-pub mod clock;
+pub mod adapters;
 pub mod config;
 pub mod domain;
 pub mod error;
-pub mod hashing;
 pub mod http;
-pub mod lambda;
-pub mod mailer;
-pub mod rate;
-pub mod routes;
-pub mod store;
-pub mod telemetry;
+pub mod ports;
+pub mod setup;
 
-pub use app::App;
 pub use error::ApiError;
 pub use http::Reply;
+pub use ports::App;
 
 /// The service name shown by `GET /` and used as the default JWT issuer/audience.
 pub const SERVICE_NAME: &str = "user_account";

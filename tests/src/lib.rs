@@ -9,11 +9,17 @@ use std::sync::Arc;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use shared::App;
-use shared::auth::JwtKeys;
-use shared::clock::ManualClock;
+use shared::adapters::ManualClock;
 use shared::config::Config;
-use shared::mailer::{Mailer, OutboxMailer, SesMailer};
-use shared::store::{DynamoStore, MemoryStore, UserStore};
+use shared::domain::JwtKeys;
+use shared::{
+    adapters::{DynamoStore, MemoryStore},
+    ports::UserStore,
+};
+use shared::{
+    adapters::{OutboxMailer, SesMailer},
+    ports::Mailer,
+};
 use tokio::sync::oneshot;
 
 /// A strong password accepted by the rules.
@@ -508,7 +514,7 @@ impl Backend {
     /// A fresh table and SES on moto; `dynamodb` overrides the DynamoDB client.
     pub async fn moto(dynamodb: Option<aws_sdk_dynamodb::Client>) -> Self {
         let endpoint = moto_endpoint().expect("moto is not running (AWS_ENDPOINT_URL unset)");
-        let sdk = shared::aws::sdk_config().await;
+        let sdk = shared::adapters::aws::sdk_config().await;
         let sesv2 = aws_sdk_sesv2::Client::new(&sdk);
         SES_READY
             .get_or_init(|| async {

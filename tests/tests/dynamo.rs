@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContex
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
-use shared::mailer::SesMailer;
-use shared::store::DynamoStore;
+use shared::adapters::DynamoStore;
+use shared::adapters::SesMailer;
 use tests::{Backend, MailSource, NEW_PASSWORD, PASSWORD, TestApp, moto_endpoint, unique};
 
 macro_rules! require_moto {
@@ -92,14 +92,14 @@ impl Intercept for Calls {
 }
 
 async fn raw_client() -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(&shared::aws::sdk_config().await)
+    aws_sdk_dynamodb::Client::new(&shared::adapters::aws::sdk_config().await)
 }
 
 #[tokio::test]
 async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
     require_moto!();
     let calls = Calls::default();
-    let sdk = shared::aws::sdk_config().await;
+    let sdk = shared::adapters::aws::sdk_config().await;
     let client = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .interceptor(calls.clone())
@@ -305,7 +305,7 @@ async fn ses_down_means_503_and_a_retry_can_succeed() {
     let MailSource::Moto { sender, .. } = &healthy.mail else {
         unreachable!()
     };
-    let sdk = shared::aws::sdk_config().await;
+    let sdk = shared::adapters::aws::sdk_config().await;
     let dead_ses = aws_sdk_sesv2::Client::from_conf(
         aws_sdk_sesv2::config::Builder::from(&sdk)
             .endpoint_url("http://127.0.0.1:9")
@@ -332,7 +332,7 @@ async fn ses_down_means_503_and_a_retry_can_succeed() {
 #[tokio::test]
 async fn dynamodb_down_means_a_quick_generic_503() {
     require_moto!();
-    let sdk = shared::aws::sdk_config().await;
+    let sdk = shared::adapters::aws::sdk_config().await;
     let dead = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .endpoint_url("http://127.0.0.1:9")
@@ -459,7 +459,7 @@ async fn create_table_enables_ttl_on_expires_at() {
 #[tokio::test]
 async fn misconfiguration_is_a_500_not_a_retry_later() {
     require_moto!();
-    let sdk = shared::aws::sdk_config().await;
+    let sdk = shared::adapters::aws::sdk_config().await;
     let missing_table = Backend {
         store: Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),

@@ -28,7 +28,7 @@ async fn logs_of_a_full_flow_hold_no_secret() {
     let writer = captured.clone();
     tracing_subscriber::fmt()
         // The most verbose level an operator could ask for, through the service's own filter.
-        .with_env_filter(shared::telemetry::filter("trace"))
+        .with_env_filter(shared::setup::telemetry::filter("trace"))
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .init();

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use shared::routes::ROUTES;
+use shared::http::routes::ROUTES;
 use tests::{TestApp, repo};
 
 fn read(path: &str) -> String {
@@ -57,7 +57,7 @@ fn template_routes_table_crates_and_events_agree() {
     assert_eq!(
         template_routes(),
         expected,
-        "template.yaml vs shared::routes::ROUTES"
+        "template.yaml vs shared::http::routes::ROUTES"
     );
 
     let crates: BTreeSet<String> = std::fs::read_dir(repo().join("functions"))

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use shared::domain::{OneTimeToken, TokenHash};
-use shared::store::{
-    CreateUserError, DynamoStore, MemoryStore, RateCap, SessionRecord, TokenPurpose, TokenRecord,
-    UserRecord, UserStore,
+use shared::adapters::{DynamoStore, MemoryStore};
+use shared::domain::{OneTimeToken, RateCap, TokenHash};
+use shared::ports::{
+    CreateUserError, SessionRecord, TokenPurpose, TokenRecord, UserRecord, UserStore,
 };
 
 type Store = Arc<dyn UserStore>;
@@ -20,7 +20,7 @@ fn memory() -> Store {
 
 async fn dynamo() -> Option<Store> {
     tests::moto_endpoint()?;
-    let sdk = shared::aws::sdk_config().await;
+    let sdk = shared::adapters::aws::sdk_config().await;
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         tests::unique("contract"),
@@ -283,7 +283,7 @@ async fn login_failures_count_until_cleared_or_forgotten(store: Store) {
     }
     let (_, f) = store.login_state("hal", NOW + 5).await.unwrap();
     assert_eq!((f.count, f.last_at), (3, NOW + 2));
-    let stale = shared::store::LoginFailures {
+    let stale = shared::domain::LoginFailures {
         count: 2,
         last_at: NOW + 1,
     };
@@ -490,7 +490,7 @@ async fn racing_writers_never_both_win(store: Store) {
     let claims = (0..20).map(|_| {
         let store = store.clone();
         tokio::spawn(async move {
-            let seen = shared::store::LoginFailures::default();
+            let seen = shared::domain::LoginFailures::default();
             store
                 .claim_login_attempt("claimed", seen, NOW, NOW + 100)
                 .await

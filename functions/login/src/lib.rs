@@ -8,13 +8,13 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use serde_json::json;
-use shared::auth::login_cookies;
+use shared::domain::hashing::verify_password;
 use shared::domain::{SessionId, Username};
-use shared::hashing::verify_password;
+use shared::http::limits::{IpAction, check_lockout, limit_ip};
+use shared::http::session::login_cookies;
 use shared::http::{JsonBody, respond};
-use shared::rate::{IpAction, check_lockout, limit_ip};
-use shared::store::{LoginFailures, SessionRecord};
 use shared::{ApiError, App, Reply};
+use shared::{domain::LoginFailures, ports::SessionRecord};
 
 const WRONG_CREDENTIALS: &str = "wrong username or password";
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
-use shared::auth::{NOT_AUTHENTICATED, authenticate, logout_cookies};
 use shared::http::respond;
+use shared::http::session::{NOT_AUTHENTICATED, authenticate, logout_cookies};
 use shared::{ApiError, App, Reply};
 
 /// Handles `GET /api/logout`.

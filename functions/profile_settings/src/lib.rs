@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::auth::{NOT_AUTHENTICATED, authenticate};
 use shared::domain::mask_email;
 use shared::http::respond;
+use shared::http::session::{NOT_AUTHENTICATED, authenticate};
 use shared::{ApiError, App, Reply};
 
 /// Handles `GET /api/profile_settings`.

@@ -6,12 +6,12 @@
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
+use shared::domain::hashing::hash_password;
+use shared::domain::messages;
 use shared::domain::{Contacts, EmailAddress, FullName, OneTimeToken, Password, Phone, Username};
-use shared::hashing::hash_password;
+use shared::http::limits::{IpAction, limit_ip, registration_notice_cap};
 use shared::http::{JsonBody, respond};
-use shared::mailer::message;
-use shared::rate::{IpAction, limit_ip, registration_notice_cap};
-use shared::store::{CreateUserError, TokenPurpose, TokenRecord, UserRecord};
+use shared::ports::{CreateUserError, TokenPurpose, TokenRecord, UserRecord};
 use shared::{ApiError, App, Reply};
 
 const CHECK_EMAIL: &str = "Check your email...";
@@ -73,7 +73,7 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
     match app.store.create_user(&user, &confirm).await {
         Ok(()) => {
             let link = app.config.confirm_link(token.expose());
-            let mail = message::confirmation(&app.config, &user.email, &user.username, &link)?;
+            let mail = messages::confirmation(&app.config, &user.email, &user.username, &link)?;
             if let Err(err) = app.mailer.send(&mail).await {
                 // Leave nothing behind that would block a retry.
                 if let Err(undo) = app.store.delete_unverified_user(&user, &confirm).await {
@@ -89,7 +89,7 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
             // Same answer either way; past the cap the notice is just not sent.
             let cap = registration_notice_cap(app, email.key(), now);
             if app.store.hit(&cap).await? {
-                let mail = message::already_registered(&app.config, email.as_str())?;
+                let mail = messages::already_registered(&app.config, email.as_str())?;
                 app.mailer.send(&mail).await?;
             }
         }

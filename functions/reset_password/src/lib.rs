@@ -7,11 +7,11 @@
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
+use shared::domain::hashing::hash_password;
+use shared::domain::messages;
 use shared::domain::{Password, TokenHash};
-use shared::hashing::hash_password;
 use shared::http::{JsonBody, path_param, respond};
-use shared::mailer::message;
-use shared::store::TokenPurpose;
+use shared::ports::TokenPurpose;
 use shared::{ApiError, App, Reply};
 
 /// Handles `POST /api/reset_password/{token}`.
@@ -43,7 +43,7 @@ async fn reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .ok_or_else(not_found)?;
 
     // The password is changed either way; a lost notice is logged, not an error.
-    let notice = message::password_changed(&app.config, &user.email, &user.username);
+    let notice = messages::password_changed(&app.config, &user.email, &user.username);
     match notice {
         Ok(mail) => {
             if let Err(err) = app.mailer.send(&mail).await {

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
+use shared::domain::messages;
 use shared::domain::{OneTimeToken, Username};
+use shared::http::limits::{IpAction, limit_ip, reset_email_cap};
 use shared::http::{JsonBody, respond};
-use shared::mailer::message;
-use shared::rate::{IpAction, limit_ip, reset_email_cap};
-use shared::store::{TokenPurpose, TokenRecord};
+use shared::ports::{TokenPurpose, TokenRecord};
 use shared::{ApiError, App, Reply};
 
 /// Handles `POST /api/reset_password_request`.
@@ -45,7 +45,7 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         });
     }
     let link = app.config.reset_link(token.expose());
-    let mail = message::reset(&app.config, &user.email, &user.username, &link)?;
+    let mail = messages::reset(&app.config, &user.email, &user.username, &link)?;
     app.mailer.send(&mail).await?;
     Ok(Reply::msg("Check your email..."))
 }

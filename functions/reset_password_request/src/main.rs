@@ -1,6 +1,6 @@
 //! The `reset_password_request` Lambda function.
 
-use shared::lambda::{Needs, run};
+use shared::setup::lambda::{Needs, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

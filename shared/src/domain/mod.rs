@@ -1,15 +1,26 @@
-//! Domain types that parse and validate: once a value has one of these types it is valid.
+//! Domain rules: values that parse and validate (once a value has one of
+//! these types it is valid), and the policies of the service - password
+//! hashing, session tokens, abuse limits, what each email says. No I/O: the
+//! world is reached through [`crate::ports`].
+
+pub mod hashing;
+pub mod limits;
+pub mod messages;
 
 mod email;
 mod mask;
 mod password;
 mod profile;
+mod session_token;
 mod token;
 mod username;
 
 pub use email::{EmailAddress, EmailError};
+pub use limits::{LoginFailures, RateCap, client_key, fixed_window, lockout_secs};
 pub use mask::mask_email;
+pub use messages::Email;
 pub use password::{Password, PasswordError};
 pub use profile::{Contacts, FieldError, FullName, Phone};
+pub use session_token::{JwtKeys, MIN_SECRET_BYTES, WeakSecret};
 pub use token::{OneTimeToken, SessionId, TokenHash};
 pub use username::{Username, UsernameError};

@@ -164,7 +164,7 @@ async fn cors_allows_only_the_configured_origins() {
 #[tokio::test]
 async fn preflights_get_204_on_every_route_and_404_elsewhere() {
     let app = TestApp::spawn().await;
-    for route in shared::routes::ROUTES {
+    for route in shared::http::routes::ROUTES {
         let path = route.path.replace("{token}", &"A".repeat(43));
         let resp = app
             .request("OPTIONS", &path)

@@ -11,12 +11,12 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 use secrecy::SecretString;
 
-use crate::App;
-use crate::auth::JwtKeys;
-use crate::clock::SystemClock;
+use crate::adapters::DynamoStore;
+use crate::adapters::SesMailer;
+use crate::adapters::SystemClock;
 use crate::config::Config;
-use crate::mailer::SesMailer;
-use crate::store::DynamoStore;
+use crate::domain::JwtKeys;
+use crate::ports::App;
 
 /// What a function uses, so that each cold start loads only that.
 #[derive(Debug, Clone, Copy)]
@@ -93,9 +93,9 @@ where
     F: Fn(Arc<App>, Request) -> Fut,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    crate::telemetry::init_lambda();
+    crate::setup::telemetry::init_lambda();
     let started = std::time::Instant::now();
-    let sdk = crate::aws::sdk_config().await;
+    let sdk = crate::adapters::aws::sdk_config().await;
     let app = Arc::new(app_from_env(&sdk, needs).await.map_err(|e| {
         tracing::error!(error = format!("{e:#}"), "cold start failed");
         e

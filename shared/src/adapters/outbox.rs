@@ -7,7 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use async_trait::async_trait;
 
-use super::{Email, MailError, Mailer};
+use crate::domain::Email;
+use crate::ports::{MailError, Mailer};
 
 /// Writes each message to `<dir>/<unix-millis>-<seq>.eml` (atomically: temp file, then rename).
 #[derive(Debug)]

@@ -1,13 +1,9 @@
-//! The clock port: every expiry decision reads time through it, so tests can move time.
+//! Clocks: the wall clock, and a manual one for tests and local experiments.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// A source of the current time in whole seconds since the Unix epoch.
-pub trait Clock: Send + Sync {
-    /// Seconds since the Unix epoch.
-    fn now(&self) -> i64;
-}
+use crate::ports::Clock;
 
 /// The real wall clock.
 #[derive(Debug, Default, Clone, Copy)]

@@ -6,7 +6,8 @@ use aws_sdk_sesv2::error::DisplayErrorContext;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 
-use super::{Email, MailError, Mailer};
+use crate::domain::Email;
+use crate::ports::{MailError, Mailer};
 
 /// Sends through SES v2 from `MAIL_FROM`, with an optional configuration set.
 #[derive(Debug, Clone)]
@@ -46,7 +47,7 @@ impl Mailer for SesMailer {
             .send()
             .await
             .map_err(|e| MailError {
-                transient: crate::aws::is_transient(&e),
+                transient: crate::adapters::aws::is_transient(&e),
                 cause: anyhow::anyhow!("SES SendEmail: {}", DisplayErrorContext(&e)),
             })?;
         Ok(())

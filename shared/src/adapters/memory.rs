@@ -7,11 +7,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{
-    CreateUserError, LoginFailures, RateCap, SessionRecord, StoreError, StoreResult, TokenPurpose,
-    TokenRecord, UserRecord, UserStore,
+use crate::domain::{LoginFailures, RateCap, TokenHash};
+use crate::ports::{
+    CreateUserError, SessionRecord, StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord,
+    UserStore,
 };
-use crate::domain::TokenHash;
 
 #[derive(Default)]
 struct Tables {

@@ -1,15 +1,9 @@
-//! The mailer port. Messages are built once as MIME ([`message`]); each
-//! transport only delivers the bytes.
-
-pub mod message;
-mod outbox;
-mod ses;
-
-pub use message::Email;
-pub use outbox::OutboxMailer;
-pub use ses::SesMailer;
+//! The mailer port. Messages are built once as MIME
+//! ([`crate::domain::messages`]); each transport only delivers the bytes.
 
 use async_trait::async_trait;
+
+use crate::domain::Email;
 
 /// A delivery failure; the cause is logged, never shown.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +24,7 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, email: &Email) -> Result<(), MailError>;
 }
 
-impl From<MailError> for crate::ApiError {
+impl From<MailError> for crate::error::ApiError {
     fn from(err: MailError) -> Self {
         if err.transient {
             Self::Unavailable(anyhow::Error::new(err))

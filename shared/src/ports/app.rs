@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::auth::JwtKeys;
-use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::JwtKeys;
 use crate::error::ApiError;
-use crate::mailer::Mailer;
-use crate::store::UserStore;
+use crate::ports::Clock;
+use crate::ports::Mailer;
+use crate::ports::UserStore;
 
 /// Configuration, ports and keys, built once (per cold start, or per dev server).
 pub struct App {

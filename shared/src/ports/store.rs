@@ -3,16 +3,11 @@
 //! Methods are use cases, not tables, so that each adapter can do each one in
 //! the fewest round trips and atomically (see the README's round-trip table).
 
-mod dynamo;
-mod memory;
-
-pub use dynamo::{DynamoStore, TTL_ATTRIBUTE};
-pub use memory::MemoryStore;
-
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::TokenHash;
+use crate::domain::{LoginFailures, RateCap, TokenHash};
+use crate::error::ApiError;
 
 /// A stored account.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -99,28 +94,6 @@ pub struct TokenRecord {
     pub expires_at: i64,
     /// For reset tokens, the owner's `reset_epoch` when issued (0 otherwise).
     pub epoch: u64,
-}
-
-/// Consecutive failed logins for one username (existing or not).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LoginFailures {
-    /// How many in a row.
-    pub count: u32,
-    /// Epoch seconds of the latest.
-    pub last_at: i64,
-}
-
-/// One fixed-window counter with a ceiling.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RateCap {
-    /// What is counted, e.g. `ip-login#203.0.113.9` or `reset#admin`.
-    pub key: String,
-    /// Window start, epoch seconds.
-    pub window_start: i64,
-    /// Most hits allowed in the window.
-    pub limit: u32,
-    /// When the counter can be forgotten (window end).
-    pub expires_at: i64,
 }
 
 /// Why a registration was not stored.
@@ -242,4 +215,13 @@ pub trait UserStore: Send + Sync {
 
     /// Counts a hit against a fixed-window cap; `false` when the cap was reached.
     async fn hit(&self, cap: &RateCap) -> StoreResult<bool>;
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(e) => Self::Unavailable(e),
+            StoreError::Internal(e) => Self::Internal(e),
+        }
+    }
 }

@@ -24,11 +24,11 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{
-    CreateUserError, LoginFailures, RateCap, SessionRecord, StoreError, StoreResult, TokenPurpose,
-    TokenRecord, UserRecord, UserStore,
+use crate::domain::{LoginFailures, RateCap, TokenHash};
+use crate::ports::{
+    CreateUserError, SessionRecord, StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord,
+    UserStore,
 };
-use crate::domain::TokenHash;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -142,7 +142,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let transient = crate::aws::is_transient(&err);
+    let transient = crate::adapters::aws::is_transient(&err);
     let cause = anyhow::anyhow!("DynamoDB {op}: {}", DisplayErrorContext(&err));
     if transient {
         StoreError::Unavailable(cause)

@@ -1,0 +1,16 @@
+//! Adapters: the ports implemented on real infrastructure (DynamoDB, SES,
+//! the wall clock) and on local stand-ins (memory, an outbox folder, a
+//! manual clock).
+
+pub mod aws;
+mod clock;
+mod dynamo;
+mod memory;
+mod outbox;
+mod ses;
+
+pub use clock::{ManualClock, SystemClock};
+pub use dynamo::{DynamoStore, TTL_ATTRIBUTE};
+pub use memory::MemoryStore;
+pub use outbox::OutboxMailer;
+pub use ses::SesMailer;

@@ -1,0 +1,12 @@
+//! Request handling, the edge every handler stands on: reading requests,
+//! authenticating callers, per-client limits, the route table, and turning
+//! results into the one JSON envelope.
+
+pub mod envelope;
+pub mod limits;
+pub mod request;
+pub mod routes;
+pub mod session;
+
+pub use envelope::{Reply, error_response, guard, respond, unrouted_response};
+pub use request::{JsonBody, MAX_BODY_BYTES, client_ip, cookie, path_param};

@@ -1,0 +1,89 @@
+//! Reading a request: the JSON body with typed field accessors, path
+//! parameters, cookies and the client address as API Gateway saw it.
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// Largest accepted request body (16 KiB); larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// A request body that is a JSON object, with typed accessors whose errors name the field.
+#[derive(Debug)]
+pub struct JsonBody(Map<String, Value>);
+
+impl JsonBody {
+    /// Parses the body: 413 over [`MAX_BODY_BYTES`], 400 unless it is a JSON object.
+    pub fn parse(req: &Request) -> Result<Self, ApiError> {
+        let bytes: &[u8] = req.body().as_ref();
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::bad_request("request body must be a JSON object."));
+        }
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(_) => Err(ApiError::bad_request("request body must be a JSON object.")),
+            Err(_) => Err(ApiError::bad_request("request body is not valid JSON.")),
+        }
+    }
+
+    /// A required string field.
+    pub fn str(&self, name: &str) -> Result<&str, ApiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Err(ApiError::bad_request(format!("{name} is required."))),
+            Some(Value::String(s)) => Ok(s),
+            Some(_) => Err(ApiError::bad_request(format!("{name} must be a string."))),
+        }
+    }
+
+    /// An optional string field (`null` or absent is `None`).
+    pub fn opt_str(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(ApiError::bad_request(format!(
+                "{name} must be a string or null."
+            ))),
+        }
+    }
+
+    /// An optional boolean field, `false` when absent or `null`.
+    pub fn opt_bool(&self, name: &str) -> Result<bool, ApiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(ApiError::bad_request(format!("{name} must be a boolean."))),
+        }
+    }
+}
+
+/// The client's address as API Gateway saw it (never a header a client can set).
+pub fn client_ip(req: &Request) -> Option<String> {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    }
+}
+
+/// A path parameter filled by API Gateway (or the dev server, the same way).
+pub fn path_param(req: &Request, name: &str) -> Option<String> {
+    req.path_parameters_ref()
+        .and_then(|params| params.first(name))
+        .map(str::to_owned)
+}
+
+/// The value of a request cookie.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(lambda_http::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}

@@ -1,0 +1,16 @@
+//! Ports: what handlers and rules need from the world, as traits, with the
+//! records they carry. [`App`] bundles them with the configuration; the
+//! adapters in [`crate::adapters`] implement them.
+
+mod app;
+mod clock;
+mod mailer;
+mod store;
+
+pub use app::App;
+pub use clock::Clock;
+pub use mailer::{MailError, Mailer};
+pub use store::{
+    CreateUserError, SessionRecord, StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord,
+    UserStore,
+};
