@@ -1,0 +1,143 @@
+//! Items of the single table: one struct per kind, the key layout, and the
+//! attribute-value helpers. `serde_dynamo` maps structs to items.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{RateCap, TokenHash};
+use crate::ports::{StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord};
+
+/// An item as the SDK carries it.
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+/// The name of the TTL attribute (epoch seconds, Number).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct UserItem {
+    pub(super) pk: String,
+    pub(super) sk: String,
+    #[serde(flatten)]
+    pub(super) user: UserRecord,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct EmailItem {
+    pub(super) pk: String,
+    pub(super) sk: String,
+    pub(super) username_key: String,
+    pub(super) created_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct SessionItem {
+    pub(super) pk: String,
+    pub(super) sk: String,
+    pub(super) created_at: i64,
+    pub(super) expires_at: i64,
+    #[serde(default)]
+    pub(super) reset_epoch: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct TokenItem {
+    pub(super) pk: String,
+    pub(super) sk: String,
+    pub(super) purpose: TokenPurpose,
+    pub(super) username_key: String,
+    pub(super) expires_at: i64,
+    #[serde(default)]
+    pub(super) epoch: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct FailuresItem {
+    pub(super) n: u32,
+    pub(super) last_at: i64,
+    pub(super) expires_at: i64,
+}
+
+pub(super) fn user_pk(username_key: &str) -> String {
+    format!("USER#{username_key}")
+}
+pub(super) const PROFILE_SK: &str = "PROFILE";
+pub(super) fn session_sk(sid: &str) -> String {
+    format!("SESSION#{sid}")
+}
+pub(super) fn email_pk(email_key: &str) -> String {
+    format!("EMAIL#{email_key}")
+}
+pub(super) const EMAIL_SK: &str = "EMAIL";
+pub(super) fn token_pk(hash: &TokenHash) -> String {
+    format!("TOKEN#{}", hash.as_str())
+}
+pub(super) const TOKEN_SK: &str = "TOKEN";
+pub(super) fn failures_pk(username_key: &str) -> String {
+    format!("RATE#login#{username_key}")
+}
+pub(super) const FAILURES_SK: &str = "FAILS";
+
+pub(super) fn key(pk: String, sk: impl Into<String>) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(pk)),
+        ("sk".to_owned(), AttributeValue::S(sk.into())),
+    ])
+}
+
+pub(super) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(super) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(super) fn to_item<T: Serialize>(value: &T) -> StoreResult<Item> {
+    serde_dynamo::to_item(value)
+        .map_err(|e| StoreError::Internal(anyhow::anyhow!("encode item: {e}")))
+}
+
+pub(super) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> StoreResult<T> {
+    serde_dynamo::from_item(item)
+        .map_err(|e| StoreError::Internal(anyhow::anyhow!("decode item: {e}")))
+}
+
+pub(super) fn live_token_condition() -> &'static str {
+    "attribute_exists(pk) AND purpose = :purpose AND expires_at > :now"
+}
+
+pub(super) fn purpose_value(purpose: TokenPurpose) -> AttributeValue {
+    match purpose {
+        TokenPurpose::Confirm => s("confirm"),
+        TokenPurpose::Reset => s("reset"),
+    }
+}
+
+pub(super) const COUNTER_UPDATE: &str = "SET n = if_not_exists(n, :zero) + :one, expires_at = :exp";
+pub(super) const COUNTER_CONDITION: &str = "attribute_not_exists(n) OR n < :limit";
+
+pub(super) fn counter_key(cap: &RateCap) -> Item {
+    key(format!("RATE#{}", cap.key), cap.window_start.to_string())
+}
+
+pub(super) fn counter_values(cap: &RateCap) -> Item {
+    HashMap::from([
+        (":zero".to_owned(), n(0)),
+        (":one".to_owned(), n(1)),
+        (":exp".to_owned(), n(cap.expires_at)),
+        (":limit".to_owned(), n(cap.limit)),
+    ])
+}
+
+pub(super) fn token_item(token: &TokenRecord) -> StoreResult<Item> {
+    to_item(&TokenItem {
+        pk: token_pk(&token.hash),
+        sk: TOKEN_SK.into(),
+        purpose: token.purpose,
+        username_key: token.username_key.clone(),
+        expires_at: token.expires_at,
+        epoch: token.epoch,
+    })
+}
