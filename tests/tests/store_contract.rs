@@ -6,13 +6,22 @@
 use std::sync::Arc;
 
 use shared::adapters::{DynamoStore, MemoryStore};
-use shared::domain::{OneTimeToken, RateCap, TokenHash};
+use shared::domain::{EmailAddress, OneTimeToken, RateCap, SessionId, TokenHash, Username};
 use shared::ports::{
     CreateUserError, SessionRecord, TokenPurpose, TokenRecord, UserRecord, UserStore,
 };
 
 type Store = Arc<dyn UserStore>;
 const NOW: i64 = 1_800_000_000;
+
+/// A username as the store reads it back.
+fn name(raw: &str) -> Username {
+    Username::from_stored(raw.into())
+}
+
+fn sid(id: &str) -> SessionId {
+    SessionId::from_stored(id.into())
+}
 
 fn memory() -> Store {
     Arc::new(MemoryStore::new())
@@ -31,9 +40,9 @@ async fn dynamo() -> Option<Store> {
 
 fn user(username: &str, email: &str) -> UserRecord {
     UserRecord {
-        username: username.into(),
+        username: name(username),
         full_name: "Test".into(),
-        email: email.into(),
+        email: EmailAddress::from_stored(email.into()),
         phone: None,
         contacts: Some("c".into()),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
@@ -48,7 +57,7 @@ fn token(purpose: TokenPurpose, username_key: &str, expires_at: i64) -> (String,
     let record = TokenRecord {
         hash: t.hash(),
         purpose,
-        username_key: username_key.into(),
+        username: name(username_key),
         expires_at,
         epoch: 0,
     };
@@ -58,8 +67,8 @@ fn token(purpose: TokenPurpose, username_key: &str, expires_at: i64) -> (String,
 fn session(username_key: &str, sid: &str, expires_at: i64) -> SessionRecord {
     SessionRecord {
         reset_epoch: 0,
-        username_key: username_key.into(),
-        sid: sid.into(),
+        username: name(username_key),
+        sid: self::sid(sid),
         created_at: NOW,
         expires_at,
     }
@@ -89,7 +98,7 @@ async fn create_user_is_all_or_nothing(store: Store) {
     assert!(matches!(same_name, Err(CreateUserError::UsernameTaken)));
     assert!(matches!(same_email, Err(CreateUserError::EmailTaken)));
     // Nothing of the failed attempts was written: their email, name and tokens are free.
-    assert!(store.get_user("bob").await.unwrap().is_none());
+    assert!(store.get_user(&name("bob")).await.unwrap().is_none());
     assert!(
         store
             .get_token(&t2.hash, TokenPurpose::Confirm, NOW)
@@ -109,7 +118,7 @@ async fn create_user_is_all_or_nothing(store: Store) {
         .create_user(&user("carol", "other@x.io"), &t4)
         .await
         .unwrap();
-    let stored = store.get_user("admin").await.unwrap().unwrap();
+    let stored = store.get_user(&name("admin")).await.unwrap().unwrap();
     assert_eq!(stored, user("Admin", "a@x.io"));
 }
 
@@ -120,7 +129,7 @@ async fn undoing_a_registration_frees_name_and_email(store: Store) {
 
     store.delete_unverified_user(&u, &t).await.unwrap();
 
-    assert!(store.get_user("dave").await.unwrap().is_none());
+    assert!(store.get_user(&name("dave")).await.unwrap().is_none());
     assert!(!store.confirm_email(&t.hash, NOW).await.unwrap());
     let (_, t2) = token(TokenPurpose::Confirm, "dave", NOW + 100);
     store.create_user(&u, &t2).await.unwrap();
@@ -129,7 +138,7 @@ async fn undoing_a_registration_frees_name_and_email(store: Store) {
     store.delete_unverified_user(&u, &t2).await.unwrap();
     assert!(
         store
-            .get_user("dave")
+            .get_user(&name("dave"))
             .await
             .unwrap()
             .unwrap()
@@ -163,7 +172,7 @@ async fn confirmation_tokens_are_single_use_and_expire(store: Store) {
     );
     assert!(
         store
-            .get_user("erin")
+            .get_user(&name("erin"))
             .await
             .unwrap()
             .unwrap()
@@ -228,16 +237,17 @@ async fn sessions_live_until_they_expire_or_are_deleted(store: Store) {
 
     assert_eq!(
         store
-            .session_user("gus", "s1", NOW)
+            .session_user(&name("gus"), &sid("s1"), NOW)
             .await
             .unwrap()
             .unwrap()
-            .username,
+            .username
+            .as_str(),
         "gus"
     );
     assert!(
         store
-            .session_user("gus", "s1", NOW + 10)
+            .session_user(&name("gus"), &sid("s1"), NOW + 10)
             .await
             .unwrap()
             .is_none(),
@@ -245,34 +255,45 @@ async fn sessions_live_until_they_expire_or_are_deleted(store: Store) {
     );
     assert!(
         store
-            .session_user("gus", "nope", NOW)
+            .session_user(&name("gus"), &sid("nope"), NOW)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         store
-            .session_user("nobody", "s1", NOW)
+            .session_user(&name("nobody"), &sid("s1"), NOW)
             .await
             .unwrap()
             .is_none()
     );
-    assert!(store.delete_session("gus", "s1", NOW).await.unwrap());
     assert!(
-        !store.delete_session("gus", "s1", NOW).await.unwrap(),
+        store
+            .delete_session(&name("gus"), &sid("s1"), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_session(&name("gus"), &sid("s1"), NOW)
+            .await
+            .unwrap(),
         "already gone"
     );
     assert!(
-        !store.delete_session("gus", "s2", NOW + 10).await.unwrap(),
+        !store
+            .delete_session(&name("gus"), &sid("s2"), NOW + 10)
+            .await
+            .unwrap(),
         "expired"
     );
 }
 
 /// One failed login as the handler counts it: read the run, claim the attempt.
 async fn fail(store: &Store, username_key: &str, now: i64, expires_at: i64) -> bool {
-    let (_, seen) = store.login_state(username_key, now).await.unwrap();
+    let (_, seen) = store.login_state(&name(username_key), now).await.unwrap();
     store
-        .claim_login_attempt(username_key, seen, now, expires_at)
+        .claim_login_attempt(&name(username_key), seen, now, expires_at)
         .await
         .unwrap()
 }
@@ -281,7 +302,7 @@ async fn login_failures_count_until_cleared_or_forgotten(store: Store) {
     for i in 0..3 {
         assert!(fail(&store, "hal", NOW + i, NOW + 1000).await);
     }
-    let (_, f) = store.login_state("hal", NOW + 5).await.unwrap();
+    let (_, f) = store.login_state(&name("hal"), NOW + 5).await.unwrap();
     assert_eq!((f.count, f.last_at), (3, NOW + 2));
     let stale = shared::domain::LoginFailures {
         count: 2,
@@ -289,16 +310,21 @@ async fn login_failures_count_until_cleared_or_forgotten(store: Store) {
     };
     assert!(
         !store
-            .claim_login_attempt("hal", stale, NOW + 5, NOW + 1000)
+            .claim_login_attempt(&name("hal"), stale, NOW + 5, NOW + 1000)
             .await
             .unwrap(),
         "a claim from an outdated read loses"
     );
-    let (_, forgotten) = store.login_state("hal", NOW + 1000).await.unwrap();
+    let (_, forgotten) = store.login_state(&name("hal"), NOW + 1000).await.unwrap();
     assert_eq!(forgotten.count, 0);
     assert!(fail(&store, "hal", NOW + 1000, NOW + 2000).await);
     assert_eq!(
-        store.login_state("hal", NOW + 1001).await.unwrap().1.count,
+        store
+            .login_state(&name("hal"), NOW + 1001)
+            .await
+            .unwrap()
+            .1
+            .count,
         1,
         "a new run"
     );
@@ -309,7 +335,12 @@ async fn login_failures_count_until_cleared_or_forgotten(store: Store) {
         .unwrap();
 
     assert_eq!(
-        store.login_state("hal", NOW + 1001).await.unwrap().1.count,
+        store
+            .login_state(&name("hal"), NOW + 1001)
+            .await
+            .unwrap()
+            .1
+            .count,
         0
     );
 }
@@ -341,14 +372,14 @@ async fn sessions_from_before_a_reset_are_dead(store: Store) {
 
     assert!(
         store
-            .session_user("lee", "late", NOW)
+            .session_user(&name("lee"), &sid("late"), NOW)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         store
-            .session_user("lee", "new", NOW)
+            .session_user(&name("lee"), &sid("new"), NOW)
             .await
             .unwrap()
             .is_some()
@@ -407,7 +438,7 @@ async fn a_reset_changes_the_password_and_ends_everything(store: Store) {
         store
             .reset_password(
                 &TokenRecord {
-                    username_key: "someone-else".into(),
+                    username: name("someone-else"),
                     ..reset.clone()
                 },
                 "new",
@@ -426,13 +457,33 @@ async fn a_reset_changes_the_password_and_ends_everything(store: Store) {
 
     assert_eq!(updated.password_hash, "new-hash");
     assert!(updated.is_email_verified);
-    assert_eq!(updated.email, "jo@x.io");
+    assert_eq!(updated.email.as_str(), "jo@x.io");
     assert!(again.is_none(), "single use");
-    assert!(store.session_user("jo", "s1", NOW).await.unwrap().is_none());
-    assert!(store.session_user("jo", "s2", NOW).await.unwrap().is_none());
-    assert_eq!(store.login_state("jo", NOW).await.unwrap().1.count, 0);
+    assert!(
+        store
+            .session_user(&name("jo"), &sid("s1"), NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_user(&name("jo"), &sid("s2"), NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
-        store.get_user("jo").await.unwrap().unwrap().password_hash,
+        store.login_state(&name("jo"), NOW).await.unwrap().1.count,
+        0
+    );
+    assert_eq!(
+        store
+            .get_user(&name("jo"))
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
         "new-hash"
     );
 }
@@ -450,7 +501,12 @@ async fn a_completed_reset_voids_the_other_reset_links(store: Store) {
 
     let used = store.reset_password(&first, "h1", NOW).await.unwrap();
     let stale = store.reset_password(&second, "h2", NOW).await.unwrap();
-    let epoch = store.get_user("kim").await.unwrap().unwrap().reset_epoch;
+    let epoch = store
+        .get_user(&name("kim"))
+        .await
+        .unwrap()
+        .unwrap()
+        .reset_epoch;
     let (_, mut fresh) = token(TokenPurpose::Reset, "kim", NOW + 100);
     fresh.epoch = epoch;
     store.put_token(&fresh, None).await.unwrap();
@@ -492,7 +548,7 @@ async fn racing_writers_never_both_win(store: Store) {
         tokio::spawn(async move {
             let seen = shared::domain::LoginFailures::default();
             store
-                .claim_login_attempt("claimed", seen, NOW, NOW + 100)
+                .claim_login_attempt(&name("claimed"), seen, NOW, NOW + 100)
                 .await
                 .unwrap()
         })

@@ -23,19 +23,39 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
     respond(login(&app, &req).await)
 }
 
+/// A login attempt as typed.
+struct Credentials {
+    /// `None` for a name that cannot be registered, so cannot exist: it gets
+    /// the dummy check and no counter.
+    username: Option<Username>,
+    pwd: SecretString,
+    remember: bool,
+}
+
+impl TryFrom<JsonBody> for Credentials {
+    type Error = ApiError;
+
+    fn try_from(body: JsonBody) -> Result<Self, ApiError> {
+        Ok(Self {
+            username: Username::parse(body.str("username")?).ok(),
+            pwd: SecretString::from(body.str("pwd")?),
+            remember: body.opt_bool("remember")?,
+        })
+    }
+}
+
 async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
-    let body = JsonBody::parse(req)?;
-    let username = body.str("username")?;
-    let pwd = SecretString::from(body.str("pwd")?);
-    let remember = body.opt_bool("remember")?;
+    let Credentials {
+        username,
+        pwd,
+        remember,
+    } = Credentials::try_from(JsonBody::parse(req)?)?;
     limit_ip(app, req, IpAction::Login).await?;
     let keys = app.jwt()?;
 
     let now = app.clock.now();
-    // A name that cannot be registered cannot exist: it gets the dummy check and no counter.
-    let username = Username::parse(username).ok();
     let (user, failures) = match &username {
-        Some(u) => app.store.login_state(u.key(), now).await?,
+        Some(u) => app.store.login_state(u, now).await?,
         None => (None, LoginFailures::default()),
     };
     check_lockout(app, failures, now)?;
@@ -45,7 +65,7 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         let forget_at = now + app.config.login_failure_ttl_secs;
         if !app
             .store
-            .claim_login_attempt(u.key(), failures, now, forget_at)
+            .claim_login_attempt(u, failures, now, forget_at)
             .await?
         {
             return Err(ApiError::TooManyRequests {
@@ -67,15 +87,15 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
     };
     let sid = SessionId::generate()?;
     let session = SessionRecord {
-        username_key: username.key().to_owned(),
-        sid: sid.as_str().to_owned(),
+        username: username.clone(),
+        sid: sid.clone(),
         created_at: now,
         expires_at: now + ttl,
         reset_epoch: user.reset_epoch,
     };
     // The attempt was counted: a success ends the run.
     app.store.create_session(&session, true).await?;
-    let token = keys.issue(&app.config, username.key(), &sid, now, session.expires_at)?;
+    let token = keys.issue(&app.config, username, &sid, now, session.expires_at)?;
     let csrf = keys.csrf_token(&sid);
     let [access, csrf] = login_cookies(&token, &csrf, remember.then_some(ttl));
     tracing::debug!(

@@ -28,7 +28,7 @@ async fn logout(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let caller = authenticate(app.jwt()?, &app.config, req, now)?;
     let ended = app
         .store
-        .delete_session(&caller.username_key, caller.sid.as_str(), now)
+        .delete_session(&caller.username, &caller.sid, now)
         .await?;
     if !ended {
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));

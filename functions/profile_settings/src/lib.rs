@@ -19,13 +19,13 @@ async fn profile(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let caller = authenticate(app.jwt()?, &app.config, req, now)?;
     let user = app
         .store
-        .session_user(&caller.username_key, caller.sid.as_str(), now)
+        .session_user(&caller.username, &caller.sid, now)
         .await?
         .ok_or(ApiError::Unauthorized(NOT_AUTHENTICATED))?;
     Ok(Reply::msg("success").with_data(json!({
-        "username": user.username,
+        "username": user.username.as_str(),
         "full_name": user.full_name,
-        "email": mask_email(&user.email),
+        "email": mask_email(user.email.as_str()),
         "phone": user.phone,
         "contacts": user.contacts,
         "is_email_verified": user.is_email_verified,

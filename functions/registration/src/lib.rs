@@ -25,36 +25,69 @@ fn field_error(field: &str, err: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(format!("{field} {err}"))
 }
 
+/// A registration as the rules accept it: past this point every field is valid.
+struct Registration {
+    username: Username,
+    full_name: FullName,
+    email: EmailAddress,
+    phone: Option<Phone>,
+    contacts: Option<Contacts>,
+    pwd: Password,
+}
+
+impl TryFrom<JsonBody> for Registration {
+    type Error = ApiError;
+
+    /// The first bad field, in the contract's order, gets its 400.
+    fn try_from(body: JsonBody) -> Result<Self, ApiError> {
+        let username = Username::parse(body.str("username")?)
+            .map_err(|_| ApiError::bad_request("username is not allowed."))?;
+        let full_name =
+            FullName::parse(body.str("full_name")?).map_err(|e| field_error("full_name", e))?;
+        let email = EmailAddress::parse(body.str("email")?).map_err(|e| field_error("email", e))?;
+        let phone = body
+            .opt_str("phone")?
+            .map(Phone::parse)
+            .transpose()
+            .map_err(|e| field_error("phone", e))?;
+        let contacts = body
+            .opt_str("contacts")?
+            .map(Contacts::parse)
+            .transpose()
+            .map_err(|e| field_error("contacts", e))?;
+        let pwd =
+            Password::parse(body.str("pwd")?, &username).map_err(|e| field_error("pwd", e))?;
+        Ok(Self {
+            username,
+            full_name,
+            email,
+            phone,
+            contacts,
+            pwd,
+        })
+    }
+}
+
 async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let body = JsonBody::parse(req)?;
     limit_ip(app, req, IpAction::Registration).await?;
-
-    let username = Username::parse(body.str("username")?)
-        .map_err(|_| ApiError::bad_request("username is not allowed."))?;
-    let full_name =
-        FullName::parse(body.str("full_name")?).map_err(|e| field_error("full_name", e))?;
-    let email = EmailAddress::parse(body.str("email")?).map_err(|e| field_error("email", e))?;
-    let phone = body
-        .opt_str("phone")?
-        .map(Phone::parse)
-        .transpose()
-        .map_err(|e| field_error("phone", e))?;
-    let contacts = body
-        .opt_str("contacts")?
-        .map(Contacts::parse)
-        .transpose()
-        .map_err(|e| field_error("contacts", e))?;
-    let pwd =
-        Password::parse(body.str("pwd")?, username.key()).map_err(|e| field_error("pwd", e))?;
+    let Registration {
+        username,
+        full_name,
+        email,
+        phone,
+        contacts,
+        pwd,
+    } = Registration::try_from(body)?;
 
     // Hash before looking at uniqueness so every outcome costs the same.
     let password_hash = hash_password(pwd.secret().clone()).await?;
     let now = app.clock.now();
     let token = OneTimeToken::generate()?;
     let user = UserRecord {
-        username: username.as_str().to_owned(),
+        username: username.clone(),
         full_name: full_name.into_inner(),
-        email: email.as_str().to_owned(),
+        email: email.clone(),
         phone: phone.map(Phone::into_inner),
         contacts: contacts.map(Contacts::into_inner),
         password_hash,
@@ -65,7 +98,7 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let confirm = TokenRecord {
         hash: token.hash(),
         purpose: TokenPurpose::Confirm,
-        username_key: username.key().to_owned(),
+        username,
         expires_at: now + app.config.confirm_token_ttl_secs,
         epoch: 0,
     };
@@ -73,7 +106,12 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
     match app.store.create_user(&user, &confirm).await {
         Ok(()) => {
             let link = app.config.confirm_link(token.expose());
-            let mail = messages::confirmation(&app.config, &user.email, &user.username, &link)?;
+            let mail = messages::confirmation(
+                &app.config,
+                user.email.as_str(),
+                user.username.as_str(),
+                &link,
+            )?;
             if let Err(err) = app.mailer.send(&mail).await {
                 // Leave nothing behind that would block a retry.
                 if let Err(undo) = app.store.delete_unverified_user(&user, &confirm).await {

@@ -19,21 +19,31 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
     respond(reset(&app, &req).await)
 }
 
+/// `{new_pwd}`, checked against the rules once its account is known.
+struct NewPassword(String);
+
+impl TryFrom<JsonBody> for NewPassword {
+    type Error = ApiError;
+
+    fn try_from(body: JsonBody) -> Result<Self, ApiError> {
+        Ok(Self(body.str("new_pwd")?.to_owned()))
+    }
+}
+
 async fn reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let not_found = || ApiError::bad_request("user not found");
     let hash = path_param(req, "token")
         .as_deref()
         .and_then(TokenHash::from_link)
         .ok_or_else(not_found)?;
-    let body = JsonBody::parse(req)?;
-    let new_pwd = body.str("new_pwd")?;
+    let NewPassword(new_pwd) = NewPassword::try_from(JsonBody::parse(req)?)?;
 
     let token = app
         .store
         .get_token(&hash, TokenPurpose::Reset, app.clock.now())
         .await?
         .ok_or_else(not_found)?;
-    let pwd = Password::parse(new_pwd, &token.username_key)
+    let pwd = Password::parse(&new_pwd, &token.username)
         .map_err(|e| ApiError::bad_request(format!("new_pwd {e}")))?;
     let password_hash = hash_password(pwd.secret().clone()).await?;
     let user = app
@@ -43,7 +53,8 @@ async fn reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .ok_or_else(not_found)?;
 
     // The password is changed either way; a lost notice is logged, not an error.
-    let notice = messages::password_changed(&app.config, &user.email, &user.username);
+    let notice =
+        messages::password_changed(&app.config, user.email.as_str(), user.username.as_str());
     match notice {
         Ok(mail) => {
             if let Err(err) = app.mailer.send(&mail).await {

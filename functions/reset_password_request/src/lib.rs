@@ -15,25 +15,35 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
     respond(request_reset(&app, &req).await)
 }
 
+/// `{username}`; a name that cannot be registered cannot exist (`None`).
+struct ResetRequest {
+    username: Option<Username>,
+}
+
+impl TryFrom<JsonBody> for ResetRequest {
+    type Error = ApiError;
+
+    fn try_from(body: JsonBody) -> Result<Self, ApiError> {
+        Ok(Self {
+            username: Username::parse(body.str("username")?).ok(),
+        })
+    }
+}
+
 async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
-    let body = JsonBody::parse(req)?;
-    let username = body.str("username")?;
+    let ResetRequest { username } = ResetRequest::try_from(JsonBody::parse(req)?)?;
     limit_ip(app, req, IpAction::ResetRequest).await?;
 
     let not_found = || ApiError::bad_request("user not found");
-    let username = Username::parse(username).map_err(|_| not_found())?;
-    let user = app
-        .store
-        .get_user(username.key())
-        .await?
-        .ok_or_else(not_found)?;
+    let username = username.ok_or_else(not_found)?;
+    let user = app.store.get_user(&username).await?.ok_or_else(not_found)?;
 
     let now = app.clock.now();
     let token = OneTimeToken::generate()?;
     let record = TokenRecord {
         hash: token.hash(),
         purpose: TokenPurpose::Reset,
-        username_key: username.key().to_owned(),
+        username: username.clone(),
         expires_at: now + app.config.reset_token_ttl_secs,
         epoch: user.reset_epoch,
     };
@@ -45,7 +55,12 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         });
     }
     let link = app.config.reset_link(token.expose());
-    let mail = messages::reset(&app.config, &user.email, &user.username, &link)?;
+    let mail = messages::reset(
+        &app.config,
+        user.email.as_str(),
+        user.username.as_str(),
+        &link,
+    )?;
     app.mailer.send(&mail).await?;
     Ok(Reply::msg("Check your email..."))
 }

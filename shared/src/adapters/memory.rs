@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::domain::{LoginFailures, RateCap, TokenHash};
+use crate::domain::{LoginFailures, RateCap, SessionId, TokenHash, Username};
 use crate::ports::{
     CreateUserError, SessionRecord, StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord,
     UserStore,
@@ -92,14 +92,14 @@ impl UserStore for MemoryStore {
     ) -> Result<(), CreateUserError> {
         let mut t = self.lock()?;
         t.sweep(user.created_at);
-        let key = user.key();
+        let key = user.username.key().to_owned();
         if t.users.contains_key(&key) {
             return Err(CreateUserError::UsernameTaken);
         }
-        if t.emails.contains_key(&user.email_key()) {
+        if t.emails.contains_key(user.email.key()) {
             return Err(CreateUserError::EmailTaken);
         }
-        t.emails.insert(user.email_key(), key.clone());
+        t.emails.insert(user.email.key().to_owned(), key.clone());
         t.users.insert(key, user.clone());
         t.tokens.insert(confirm.hash.clone(), confirm.clone());
         Ok(())
@@ -111,30 +111,31 @@ impl UserStore for MemoryStore {
         confirm: &TokenRecord,
     ) -> StoreResult<()> {
         let mut t = self.lock()?;
-        let key = user.key();
+        let key = user.username.key().to_owned();
         let ours = t
             .users
             .get(&key)
             .is_some_and(|u| !u.is_email_verified && u.created_at == user.created_at);
         if ours {
             t.users.remove(&key);
-            if t.emails.get(&user.email_key()) == Some(&key) {
-                t.emails.remove(&user.email_key());
+            if t.emails.get(user.email.key()) == Some(&key) {
+                t.emails.remove(user.email.key());
             }
             t.tokens.remove(&confirm.hash);
         }
         Ok(())
     }
 
-    async fn get_user(&self, username_key: &str) -> StoreResult<Option<UserRecord>> {
-        Ok(self.lock()?.users.get(username_key).cloned())
+    async fn get_user(&self, username: &Username) -> StoreResult<Option<UserRecord>> {
+        Ok(self.lock()?.users.get(username.key()).cloned())
     }
 
     async fn login_state(
         &self,
-        username_key: &str,
+        username: &Username,
         now: i64,
     ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
+        let username_key = username.key();
         let t = self.lock()?;
         let failures = t
             .login_failures
@@ -147,7 +148,7 @@ impl UserStore for MemoryStore {
 
     async fn claim_login_attempt(
         &self,
-        username_key: &str,
+        username: &Username,
         seen: LoginFailures,
         now: i64,
         expires_at: i64,
@@ -156,7 +157,7 @@ impl UserStore for MemoryStore {
         t.sweep(now);
         let entry = t
             .login_failures
-            .entry(username_key.to_owned())
+            .entry(username.key().to_owned())
             .or_insert((LoginFailures::default(), 0));
         if entry.1 <= now {
             // Expired runs count from zero again, like an item past its TTL.
@@ -179,21 +180,25 @@ impl UserStore for MemoryStore {
         let mut t = self.lock()?;
         t.sweep(session.created_at);
         t.sessions.insert(
-            (session.username_key.clone(), session.sid.clone()),
+            (
+                session.username.key().to_owned(),
+                session.sid.as_str().to_owned(),
+            ),
             session.clone(),
         );
         if clear_failures {
-            t.login_failures.remove(&session.username_key);
+            t.login_failures.remove(session.username.key());
         }
         Ok(())
     }
 
     async fn session_user(
         &self,
-        username_key: &str,
-        sid: &str,
+        username: &Username,
+        sid: &SessionId,
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
+        let (username_key, sid) = (username.key(), sid.as_str());
         let t = self.lock()?;
         let session = t
             .sessions
@@ -207,7 +212,14 @@ impl UserStore for MemoryStore {
         }))
     }
 
-    async fn delete_session(&self, username_key: &str, sid: &str, now: i64) -> StoreResult<bool> {
+    async fn delete_session(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let username_key = username.key();
+        let sid = sid.as_str();
         let mut t = self.lock()?;
         let id = (username_key.to_owned(), sid.to_owned());
         let live = t.sessions.get(&id).is_some_and(|s| s.expires_at > now);
@@ -243,7 +255,7 @@ impl UserStore for MemoryStore {
             return Ok(false);
         };
         t.tokens.remove(hash);
-        match t.users.get_mut(&token.username_key) {
+        match t.users.get_mut(token.username.key()) {
             Some(user) => {
                 user.is_email_verified = true;
                 Ok(true)
@@ -259,10 +271,10 @@ impl UserStore for MemoryStore {
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
         let mut t = self.lock()?;
-        let username_key = token.username_key.as_str();
+        let username_key = token.username.key();
         let live = t
             .live_token(&token.hash, TokenPurpose::Reset, now)
-            .is_some_and(|tok| tok.username_key == username_key);
+            .is_some_and(|tok| tok.username.key() == username_key);
         let same_epoch = t
             .users
             .get(username_key)

@@ -40,10 +40,16 @@ impl EmailAddress {
         // The address must also be one lettre can put in a To: header.
         raw.parse::<lettre::Address>()
             .map_err(|_| EmailError::Syntax)?;
-        Ok(Self {
-            display: raw.to_owned(),
-            key: raw.to_lowercase(),
-        })
+        Ok(Self::from_stored(raw.to_owned()))
+    }
+
+    /// An address read back from our own records: valid when written, so
+    /// not checked again.
+    pub fn from_stored(raw: String) -> Self {
+        Self {
+            key: key_of(&raw),
+            display: raw,
+        }
     }
 
     /// The address as registered.
@@ -54,6 +60,23 @@ impl EmailAddress {
     /// The case-insensitive identity used for uniqueness.
     pub fn key(&self) -> &str {
         &self.key
+    }
+}
+
+/// The one case-folding rule for addresses: the whole address, Unicode-aware.
+fn key_of(raw: &str) -> String {
+    raw.to_lowercase()
+}
+
+impl serde::Serialize for EmailAddress {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.display)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EmailAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::from_stored)
     }
 }
 

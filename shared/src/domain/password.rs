@@ -1,6 +1,8 @@
 use secrecy::{ExposeSecret, SecretString};
 use zxcvbn::matching::patterns::MatchPattern;
 
+use super::Username;
+
 /// A password that passed the rules: 8-128 characters, not the username, not a
 /// known-common password. The text is a secret: no `Debug`, no `Display`.
 pub struct Password(SecretString);
@@ -20,16 +22,18 @@ pub enum PasswordError {
 }
 
 impl Password {
-    /// Checks a new password for the account `username_key` (lowercased).
-    pub fn parse(raw: &str, username_key: &str) -> Result<Self, PasswordError> {
+    /// Checks a new password for the account of `username`.
+    pub fn parse(raw: &str, username: &Username) -> Result<Self, PasswordError> {
         let len = raw.chars().count();
         if !(8..=128).contains(&len) {
             return Err(PasswordError::Length);
         }
-        if raw.to_lowercase() == username_key {
+        // Unicode case folding on the password side catches look-alikes
+        // such as the Kelvin sign for "k".
+        if raw.to_lowercase() == username.key() {
             return Err(PasswordError::SameAsUsername);
         }
-        if is_common(raw, username_key) {
+        if is_common(raw, username.key()) {
             return Err(PasswordError::Common);
         }
         Ok(Self(SecretString::from(raw)))
@@ -72,7 +76,10 @@ mod tests {
             "NewPassw0rd!42",
             "Seven quiet otters juggle 42 amber lanterns while the northern tram hums; Brisk pilots whisper 9 recipes under violet umbrellas!",
         ] {
-            assert!(Password::parse(ok, "admin").is_ok(), "{ok}");
+            assert!(
+                Password::parse(ok, &Username::from_stored("admin".into())).is_ok(),
+                "{ok}"
+            );
         }
     }
 
@@ -95,7 +102,7 @@ mod tests {
             ("football", PasswordError::Common),
         ] {
             assert_eq!(
-                Password::parse(bad, "adminuser").err(),
+                Password::parse(bad, &Username::from_stored("adminuser".into())).err(),
                 Some(why),
                 "{bad:?}"
             );

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::config::Config;
-use crate::domain::SessionId;
+use crate::domain::{SessionId, Username};
 use crate::error::ApiError;
 
 /// Shortest accepted `JWT_SECRET`, in bytes.
@@ -67,13 +67,13 @@ impl JwtKeys {
     pub fn issue(
         &self,
         config: &Config,
-        username_key: &str,
+        username: &Username,
         sid: &SessionId,
         now: i64,
         expires_at: i64,
     ) -> Result<String, ApiError> {
         let claims = Claims {
-            sub: username_key.to_owned(),
+            sub: username.key().to_owned(),
             sid: sid.as_str().to_owned(),
             iat: now,
             exp: expires_at,
@@ -103,7 +103,7 @@ impl JwtKeys {
         config: &Config,
         token: &str,
         now: i64,
-    ) -> Option<(String, SessionId)> {
+    ) -> Option<(Username, SessionId)> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[&config.jwt_issuer]);
         validation.set_audience(&[&config.jwt_audience]);
@@ -115,6 +115,9 @@ impl JwtKeys {
         if data.claims.exp <= now {
             return None;
         }
-        Some((data.claims.sub, SessionId::parse(&data.claims.sid)?))
+        Some((
+            Username::parse(&data.claims.sub).ok()?,
+            SessionId::parse(&data.claims.sid)?,
+        ))
     }
 }

@@ -94,6 +94,11 @@ impl SessionId {
         ok.then(|| Self(raw.to_owned()))
     }
 
+    /// A session id read back from our own records, not checked again.
+    pub fn from_stored(raw: String) -> Self {
+        Self(raw)
+    }
+
     /// The id.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -52,7 +52,7 @@ impl Username {
         if !(3..=32).contains(&len) || !first_ok || !chars_ok {
             return Err(UsernameError::Syntax);
         }
-        let key = raw.to_ascii_lowercase();
+        let key = key_of(raw);
         if RESERVED.contains(&key.as_str()) {
             return Err(UsernameError::Reserved);
         }
@@ -60,6 +60,15 @@ impl Username {
             display: raw.to_owned(),
             key,
         })
+    }
+
+    /// A username read back from our own records (the store, a JWT we
+    /// signed, a token record): valid when written, so not checked again.
+    pub fn from_stored(raw: String) -> Self {
+        Self {
+            key: key_of(&raw),
+            display: raw,
+        }
     }
 
     /// The username as first written (`Admin`).
@@ -70,6 +79,23 @@ impl Username {
     /// The case-insensitive identity (`admin`): the storage key and JWT subject.
     pub fn key(&self) -> &str {
         &self.key
+    }
+}
+
+/// The one case-folding rule for usernames: ASCII only (usernames are ASCII).
+fn key_of(raw: &str) -> String {
+    raw.to_ascii_lowercase()
+}
+
+impl serde::Serialize for Username {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.display)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Username {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::from_stored)
     }
 }
 

@@ -7,7 +7,7 @@ use lambda_http::http::Method;
 use lambda_http::http::header::AUTHORIZATION;
 
 use crate::config::Config;
-use crate::domain::{JwtKeys, SessionId};
+use crate::domain::{JwtKeys, SessionId, Username};
 use crate::error::ApiError;
 use crate::http::request::cookie;
 
@@ -24,8 +24,8 @@ pub const NOT_AUTHENTICATED: &str = "authentication required";
 /// Who a request is from, once its JWT verified (the session record is checked by the store call).
 #[derive(Debug)]
 pub struct Caller {
-    /// Username key (`sub`).
-    pub username_key: String,
+    /// The account (`sub`, its key).
+    pub username: Username,
     /// Session id (`sid`).
     pub sid: SessionId,
 }
@@ -50,7 +50,7 @@ pub fn authenticate(
         }
         None => (cookie(req, ACCESS_COOKIE).ok_or_else(unauthorized)?, true),
     };
-    let (username_key, sid) = keys.verify(config, &token, now).ok_or_else(unauthorized)?;
+    let (username, sid) = keys.verify(config, &token, now).ok_or_else(unauthorized)?;
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if from_cookie && !safe {
         let expected = keys.csrf_token(&sid);
@@ -63,7 +63,7 @@ pub fn authenticate(
             return Err(ApiError::Unauthorized("missing or invalid CSRF token"));
         }
     }
-    Ok(Caller { username_key, sid })
+    Ok(Caller { username, sid })
 }
 
 /// The two login cookies; `max_age` is `None` for browser-session cookies.

@@ -6,18 +6,18 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{LoginFailures, RateCap, TokenHash};
+use crate::domain::{EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username};
 use crate::error::ApiError;
 
 /// A stored account.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UserRecord {
-    /// As first written (`Admin`); the key is its lowercase form.
-    pub username: String,
+    /// As first written (`Admin`); stored and looked up by its key.
+    pub username: Username,
     /// Trimmed full name.
     pub full_name: String,
-    /// As registered; the uniqueness key is its lowercase form.
-    pub email: String,
+    /// As registered; unique by its key.
+    pub email: EmailAddress,
     /// Optional phone.
     pub phone: Option<String>,
     /// Optional contacts.
@@ -34,18 +34,6 @@ pub struct UserRecord {
     pub reset_epoch: u64,
 }
 
-impl UserRecord {
-    /// The case-insensitive username key.
-    pub fn key(&self) -> String {
-        self.username.to_ascii_lowercase()
-    }
-
-    /// The case-insensitive email key.
-    pub fn email_key(&self) -> String {
-        self.email.to_lowercase()
-    }
-}
-
 impl std::fmt::Debug for UserRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserRecord")
@@ -58,10 +46,10 @@ impl std::fmt::Debug for UserRecord {
 /// One login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
-    /// Owner's username key.
-    pub username_key: String,
+    /// Owner.
+    pub username: Username,
     /// Session id (the JWT's `sid`).
-    pub sid: String,
+    pub sid: SessionId,
     /// The owner's `reset_epoch` at login: a password reset bumps it, which
     /// ends this session even if a racing login wrote it after the reset.
     pub reset_epoch: u64,
@@ -88,8 +76,8 @@ pub struct TokenRecord {
     pub hash: TokenHash,
     /// What it is for.
     pub purpose: TokenPurpose,
-    /// Owner's username key.
-    pub username_key: String,
+    /// Owner.
+    pub username: Username,
     /// Epoch seconds after which the token is void.
     pub expires_at: i64,
     /// For reset tokens, the owner's `reset_epoch` when issued (0 otherwise).
@@ -144,12 +132,12 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<()>;
 
     /// The user with this username key.
-    async fn get_user(&self, username_key: &str) -> StoreResult<Option<UserRecord>>;
+    async fn get_user(&self, username: &Username) -> StoreResult<Option<UserRecord>>;
 
     /// The user (if any) and the current failed-login run for this username key.
     async fn login_state(
         &self,
-        username_key: &str,
+        username: &Username,
         now: i64,
     ) -> StoreResult<(Option<UserRecord>, LoginFailures)>;
 
@@ -160,7 +148,7 @@ pub trait UserStore: Send + Sync {
     /// forgotten after `expires_at`; a successful login ends it.
     async fn claim_login_attempt(
         &self,
-        username_key: &str,
+        username: &Username,
         seen: LoginFailures,
         now: i64,
         expires_at: i64,
@@ -177,13 +165,18 @@ pub trait UserStore: Send + Sync {
     /// expired, or from before the user's latest password reset.
     async fn session_user(
         &self,
-        username_key: &str,
-        sid: &str,
+        username: &Username,
+        sid: &SessionId,
         now: i64,
     ) -> StoreResult<Option<UserRecord>>;
 
     /// Deletes a live session; `false` when it was already gone or expired.
-    async fn delete_session(&self, username_key: &str, sid: &str, now: i64) -> StoreResult<bool>;
+    async fn delete_session(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        now: i64,
+    ) -> StoreResult<bool>;
 
     /// Stores a token; with a cap, only if the cap's counter is below its limit
     /// (and then counts it). `false` when the cap was reached (nothing written).

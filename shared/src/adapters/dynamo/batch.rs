@@ -11,6 +11,7 @@ use super::errors::{build, sdk_err};
 use super::items::{
     FAILURES_SK, Item, PROFILE_SK, UserItem, failures_pk, from_item, key, s, user_pk,
 };
+use crate::domain::Username;
 use crate::ports::{StoreError, StoreResult, UserRecord};
 
 impl DynamoStore {
@@ -107,15 +108,18 @@ impl DynamoStore {
 
     /// Deletes every session and the failed-login run of a user; returns the
     /// profile, read by the same query.
-    pub(super) async fn end_sessions(&self, username_key: &str) -> StoreResult<Option<UserRecord>> {
+    pub(super) async fn end_sessions(
+        &self,
+        username: &Username,
+    ) -> StoreResult<Option<UserRecord>> {
         let mut user = None;
-        let mut doomed = vec![key(failures_pk(username_key), FAILURES_SK)];
+        let mut doomed = vec![key(failures_pk(username), FAILURES_SK)];
         let mut pages = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(user_pk(username_key)))
+            .expression_attribute_values(":pk", s(user_pk(username)))
             .consistent_read(true)
             .into_paginator()
             .items()
@@ -130,7 +134,7 @@ impl DynamoStore {
             if sk == PROFILE_SK {
                 user = Some(from_item::<UserItem>(item)?.user);
             } else if sk.starts_with("SESSION#") {
-                doomed.push(key(user_pk(username_key), sk));
+                doomed.push(key(user_pk(username), sk));
             }
         }
         self.batch_delete(doomed).await?;

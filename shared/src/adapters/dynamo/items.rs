@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{RateCap, TokenHash};
+use crate::domain::{EmailAddress, RateCap, SessionId, TokenHash, Username};
 use crate::ports::{StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord};
 
 /// An item as the SDK carries it.
@@ -59,23 +59,23 @@ pub(super) struct FailuresItem {
     pub(super) expires_at: i64,
 }
 
-pub(super) fn user_pk(username_key: &str) -> String {
-    format!("USER#{username_key}")
+pub(super) fn user_pk(username: &Username) -> String {
+    format!("USER#{}", username.key())
 }
 pub(super) const PROFILE_SK: &str = "PROFILE";
-pub(super) fn session_sk(sid: &str) -> String {
-    format!("SESSION#{sid}")
+pub(super) fn session_sk(sid: &SessionId) -> String {
+    format!("SESSION#{}", sid.as_str())
 }
-pub(super) fn email_pk(email_key: &str) -> String {
-    format!("EMAIL#{email_key}")
+pub(super) fn email_pk(email: &EmailAddress) -> String {
+    format!("EMAIL#{}", email.key())
 }
 pub(super) const EMAIL_SK: &str = "EMAIL";
 pub(super) fn token_pk(hash: &TokenHash) -> String {
     format!("TOKEN#{}", hash.as_str())
 }
 pub(super) const TOKEN_SK: &str = "TOKEN";
-pub(super) fn failures_pk(username_key: &str) -> String {
-    format!("RATE#login#{username_key}")
+pub(super) fn failures_pk(username: &Username) -> String {
+    format!("RATE#login#{}", username.key())
 }
 pub(super) const FAILURES_SK: &str = "FAILS";
 
@@ -136,7 +136,7 @@ pub(super) fn token_item(token: &TokenRecord) -> StoreResult<Item> {
         pk: token_pk(&token.hash),
         sk: TOKEN_SK.into(),
         purpose: token.purpose,
-        username_key: token.username_key.clone(),
+        username_key: token.username.key().to_owned(),
         expires_at: token.expires_at,
         epoch: token.epoch,
     })

@@ -30,7 +30,7 @@ use self::items::{
     PROFILE_SK, SessionItem, TOKEN_SK, TokenItem, UserItem, counter_key, counter_values, email_pk,
     failures_pk, from_item, key, n, s, session_sk, to_item, token_item, token_pk, user_pk,
 };
-use crate::domain::{LoginFailures, RateCap, TokenHash};
+use crate::domain::{LoginFailures, RateCap, SessionId, TokenHash, Username};
 use crate::ports::{
     CreateUserError, SessionRecord, StoreResult, TokenPurpose, TokenRecord, UserRecord, UserStore,
 };
@@ -61,12 +61,11 @@ impl UserStore for DynamoStore {
         user: &UserRecord,
         confirm: &TokenRecord,
     ) -> Result<(), CreateUserError> {
-        let key = user.key();
         let new = Some("attribute_not_exists(pk)");
         let items = vec![
             self.put(
                 to_item(&UserItem {
-                    pk: user_pk(&key),
+                    pk: user_pk(&user.username),
                     sk: PROFILE_SK.into(),
                     user: user.clone(),
                 })?,
@@ -74,9 +73,9 @@ impl UserStore for DynamoStore {
             )?,
             self.put(
                 to_item(&EmailItem {
-                    pk: email_pk(&user.email_key()),
+                    pk: email_pk(&user.email),
                     sk: EMAIL_SK.into(),
-                    username_key: key.clone(),
+                    username_key: user.username.key().to_owned(),
                     created_at: user.created_at,
                 })?,
                 new,
@@ -112,7 +111,6 @@ impl UserStore for DynamoStore {
         user: &UserRecord,
         confirm: &TokenRecord,
     ) -> StoreResult<()> {
-        let key_ = user.key();
         let delete = |k: Item, condition: Option<&str>, values: Vec<(&str, AttributeValue)>| {
             let mut b = Delete::builder()
                 .table_name(&self.table)
@@ -125,7 +123,7 @@ impl UserStore for DynamoStore {
         };
         let items = vec![
             delete(
-                key(user_pk(&key_), PROFILE_SK),
+                key(user_pk(&user.username), PROFILE_SK),
                 Some("is_email_verified = :f AND created_at = :c"),
                 vec![
                     (":f", AttributeValue::Bool(false)),
@@ -133,9 +131,9 @@ impl UserStore for DynamoStore {
                 ],
             )?,
             delete(
-                key(email_pk(&user.email_key()), EMAIL_SK),
+                key(email_pk(&user.email), EMAIL_SK),
                 Some("username_key = :k"),
-                vec![(":k", s(key_.clone()))],
+                vec![(":k", s(user.username.key()))],
             )?,
             delete(key(token_pk(&confirm.hash), TOKEN_SK), None, vec![])?,
         ];
@@ -153,8 +151,8 @@ impl UserStore for DynamoStore {
         }
     }
 
-    async fn get_user(&self, username_key: &str) -> StoreResult<Option<UserRecord>> {
-        self.get(key(user_pk(username_key), PROFILE_SK))
+    async fn get_user(&self, username: &Username) -> StoreResult<Option<UserRecord>> {
+        self.get(key(user_pk(username), PROFILE_SK))
             .await?
             .map(|item| from_item::<UserItem>(item).map(|u| u.user))
             .transpose()
@@ -162,13 +160,13 @@ impl UserStore for DynamoStore {
 
     async fn login_state(
         &self,
-        username_key: &str,
+        username: &Username,
         now: i64,
     ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
         let items = self
             .batch_get(vec![
-                key(user_pk(username_key), PROFILE_SK),
-                key(failures_pk(username_key), FAILURES_SK),
+                key(user_pk(username), PROFILE_SK),
+                key(failures_pk(username), FAILURES_SK),
             ])
             .await?;
         let mut user = None;
@@ -194,7 +192,7 @@ impl UserStore for DynamoStore {
 
     async fn claim_login_attempt(
         &self,
-        username_key: &str,
+        username: &Username,
         seen: LoginFailures,
         now: i64,
         expires_at: i64,
@@ -210,7 +208,7 @@ impl UserStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(failures_pk(username_key), FAILURES_SK)))
+            .set_key(Some(key(failures_pk(username), FAILURES_SK)))
             .update_expression("SET n = :next, last_at = :now, expires_at = :exp")
             .condition_expression(unchanged)
             .set_expression_attribute_values(Some(if seen.count == 0 {
@@ -239,7 +237,7 @@ impl UserStore for DynamoStore {
         clear_failures: bool,
     ) -> StoreResult<()> {
         let item = to_item(&SessionItem {
-            pk: user_pk(&session.username_key),
+            pk: user_pk(&session.username),
             sk: session_sk(&session.sid),
             created_at: session.created_at,
             expires_at: session.expires_at,
@@ -250,7 +248,7 @@ impl UserStore for DynamoStore {
                 "Delete",
                 Delete::builder()
                     .table_name(&self.table)
-                    .set_key(Some(key(failures_pk(&session.username_key), FAILURES_SK)))
+                    .set_key(Some(key(failures_pk(&session.username), FAILURES_SK)))
                     .build(),
             )?;
             self.client
@@ -274,14 +272,14 @@ impl UserStore for DynamoStore {
 
     async fn session_user(
         &self,
-        username_key: &str,
-        sid: &str,
+        username: &Username,
+        sid: &SessionId,
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
         let items = self
             .batch_get(vec![
-                key(user_pk(username_key), PROFILE_SK),
-                key(user_pk(username_key), session_sk(sid)),
+                key(user_pk(username), PROFILE_SK),
+                key(user_pk(username), session_sk(sid)),
             ])
             .await?;
         let mut user: Option<UserRecord> = None;
@@ -301,12 +299,17 @@ impl UserStore for DynamoStore {
         })
     }
 
-    async fn delete_session(&self, username_key: &str, sid: &str, now: i64) -> StoreResult<bool> {
+    async fn delete_session(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        now: i64,
+    ) -> StoreResult<bool> {
         let out = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(user_pk(username_key), session_sk(sid))))
+            .set_key(Some(key(user_pk(username), session_sk(sid))))
             .condition_expression("attribute_exists(pk) AND expires_at > :now")
             .expression_attribute_values(":now", n(now))
             .send()
@@ -361,7 +364,7 @@ impl UserStore for DynamoStore {
             (t.purpose == purpose && t.expires_at > now).then(|| TokenRecord {
                 hash: hash.clone(),
                 purpose: t.purpose,
-                username_key: t.username_key,
+                username: Username::from_stored(t.username_key),
                 expires_at: t.expires_at,
                 epoch: t.epoch,
             }),
@@ -378,7 +381,7 @@ impl UserStore for DynamoStore {
             "Update",
             Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(user_pk(&token.username_key), PROFILE_SK)))
+                .set_key(Some(key(user_pk(&token.username), PROFILE_SK)))
                 .update_expression("SET is_email_verified = :t")
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_values(":t", AttributeValue::Bool(true))
@@ -394,7 +397,7 @@ impl UserStore for DynamoStore {
         password_hash: &str,
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
-        let username_key = token.username_key.as_str();
+        let username = &token.username;
         // Users stored before reset epochs existed have no attribute: epoch 0.
         let same_epoch = if token.epoch == 0 {
             "(attribute_not_exists(reset_epoch) OR reset_epoch = :e)"
@@ -405,7 +408,7 @@ impl UserStore for DynamoStore {
             "Update",
             Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(user_pk(username_key), PROFILE_SK)))
+                .set_key(Some(key(user_pk(username), PROFILE_SK)))
                 .update_expression(
                     "SET password_hash = :h, is_email_verified = :t, reset_epoch = :next",
                 )
@@ -425,11 +428,11 @@ impl UserStore for DynamoStore {
         // The password is changed and old sessions are already dead (their
         // reset epoch is stale); deleting them is cleanup, so a failure here
         // is logged rather than turned into an error after the fact.
-        match self.end_sessions(username_key).await {
+        match self.end_sessions(username).await {
             Ok(user) => Ok(user),
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), "reset: session cleanup failed");
-                self.get_user(username_key).await
+                self.get_user(username).await
             }
         }
     }

@@ -47,7 +47,7 @@ impl DynamoStore {
                 .condition_expression(format!("{} AND username_key = :k", live_token_condition()))
                 .expression_attribute_values(":purpose", purpose_value(purpose))
                 .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":k", s(&token.username_key))
+                .expression_attribute_values(":k", s(token.username.key()))
                 .build(),
         )?;
         let out = self
