@@ -53,7 +53,7 @@ step "cargo test (memory, contract on memory and DynamoDB, moto tests)"
 cargo test --workspace --locked
 
 step "end-to-end suite on DynamoDB + SES (moto)"
-TEST_STORE=dynamodb cargo test --locked -p tests --test api --test logs
+TEST_STORE=dynamodb cargo test --locked -p tests --test suite --test logs -- api:: logs_
 
 if [[ -f scripts/lambda-invoke.sh ]]; then
     step "real Lambda binaries under cargo lambda, every events/*.json"

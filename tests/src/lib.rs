@@ -9,18 +9,12 @@ use std::sync::Arc;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use shared::App;
-use shared::adapters::ManualClock;
+use shared::adapters::{DynamoStore, ManualClock, MemoryStore, OutboxMailer, SesMailer};
 use shared::config::Config;
-use shared::domain::JwtKeys;
-use shared::{
-    adapters::{DynamoStore, MemoryStore},
-    ports::UserStore,
-};
-use shared::{
-    adapters::{OutboxMailer, SesMailer},
-    ports::Mailer,
-};
-use tokio::sync::oneshot;
+use shared::domain::hashing::hash_password;
+use shared::domain::{EmailAddress, JwtKeys, OneTimeToken, Password, Username};
+use shared::ports::{Clock, Mailer, TokenPurpose, TokenRecord, UserRecord, UserStore};
+use tokio::sync::{OnceCell, oneshot};
 
 /// A strong password accepted by the rules.
 pub const PASSWORD: &str = "S3cure-Passw0rd!";
@@ -275,6 +269,43 @@ impl TestApp {
             "pwd": pwd,
         }))
         .await
+    }
+
+    /// A confirmed account with password [`PASSWORD`], written straight into
+    /// the store: for tests where registration is not what is tested (no
+    /// request, no email, one argon2 hash per test process).
+    pub async fn given_user(&self, username: &str, email: &str) {
+        static HASH: OnceCell<String> = OnceCell::const_new();
+        let username = Username::parse(username).unwrap();
+        let password_hash = HASH
+            .get_or_init(|| async {
+                let pwd = Password::parse(PASSWORD, &username).unwrap();
+                hash_password(pwd.secret().clone()).await.unwrap()
+            })
+            .await
+            .clone();
+        let now = self.clock.now();
+        let user = UserRecord {
+            username: username.clone(),
+            full_name: "Test User".into(),
+            email: EmailAddress::parse(email).unwrap(),
+            phone: None,
+            contacts: None,
+            password_hash,
+            is_email_verified: true,
+            created_at: now,
+            reset_epoch: 0,
+        };
+        // The store writes an account with its confirmation token; nobody
+        // holds this one.
+        let unused = TokenRecord {
+            hash: OneTimeToken::generate().unwrap().hash(),
+            purpose: TokenPurpose::Confirm,
+            username,
+            expires_at: now + 1,
+            epoch: 0,
+        };
+        self.app.store.create_user(&user, &unused).await.unwrap();
     }
 
     /// Registers and confirms through the emailed link.

@@ -3,7 +3,7 @@ use tests::{PASSWORD, TestApp, jwt_claims};
 #[tokio::test]
 async fn login_returns_a_signed_jwt_bound_to_a_session() {
     let app = TestApp::spawn().await;
-    app.register("Admin", "admin@example.com", PASSWORD).await;
+    app.given_user("Admin", "admin@example.com").await;
 
     let resp = app.login("admin", PASSWORD, false).await;
 
@@ -23,7 +23,7 @@ async fn login_returns_a_signed_jwt_bound_to_a_session() {
 #[tokio::test]
 async fn without_remember_the_cookies_last_for_the_browser_session() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
 
     let resp = app.login("alice", PASSWORD, false).await;
 
@@ -45,7 +45,7 @@ async fn without_remember_the_cookies_last_for_the_browser_session() {
 #[tokio::test]
 async fn with_remember_the_cookies_and_token_last_thirty_days() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
 
     let resp = app.login("alice", PASSWORD, true).await;
 
@@ -75,7 +75,7 @@ async fn session_lifetimes_are_configurable() {
         .env("REMEMBER_TTL_SECS", "7200")
         .spawn()
         .await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
 
     let short = app.login("alice", PASSWORD, false).await;
     let long = app.login("alice", PASSWORD, true).await;
@@ -96,7 +96,7 @@ async fn session_lifetimes_are_configurable() {
 #[tokio::test]
 async fn unknown_user_and_wrong_password_get_the_same_answer() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
 
     let wrong = app.login("alice", "Wrong-Passw0rd!", false).await;
     let unknown = app.login("nobody", PASSWORD, false).await;
@@ -111,7 +111,7 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
 #[tokio::test]
 async fn login_ignores_the_case_of_the_username() {
     let app = TestApp::spawn().await;
-    app.register("Admin", "admin@example.com", PASSWORD).await;
+    app.given_user("Admin", "admin@example.com").await;
     for name in ["admin", "ADMIN", "aDmIn"] {
         app.login(name, PASSWORD, false)
             .await
@@ -122,7 +122,7 @@ async fn login_ignores_the_case_of_the_username() {
 #[tokio::test]
 async fn five_failures_lock_the_username_for_a_minute() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
     for _ in 0..5 {
         app.login("alice", "Wrong-Passw0rd!", false)
             .await
@@ -143,7 +143,7 @@ async fn five_failures_lock_the_username_for_a_minute() {
 #[tokio::test]
 async fn each_further_failure_doubles_the_lockout_up_to_fifteen_minutes() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
     for _ in 0..5 {
         app.login("alice", "Wrong-Passw0rd!", false).await;
     }
@@ -164,7 +164,7 @@ async fn each_further_failure_doubles_the_lockout_up_to_fifteen_minutes() {
 #[tokio::test]
 async fn a_successful_login_resets_the_failure_count() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
     for _ in 0..4 {
         app.login("alice", "Wrong-Passw0rd!", false).await;
     }
@@ -196,7 +196,7 @@ async fn usernames_that_do_not_exist_are_locked_too() {
 #[tokio::test]
 async fn a_locked_user_can_still_reset_the_password_and_then_log_in() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
     for _ in 0..5 {
         app.login("alice", "Wrong-Passw0rd!", false).await;
     }
@@ -234,7 +234,7 @@ async fn lockout_thresholds_are_configurable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_of_guesses_cannot_outrun_the_lockout() {
     let app = std::sync::Arc::new(TestApp::options().env("IP_LIMITS", "off").spawn().await);
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
 
     let guesses: Vec<_> = (0..20)
         .map(|i| {

@@ -1,8 +1,6 @@
 //! DynamoDB and SES on moto: races over HTTP, faults, round trips, stored items.
 //! Skipped when moto is not running, unless REQUIRE_MOTO=1 (the test script).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

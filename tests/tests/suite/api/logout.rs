@@ -3,7 +3,7 @@ use tests::{PASSWORD, TestApp};
 #[tokio::test]
 async fn logout_ends_the_session_and_clears_both_cookies() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
     let token = app.token("alice", PASSWORD).await;
 
     let resp = app.get_bearer("/api/logout", &token).await;
@@ -34,7 +34,7 @@ async fn logout_ends_the_session_and_clears_both_cookies() {
 #[tokio::test]
 async fn logout_ends_only_its_own_session() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
     let phone = app.token("alice", PASSWORD).await;
     let laptop = app.token("alice", PASSWORD).await;
 
@@ -50,7 +50,7 @@ async fn logout_ends_only_its_own_session() {
 #[tokio::test]
 async fn logout_works_with_the_cookie_and_needs_a_session() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
     let login = app.login("alice", PASSWORD, true).await;
     let cookie = format!(
         "access_token_cookie={}",

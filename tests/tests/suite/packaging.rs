@@ -3,8 +3,6 @@
 //! endpoints; and every saved API Gateway event, deserialised by lambda_http
 //! itself, gets the contract's answer from the real handler.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeSet;
 
 use shared::http::routes::ROUTES;

@@ -1,8 +1,6 @@
 //! ONE contract for every store: each check runs against the in-memory store
 //! and against DynamoDB on moto. The memory store must behave like DynamoDB.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::Arc;
 
 use shared::adapters::{DynamoStore, MemoryStore};

@@ -26,7 +26,7 @@ async fn call(app: &TestApp, function: &str, req: Request) -> (u16, serde_json::
 #[tokio::test]
 async fn cookie_authenticated_writes_need_the_csrf_header() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
     let login = app.login("alice", PASSWORD, false).await;
     let jwt = login.cookie_value("access_token_cookie");
     let csrf = login.cookie_value("csrf_access_token");
@@ -85,7 +85,7 @@ async fn cookie_authenticated_writes_need_the_csrf_header() {
 #[tokio::test]
 async fn bearer_requests_and_safe_methods_need_no_csrf_header() {
     let app = TestApp::spawn().await;
-    app.register("alice", "alice@example.com", PASSWORD).await;
+    app.given_user("alice", "alice@example.com").await;
     let login = app.login("alice", PASSWORD, false).await;
 
     let bearer = call(

@@ -1,0 +1,12 @@
+//! End-to-end tests over real HTTP against the dev server's app (on the
+//! memory store, or on DynamoDB + SES with `TEST_STORE=dynamodb`).
+
+mod csrf;
+mod hostile;
+mod index;
+mod limits;
+mod login;
+mod logout;
+mod profile;
+mod registration;
+mod reset;

@@ -1,0 +1,305 @@
+//! The DynamoDB adapter's failure paths that moto never produces, driven by
+//! the SDK's own replay HTTP client: each test scripts DynamoDB's answers
+//! (status and JSON body, as the service sends them) and checks what the
+//! store makes of them - with the production SDK configuration (timeouts,
+//! retries), only the HTTP client swapped.
+
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use serde_json::{Value, json};
+use shared::adapters::DynamoStore;
+use shared::domain::{EmailAddress, OneTimeToken, SessionId, Username};
+use shared::error::ApiError;
+use shared::ports::{
+    CreateUserError, StoreError, TokenPurpose, TokenRecord, UserRecord, UserStore,
+};
+
+const TABLE: &str = "replayed";
+const NOW: i64 = 1_800_000_000;
+
+/// One scripted answer of DynamoDB.
+fn answer(status: u16, body: Value) -> ReplayEvent {
+    let mut resp = HttpResponse::new(
+        StatusCode::try_from(status).unwrap(),
+        SdkBody::from(body.to_string()),
+    );
+    resp.headers_mut()
+        .insert("content-type", "application/x-amz-json-1.0");
+    // Requests are not compared, only counted and read back.
+    ReplayEvent::new(HttpRequest::get("https://dynamodb.invalid/").unwrap(), resp)
+}
+
+fn error(code: &str, extra: Value) -> ReplayEvent {
+    let mut body = json!({
+        "__type": format!("com.amazonaws.dynamodb.v20120810#{code}"),
+        "message": code,
+    });
+    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        b.extend(e);
+    }
+    answer(400, body)
+}
+
+fn cancelled(reasons: &[&str]) -> ReplayEvent {
+    let reasons: Vec<Value> = reasons.iter().map(|r| json!({ "Code": r })).collect();
+    error(
+        "TransactionCanceledException",
+        json!({ "CancellationReasons": reasons }),
+    )
+}
+
+/// A store whose client replays `events`, configured as in production.
+async fn store(events: Vec<ReplayEvent>) -> (DynamoStore, StaticReplayClient) {
+    let http = StaticReplayClient::new(events);
+    let sdk = shared::adapters::aws::sdk_config().await;
+    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "replay"))
+        .http_client(http.clone())
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(conf);
+    (DynamoStore::new(client, TABLE), http)
+}
+
+/// The body of each request the store sent, as JSON.
+fn sent(http: &StaticReplayClient) -> Vec<Value> {
+    http.actual_requests()
+        .map(|r| serde_json::from_slice(r.body().bytes().unwrap_or_default()).unwrap())
+        .collect()
+}
+
+fn user() -> UserRecord {
+    UserRecord {
+        username: Username::from_stored("Gus".into()),
+        full_name: "Gus".into(),
+        email: EmailAddress::from_stored("gus@x.io".into()),
+        phone: None,
+        contacts: None,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        is_email_verified: false,
+        created_at: NOW,
+        reset_epoch: 0,
+    }
+}
+
+fn token(purpose: TokenPurpose) -> TokenRecord {
+    TokenRecord {
+        hash: OneTimeToken::generate().unwrap().hash(),
+        purpose,
+        username: Username::from_stored("gus".into()),
+        expires_at: NOW + 100,
+        epoch: 0,
+    }
+}
+
+/// The profile and one session of `gus`, as DynamoDB returns them.
+fn profile_item() -> Value {
+    json!({
+        "pk": {"S": "USER#gus"}, "sk": {"S": "PROFILE"},
+        "username": {"S": "Gus"}, "full_name": {"S": "Gus"}, "email": {"S": "gus@x.io"},
+        "password_hash": {"S": "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA"},
+        "is_email_verified": {"BOOL": true}, "created_at": {"N": NOW.to_string()},
+        "reset_epoch": {"N": "0"}
+    })
+}
+
+fn session_item() -> Value {
+    json!({
+        "pk": {"S": "USER#gus"}, "sk": {"S": "SESSION#s1"},
+        "created_at": {"N": NOW.to_string()}, "expires_at": {"N": (NOW + 100).to_string()},
+        "reset_epoch": {"N": "0"}
+    })
+}
+
+#[tokio::test]
+async fn a_registration_cancelled_by_a_transaction_conflict_is_retried() {
+    let (store, http) = store(vec![
+        cancelled(&["None", "None", "TransactionConflict"]),
+        answer(200, json!({})),
+    ])
+    .await;
+
+    let result = store
+        .create_user(&user(), &token(TokenPurpose::Confirm))
+        .await;
+
+    assert!(result.is_ok(), "{result:?}");
+    let sent = sent(&http);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[0]["TransactItems"], sent[1]["TransactItems"],
+        "the same transaction, sent again"
+    );
+}
+
+#[tokio::test]
+async fn cancellation_reasons_are_read_per_item() {
+    // Items: profile, email guard, confirmation token.
+    for (reasons, taken) in [
+        (["ConditionalCheckFailed", "None", "None"], "username"),
+        (["None", "ConditionalCheckFailed", "None"], "email"),
+        (
+            ["ConditionalCheckFailed", "ConditionalCheckFailed", "None"],
+            "username",
+        ),
+    ] {
+        let (store, http) = store(vec![cancelled(&reasons)]).await;
+
+        let result = store
+            .create_user(&user(), &token(TokenPurpose::Confirm))
+            .await;
+
+        let got = match result {
+            Err(CreateUserError::UsernameTaken) => "username",
+            Err(CreateUserError::EmailTaken) => "email",
+            other => panic!("{reasons:?}: {other:?}"),
+        };
+        assert_eq!(got, taken, "{reasons:?}");
+        assert_eq!(sent(&http).len(), 1, "{reasons:?}: not retried");
+    }
+}
+
+#[tokio::test]
+async fn a_transaction_conflict_that_persists_is_unavailable_not_a_conflict() {
+    let (store, http) = store(vec![
+        cancelled(&["None", "TransactionConflict", "None"]),
+        cancelled(&["None", "TransactionConflict", "None"]),
+        cancelled(&["None", "TransactionConflict", "None"]),
+    ])
+    .await;
+
+    let result = store
+        .create_user(&user(), &token(TokenPurpose::Confirm))
+        .await;
+
+    assert!(
+        matches!(
+            result,
+            Err(CreateUserError::Store(StoreError::Unavailable(_)))
+        ),
+        "{result:?}"
+    );
+    assert_eq!(sent(&http).len(), 3);
+}
+
+#[tokio::test]
+async fn unprocessed_keys_of_a_batch_read_are_read_again() {
+    let (store, http) = store(vec![
+        answer(
+            200,
+            json!({
+                "Responses": { TABLE: [profile_item()] },
+                "UnprocessedKeys": { TABLE: {
+                    "Keys": [{"pk": {"S": "USER#gus"}, "sk": {"S": "SESSION#s1"}}],
+                    "ConsistentRead": true
+                }}
+            }),
+        ),
+        answer(
+            200,
+            json!({ "Responses": { TABLE: [session_item()] }, "UnprocessedKeys": {} }),
+        ),
+    ])
+    .await;
+
+    let user = store
+        .session_user(
+            &Username::from_stored("gus".into()),
+            &SessionId::from_stored("s1".into()),
+            NOW,
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(
+        user.map(|u| u.username.as_str().to_owned()).as_deref(),
+        Some("Gus")
+    );
+    let sent = sent(&http);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[1]["RequestItems"][TABLE]["Keys"],
+        json!([{"pk": {"S": "USER#gus"}, "sk": {"S": "SESSION#s1"}}]),
+        "only the unprocessed key is asked for again"
+    );
+}
+
+#[tokio::test]
+async fn unprocessed_items_of_a_batch_write_are_written_again() {
+    let session_key = json!({"pk": {"S": "USER#gus"}, "sk": {"S": "SESSION#s1"}});
+    let (store, http) = store(vec![
+        // The reset transaction (consume the token, set the password).
+        answer(200, json!({})),
+        // The user's partition: profile and one session.
+        answer(
+            200,
+            json!({ "Items": [profile_item(), session_item()], "Count": 2, "ScannedCount": 2 }),
+        ),
+        // Deleting the session and the failure run: the session comes back unprocessed.
+        answer(
+            200,
+            json!({ "UnprocessedItems": { TABLE: [{"DeleteRequest": {"Key": session_key}}] } }),
+        ),
+        answer(200, json!({ "UnprocessedItems": {} })),
+    ])
+    .await;
+
+    let user = store
+        .reset_password(&token(TokenPurpose::Reset), "$argon2id$new", NOW)
+        .await
+        .unwrap();
+
+    assert!(user.is_some());
+    let sent = sent(&http);
+    assert_eq!(sent.len(), 4);
+    assert_eq!(
+        sent[3]["RequestItems"][TABLE],
+        json!([{"DeleteRequest": {"Key": session_key}}]),
+        "only the unprocessed delete is sent again"
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_retried_then_answers_503() {
+    for code in [
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+    ] {
+        let (store, http) = store(vec![
+            error(code, json!({})),
+            error(code, json!({})),
+            error(code, json!({})),
+        ])
+        .await;
+
+        let err = store
+            .get_user(&Username::from_stored("gus".into()))
+            .await
+            .unwrap_err();
+
+        assert!(matches!(err, StoreError::Unavailable(_)), "{code}: {err:?}");
+        assert_eq!(ApiError::from(err).status().as_u16(), 503, "{code}");
+        assert_eq!(sent(&http).len(), 3, "{code}: the SDK's three attempts");
+    }
+}
+
+#[tokio::test]
+async fn throttling_that_clears_within_the_retries_succeeds() {
+    let (store, http) = store(vec![
+        error("ThrottlingException", json!({})),
+        answer(200, json!({ "Item": profile_item() })),
+    ])
+    .await;
+
+    let user = store
+        .get_user(&Username::from_stored("gus".into()))
+        .await
+        .unwrap();
+
+    assert!(user.is_some());
+    assert_eq!(sent(&http).len(), 2);
+}
