@@ -1,3 +1,6 @@
+//! Email addresses: syntax checked by a maintained crate, length, and the
+//! one case-folding rule for uniqueness.
+
 use std::fmt;
 
 use email_address::Options;

@@ -1,3 +1,5 @@
+//! Masking an address for display (`d******z@yandex.ru`).
+
 /// Masks an email for display: `dmitriyz@yandex.ru` -> `d******z@yandex.ru`.
 ///
 /// The first and last characters of the local part stay, every hidden character

@@ -1,3 +1,5 @@
+//! New passwords: length, not the username, not known-common (zxcvbn).
+
 use secrecy::{ExposeSecret, SecretString};
 use zxcvbn::matching::patterns::MatchPattern;
 

@@ -1,3 +1,6 @@
+//! Profile fields: full name, phone and contacts, each with its length and
+//! character rules.
+
 /// Why a profile field is refused (the handler prefixes the field name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FieldError {

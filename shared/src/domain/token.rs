@@ -1,3 +1,5 @@
+//! One-time tokens (32 random bytes, only their SHA-256 stored) and session ids.
+
 use std::fmt;
 
 use base64::Engine;

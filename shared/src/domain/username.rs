@@ -1,3 +1,6 @@
+//! Usernames: syntax, the reserved list, and the one case-folding rule that
+//! makes `Admin` and `admin` the same account.
+
 use std::fmt;
 
 /// A username as registered: 3-32 characters of `A-Z a-z 0-9 _ - .`, starting

@@ -230,3 +230,73 @@ fn samconfig_recovers_from_a_failed_first_deploy_and_sync_ignores_build_output()
         assert!(line.contains("\"/target/\""), "{line}");
     }
 }
+
+/// Every `crate::<module>` path used in the Rust files under `dir`, doc
+/// comments and comments excepted.
+fn crate_imports(dir: &std::path::Path) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for (i, _) in line.match_indices("crate::") {
+                let module: String = line[i + "crate::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                // The crate root's constants (lib.rs) are for everyone.
+                if !["SERVICE_NAME", "VERSION"].contains(&module.as_str()) {
+                    found.insert(module);
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn layers_of_the_shared_crate_import_only_what_the_readme_allows() {
+    let src = repo().join("shared/src");
+    // The table in the README's Architecture section.
+    let allowed: [(&str, &[&str]); 5] = [
+        ("domain", &["domain", "error", "config"]),
+        ("ports", &["ports", "domain", "error", "config"]),
+        (
+            "adapters",
+            &["adapters", "ports", "domain", "error", "config"],
+        ),
+        ("http", &["http", "ports", "domain", "error", "config"]),
+        (
+            "setup",
+            &[
+                "setup", "adapters", "http", "ports", "domain", "error", "config",
+            ],
+        ),
+    ];
+    for (layer, may) in allowed {
+        let used = crate_imports(&src.join(layer));
+        let extra: Vec<_> = used.iter().filter(|m| !may.contains(&m.as_str())).collect();
+        assert!(extra.is_empty(), "shared/src/{layer} imports {extra:?}");
+    }
+    for leaf in ["error.rs", "config.rs"] {
+        let used = crate_imports(&src.join(leaf));
+        assert!(used.is_empty(), "shared/src/{leaf} imports {used:?}");
+    }
+    let readme = read("README.md");
+    for folder in [
+        "`domain/`",
+        "`ports/`",
+        "`adapters/`",
+        "`http/`",
+        "`setup/`",
+    ] {
+        assert!(
+            readme.contains(folder),
+            "README's Architecture lacks {folder}"
+        );
+    }
+}

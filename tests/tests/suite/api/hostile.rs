@@ -1,3 +1,5 @@
+//! Hostile input: bodies, methods, paths, headers and CORS.
+
 use serde_json::json;
 use tests::TestApp;
 

@@ -1,3 +1,5 @@
+//! `GET /`: the service names itself.
+
 use tests::TestApp;
 
 #[tokio::test]

@@ -1,3 +1,5 @@
+//! Per-IP limits on login, registration and reset requests.
+
 use tests::{PASSWORD, TestApp};
 
 #[tokio::test]

@@ -1,3 +1,5 @@
+//! `POST /api/login`: credentials, sessions, cookies, lockout.
+
 use tests::{PASSWORD, TestApp, jwt_claims};
 
 #[tokio::test]

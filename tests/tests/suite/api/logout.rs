@@ -1,3 +1,5 @@
+//! `GET /api/logout`: the session ends and the cookies are cleared.
+
 use tests::{PASSWORD, TestApp};
 
 #[tokio::test]

@@ -1,3 +1,5 @@
+//! `GET /api/profile_settings`: the signed-in user's profile, masked email.
+
 use serde_json::json;
 use tests::{JWT_SECRET, PASSWORD, TestApp};
 

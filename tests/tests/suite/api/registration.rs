@@ -1,3 +1,5 @@
+//! `POST /api/registration`: field rules, uniqueness, the confirmation email and link.
+
 use serde_json::json;
 use tests::{PASSWORD, TestApp};
 

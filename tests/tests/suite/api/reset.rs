@@ -1,3 +1,5 @@
+//! Password reset: request, link, new password, sessions ended, caps.
+
 use tests::{NEW_PASSWORD, PASSWORD, TestApp};
 
 #[tokio::test]
