@@ -1,17 +1,13 @@
 //! DynamoDB and SES on moto: races over HTTP, faults, round trips, stored items.
 //! Skipped when moto is not running, unless REQUIRE_MOTO=1 (the test script).
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
-use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use shared::adapters::DynamoStore;
 use shared::adapters::SesMailer;
-use tests::{Backend, MailSource, NEW_PASSWORD, PASSWORD, TestApp, moto_endpoint, unique};
+use tests::{Backend, MailSource, PASSWORD, TestApp, moto_endpoint, unique};
 
 macro_rules! require_moto {
     () => {
@@ -22,190 +18,11 @@ macro_rules! require_moto {
     };
 }
 
-/// Records the DynamoDB operations a client sends (one entry per call, not
-/// per retry) and the IAM actions they need (a transaction needs those of its items).
-#[derive(Debug, Clone, Default)]
-struct Calls(Arc<Mutex<(Vec<&'static str>, BTreeSet<&'static str>)>>);
-
-impl Calls {
-    fn take(&self) -> (Vec<&'static str>, BTreeSet<&'static str>) {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
-
-impl Intercept for Calls {
-    fn name(&self) -> &'static str {
-        "Calls"
-    }
-
-    fn read_before_execution(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        use aws_sdk_dynamodb::operation as op;
-        let input = context.input();
-        macro_rules! name {
-            ($($module:ident :: $ty:ident => $name:literal),* $(,)?) => {
-                $( if input.downcast_ref::<op::$module::$ty>().is_some() { $name } else )* { "other" }
-            };
-        }
-        let name = name!(
-            get_item::GetItemInput => "GetItem",
-            put_item::PutItemInput => "PutItem",
-            update_item::UpdateItemInput => "UpdateItem",
-            delete_item::DeleteItemInput => "DeleteItem",
-            batch_get_item::BatchGetItemInput => "BatchGetItem",
-            batch_write_item::BatchWriteItemInput => "BatchWriteItem",
-            transact_write_items::TransactWriteItemsInput => "TransactWriteItems",
-            query::QueryInput => "Query",
-        );
-        let mut actions = BTreeSet::new();
-        match input.downcast_ref::<op::transact_write_items::TransactWriteItemsInput>() {
-            Some(t) => {
-                for item in t.transact_items() {
-                    if item.put().is_some() {
-                        actions.insert("PutItem");
-                    }
-                    if item.update().is_some() {
-                        actions.insert("UpdateItem");
-                    }
-                    if item.delete().is_some() {
-                        actions.insert("DeleteItem");
-                    }
-                    if item.condition_check().is_some() {
-                        actions.insert("ConditionCheckItem");
-                    }
-                }
-            }
-            None => {
-                actions.insert(name);
-            }
-        }
-        let mut calls = self.0.lock().unwrap();
-        calls.0.push(name);
-        calls.1.extend(actions);
-        Ok(())
-    }
-}
+// After the macro, which it uses.
+mod round_trips;
 
 async fn raw_client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&shared::adapters::aws::sdk_config().await)
-}
-
-#[tokio::test]
-async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
-    require_moto!();
-    let calls = Calls::default();
-    let sdk = shared::adapters::aws::sdk_config().await;
-    let client = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk)
-            .interceptor(calls.clone())
-            .build(),
-    );
-    let app = TestApp::options()
-        .backend(Backend::moto(Some(client)).await)
-        .spawn()
-        .await;
-    let _ = calls.take(); // the harness's table creation
-    let mut seen = Vec::new();
-    let granted = tests::template_dynamodb_actions();
-    let mut step = |name: &str, (ops, actions): (Vec<&'static str>, BTreeSet<&'static str>)| {
-        // The function's IAM policy in template.yaml must allow what it just did.
-        let function = name.split(' ').next().unwrap();
-        let allowed = &granted[function];
-        for action in actions {
-            assert!(
-                allowed.contains(action),
-                "template.yaml: {function} lacks dynamodb:{action}"
-            );
-        }
-        seen.push((name.to_owned(), ops));
-    };
-
-    app.get("/").await.expect(200, "user_account");
-    step("index", calls.take());
-    app.register("alice", "alice@example.com", PASSWORD)
-        .await
-        .expect(200, "Check your email...");
-    step("registration", calls.take());
-    let link = app
-        .link_to("alice@example.com", "/api/confirm_email/")
-        .await;
-    app.get(&app.path_of(&link))
-        .await
-        .expect(200, "Your email has been confirmed.");
-    step("confirm_email", calls.take());
-    app.login("alice", "Wrong-Passw0rd!", false)
-        .await
-        .expect(401, "wrong username or password");
-    step("login (wrong password)", calls.take());
-    let token = app.token("alice", PASSWORD).await;
-    step("login (after a failure)", calls.take());
-    let token2 = app.token("alice", PASSWORD).await;
-    step("login", calls.take());
-    app.get_bearer("/api/profile_settings", &token)
-        .await
-        .expect(200, "success");
-    step("profile_settings", calls.take());
-    app.get_bearer("/api/logout", &token)
-        .await
-        .expect(200, "user logout");
-    step("logout", calls.take());
-    app.request_reset("alice")
-        .await
-        .expect(200, "Check your email...");
-    step("reset_password_request", calls.take());
-    let reset = app.reset_token_for("alice@example.com").await;
-    app.reset_password(&reset, NEW_PASSWORD)
-        .await
-        .expect(200, "Your password has been reset.");
-    step("reset_password", calls.take());
-    app.get_bearer("/api/profile_settings", &token2)
-        .await
-        .expect(401, "authentication required");
-
-    let expected: Vec<(String, Vec<&str>)> = [
-        ("index", vec![]),
-        ("registration", vec!["UpdateItem", "TransactWriteItems"]),
-        ("confirm_email", vec!["GetItem", "TransactWriteItems"]),
-        (
-            "login (wrong password)",
-            vec!["UpdateItem", "BatchGetItem", "UpdateItem"],
-        ),
-        (
-            "login (after a failure)",
-            vec![
-                "UpdateItem",
-                "BatchGetItem",
-                "UpdateItem",
-                "TransactWriteItems",
-            ],
-        ),
-        (
-            "login",
-            vec![
-                "UpdateItem",
-                "BatchGetItem",
-                "UpdateItem",
-                "TransactWriteItems",
-            ],
-        ),
-        ("profile_settings", vec!["BatchGetItem"]),
-        ("logout", vec!["DeleteItem"]),
-        (
-            "reset_password_request",
-            vec!["UpdateItem", "GetItem", "TransactWriteItems"],
-        ),
-        (
-            "reset_password",
-            vec!["GetItem", "TransactWriteItems", "Query", "BatchWriteItem"],
-        ),
-    ]
-    .into_iter()
-    .map(|(n, ops)| (n.to_owned(), ops))
-    .collect();
-    assert_eq!(seen, expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

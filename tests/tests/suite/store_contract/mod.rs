@@ -1,0 +1,135 @@
+//! ONE contract for every store: each check runs against the in-memory store
+//! and against DynamoDB on moto. The memory store must behave like DynamoDB.
+
+mod accounts;
+mod resets;
+mod sessions;
+
+use std::sync::Arc;
+
+use shared::adapters::{DynamoStore, MemoryStore};
+use shared::domain::{EmailAddress, OneTimeToken, RateCap, SessionId, Username};
+use shared::ports::{SessionRecord, TokenPurpose, TokenRecord, UserRecord, UserStore};
+
+pub(super) type Store = Arc<dyn UserStore>;
+pub(super) const NOW: i64 = 1_800_000_000;
+
+/// A username as the store reads it back.
+pub(super) fn name(raw: &str) -> Username {
+    Username::from_stored(raw.into())
+}
+
+pub(super) fn sid(id: &str) -> SessionId {
+    SessionId::from_stored(id.into())
+}
+
+pub(super) fn memory() -> Store {
+    Arc::new(MemoryStore::new())
+}
+
+pub(super) async fn dynamo() -> Option<Store> {
+    tests::moto_endpoint()?;
+    let sdk = shared::adapters::aws::sdk_config().await;
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        tests::unique("contract"),
+    );
+    store.ensure_table().await.unwrap();
+    Some(Arc::new(store))
+}
+
+pub(super) fn user(username: &str, email: &str) -> UserRecord {
+    UserRecord {
+        username: name(username),
+        full_name: "Test".into(),
+        email: EmailAddress::from_stored(email.into()),
+        phone: None,
+        contacts: Some("c".into()),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        is_email_verified: false,
+        created_at: NOW,
+        reset_epoch: 0,
+    }
+}
+
+pub(super) fn token(
+    purpose: TokenPurpose,
+    username_key: &str,
+    expires_at: i64,
+) -> (String, TokenRecord) {
+    let t = OneTimeToken::generate().unwrap();
+    let record = TokenRecord {
+        hash: t.hash(),
+        purpose,
+        username: name(username_key),
+        expires_at,
+        epoch: 0,
+    };
+    (t.expose().to_owned(), record)
+}
+
+pub(super) fn session(username_key: &str, sid: &str, expires_at: i64) -> SessionRecord {
+    SessionRecord {
+        reset_epoch: 0,
+        username: name(username_key),
+        sid: self::sid(sid),
+        created_at: NOW,
+        expires_at,
+    }
+}
+
+pub(super) fn cap(key: &str, window_start: i64, limit: u32) -> RateCap {
+    RateCap {
+        key: key.into(),
+        window_start,
+        limit,
+        expires_at: window_start + 60,
+    }
+}
+
+/// One failed login as the handler counts it: read the run, claim the attempt.
+pub(super) async fn fail(store: &Store, username_key: &str, now: i64, expires_at: i64) -> bool {
+    let (_, seen) = store.login_state(&name(username_key), now).await.unwrap();
+    store
+        .claim_login_attempt(&name(username_key), seen, now, expires_at)
+        .await
+        .unwrap()
+}
+
+macro_rules! contract {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$module::$name(super::memory()).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    match super::dynamo().await {
+                        Some(store) => super::$module::$name(store).await,
+                        None => eprintln!("skipped: moto is not running (use scripts/test.sh)"),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    accounts::create_user_is_all_or_nothing,
+    accounts::undoing_a_registration_frees_name_and_email,
+    accounts::confirmation_tokens_are_single_use_and_expire,
+    accounts::tokens_have_a_purpose,
+    sessions::sessions_live_until_they_expire_or_are_deleted,
+    sessions::login_failures_count_until_cleared_or_forgotten,
+    sessions::caps_count_per_key_and_window,
+    resets::a_reset_changes_the_password_and_ends_everything,
+    resets::a_completed_reset_voids_the_other_reset_links,
+    sessions::sessions_from_before_a_reset_are_dead,
+    resets::racing_writers_never_both_win,
+);

@@ -1,0 +1,179 @@
+//! Password resets, and racing writers.
+
+use shared::ports::{TokenPurpose, TokenRecord};
+
+use super::{NOW, Store, cap, fail, name, session, sid, token, user};
+
+pub(super) async fn a_reset_changes_the_password_and_ends_everything(store: Store) {
+    let (_, t) = token(TokenPurpose::Confirm, "jo", NOW + 100);
+    store.create_user(&user("Jo", "jo@x.io"), &t).await.unwrap();
+    store
+        .create_session(&session("jo", "s1", NOW + 100), false)
+        .await
+        .unwrap();
+    store
+        .create_session(&session("jo", "s2", NOW + 100), false)
+        .await
+        .unwrap();
+    assert!(fail(&store, "jo", NOW, NOW + 100).await);
+    let (_, reset) = token(TokenPurpose::Reset, "jo", NOW + 100);
+    store.put_token(&reset, None).await.unwrap();
+
+    assert!(
+        store
+            .reset_password(
+                &TokenRecord {
+                    username: name("someone-else"),
+                    ..reset.clone()
+                },
+                "new",
+                NOW
+            )
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let updated = store
+        .reset_password(&reset, "new-hash", NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    let again = store.reset_password(&reset, "other", NOW).await.unwrap();
+
+    assert_eq!(updated.password_hash, "new-hash");
+    assert!(updated.is_email_verified);
+    assert_eq!(updated.email.as_str(), "jo@x.io");
+    assert!(again.is_none(), "single use");
+    assert!(
+        store
+            .session_user(&name("jo"), &sid("s1"), NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_user(&name("jo"), &sid("s2"), NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.login_state(&name("jo"), NOW).await.unwrap().1.count,
+        0
+    );
+    assert_eq!(
+        store
+            .get_user(&name("jo"))
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "new-hash"
+    );
+}
+
+pub(super) async fn a_completed_reset_voids_the_other_reset_links(store: Store) {
+    let (_, t) = token(TokenPurpose::Confirm, "kim", NOW + 100);
+    store
+        .create_user(&user("kim", "kim@x.io"), &t)
+        .await
+        .unwrap();
+    let (_, first) = token(TokenPurpose::Reset, "kim", NOW + 100);
+    let (_, second) = token(TokenPurpose::Reset, "kim", NOW + 100);
+    store.put_token(&first, None).await.unwrap();
+    store.put_token(&second, None).await.unwrap();
+
+    let used = store.reset_password(&first, "h1", NOW).await.unwrap();
+    let stale = store.reset_password(&second, "h2", NOW).await.unwrap();
+    let epoch = store
+        .get_user(&name("kim"))
+        .await
+        .unwrap()
+        .unwrap()
+        .reset_epoch;
+    let (_, mut fresh) = token(TokenPurpose::Reset, "kim", NOW + 100);
+    fresh.epoch = epoch;
+    store.put_token(&fresh, None).await.unwrap();
+    let after = store.reset_password(&fresh, "h3", NOW).await.unwrap();
+
+    assert!(used.is_some());
+    assert!(stale.is_none(), "issued before the completed reset");
+    assert_eq!(epoch, 1);
+    assert_eq!(after.unwrap().password_hash, "h3");
+}
+
+pub(super) async fn racing_writers_never_both_win(store: Store) {
+    let names = (0..20).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let (_, t) = token(TokenPurpose::Confirm, "race", NOW + 100);
+            store
+                .create_user(&user("Race", &format!("r{i}@x.io")), &t)
+                .await
+                .is_ok()
+        })
+    });
+    let emails = (0..20).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let (_, t) = token(TokenPurpose::Confirm, &format!("mail{i}"), NOW + 100);
+            store
+                .create_user(&user(&format!("mail{i}"), "same@x.io"), &t)
+                .await
+                .is_ok()
+        })
+    });
+    let hits = (0..20).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.hit(&cap("race", 0, 5)).await.unwrap() })
+    });
+    let claims = (0..20).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let seen = shared::domain::LoginFailures::default();
+            store
+                .claim_login_attempt(&name("claimed"), seen, NOW, NOW + 100)
+                .await
+                .unwrap()
+        })
+    });
+    let (_, shared_token) = token(TokenPurpose::Confirm, "race", NOW + 100);
+    store.put_token(&shared_token, None).await.unwrap();
+    let consumers = (0..10).map(|_| {
+        let store = store.clone();
+        let hash = shared_token.hash.clone();
+        tokio::spawn(async move { store.confirm_email(&hash, NOW).await.unwrap() })
+    });
+
+    let count = |v: Vec<Result<bool, tokio::task::JoinError>>| {
+        v.into_iter().filter(|r| *r.as_ref().unwrap()).count()
+    };
+    let names: Vec<_> = names.collect();
+    let emails: Vec<_> = emails.collect();
+    let hits: Vec<_> = hits.collect();
+    let consumers: Vec<_> = consumers.collect();
+    let claims: Vec<_> = claims.collect();
+    assert_eq!(count(futures(names).await), 1, "one username, one winner");
+    assert_eq!(count(futures(emails).await), 1, "one email, one winner");
+    assert_eq!(count(futures(hits).await), 5, "a cap of 5 admits 5");
+    assert_eq!(
+        count(futures(claims).await),
+        1,
+        "one login attempt per read"
+    );
+    assert!(
+        count(futures(consumers).await) <= 1,
+        "a token is consumed at most once"
+    );
+}
+
+async fn futures<T>(
+    handles: Vec<tokio::task::JoinHandle<T>>,
+) -> Vec<Result<T, tokio::task::JoinError>> {
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await);
+    }
+    out
+}

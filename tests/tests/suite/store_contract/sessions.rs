@@ -1,0 +1,195 @@
+//! Sessions, the failed-login run and fixed-window caps.
+
+use shared::ports::{SessionRecord, TokenPurpose};
+
+use super::{NOW, Store, cap, fail, name, session, sid, token, user};
+
+pub(super) async fn sessions_live_until_they_expire_or_are_deleted(store: Store) {
+    let (_, t) = token(TokenPurpose::Confirm, "gus", NOW + 100);
+    store
+        .create_user(&user("gus", "gus@x.io"), &t)
+        .await
+        .unwrap();
+    store
+        .create_session(&session("gus", "s1", NOW + 10), false)
+        .await
+        .unwrap();
+    store
+        .create_session(&session("gus", "s2", NOW + 10), false)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store
+            .session_user(&name("gus"), &sid("s1"), NOW)
+            .await
+            .unwrap()
+            .unwrap()
+            .username
+            .as_str(),
+        "gus"
+    );
+    assert!(
+        store
+            .session_user(&name("gus"), &sid("s1"), NOW + 10)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    assert!(
+        store
+            .session_user(&name("gus"), &sid("nope"), NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_user(&name("nobody"), &sid("s1"), NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .delete_session(&name("gus"), &sid("s1"), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_session(&name("gus"), &sid("s1"), NOW)
+            .await
+            .unwrap(),
+        "already gone"
+    );
+    assert!(
+        !store
+            .delete_session(&name("gus"), &sid("s2"), NOW + 10)
+            .await
+            .unwrap(),
+        "expired"
+    );
+}
+
+pub(super) async fn login_failures_count_until_cleared_or_forgotten(store: Store) {
+    for i in 0..3 {
+        assert!(fail(&store, "hal", NOW + i, NOW + 1000).await);
+    }
+    let (_, f) = store.login_state(&name("hal"), NOW + 5).await.unwrap();
+    assert_eq!((f.count, f.last_at), (3, NOW + 2));
+    let stale = shared::domain::LoginFailures {
+        count: 2,
+        last_at: NOW + 1,
+    };
+    assert!(
+        !store
+            .claim_login_attempt(&name("hal"), stale, NOW + 5, NOW + 1000)
+            .await
+            .unwrap(),
+        "a claim from an outdated read loses"
+    );
+    let (_, forgotten) = store.login_state(&name("hal"), NOW + 1000).await.unwrap();
+    assert_eq!(forgotten.count, 0);
+    assert!(fail(&store, "hal", NOW + 1000, NOW + 2000).await);
+    assert_eq!(
+        store
+            .login_state(&name("hal"), NOW + 1001)
+            .await
+            .unwrap()
+            .1
+            .count,
+        1,
+        "a new run"
+    );
+
+    store
+        .create_session(&session("hal", "s", NOW + 5000), true)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store
+            .login_state(&name("hal"), NOW + 1001)
+            .await
+            .unwrap()
+            .1
+            .count,
+        0
+    );
+}
+
+pub(super) async fn sessions_from_before_a_reset_are_dead(store: Store) {
+    let (_, t) = token(TokenPurpose::Confirm, "lee", NOW + 100);
+    store
+        .create_user(&user("lee", "lee@x.io"), &t)
+        .await
+        .unwrap();
+    let (_, reset) = token(TokenPurpose::Reset, "lee", NOW + 100);
+    store.put_token(&reset, None).await.unwrap();
+    store
+        .reset_password(&reset, "h", NOW)
+        .await
+        .unwrap()
+        .unwrap();
+
+    // A login that checked the old password before the reset writes its session after it.
+    store
+        .create_session(&session("lee", "late", NOW + 100), true)
+        .await
+        .unwrap();
+    let current = SessionRecord {
+        reset_epoch: 1,
+        ..session("lee", "new", NOW + 100)
+    };
+    store.create_session(&current, true).await.unwrap();
+
+    assert!(
+        store
+            .session_user(&name("lee"), &sid("late"), NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_user(&name("lee"), &sid("new"), NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+pub(super) async fn caps_count_per_key_and_window(store: Store) {
+    let results = [
+        store.hit(&cap("ip#1", 0, 2)).await.unwrap(),
+        store.hit(&cap("ip#1", 0, 2)).await.unwrap(),
+        store.hit(&cap("ip#1", 0, 2)).await.unwrap(),
+        store.hit(&cap("ip#2", 0, 2)).await.unwrap(),
+        store.hit(&cap("ip#1", 60, 2)).await.unwrap(),
+    ];
+    assert_eq!(results, [true, true, false, true, true]);
+    let (_, t1) = token(TokenPurpose::Reset, "ida", NOW + 100);
+    let (_, t2) = token(TokenPurpose::Reset, "ida", NOW + 100);
+    assert!(
+        store
+            .put_token(&t1, Some(&cap("reset#ida", 0, 1)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .put_token(&t2, Some(&cap("reset#ida", 0, 1)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .get_token(&t2.hash, TokenPurpose::Reset, NOW)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing written"
+    );
+}
