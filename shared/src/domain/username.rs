@@ -5,7 +5,8 @@ use std::fmt;
 
 /// A username as registered: 3-32 characters of `A-Z a-z 0-9 _ - .`, starting
 /// with a letter or digit, not reserved. Unique case-insensitively.
-#[derive(Clone, PartialEq, Eq)]
+/// Two usernames are equal when their keys are (`Admin` == `admin`).
+#[derive(Clone)]
 pub struct Username {
     display: String,
     key: String,
@@ -65,8 +66,8 @@ impl Username {
         })
     }
 
-    /// A username read back from our own records (the store, a JWT we
-    /// signed, a token record): valid when written, so not checked again.
+    /// A username read back from our own records (the store, a token
+    /// record): valid when written, so not checked again.
     pub fn from_stored(raw: String) -> Self {
         Self {
             key: key_of(&raw),
@@ -88,6 +89,20 @@ impl Username {
 /// The one case-folding rule for usernames: ASCII only (usernames are ASCII).
 fn key_of(raw: &str) -> String {
     raw.to_ascii_lowercase()
+}
+
+impl PartialEq for Username {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Username {}
+
+impl std::hash::Hash for Username {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
 }
 
 impl serde::Serialize for Username {

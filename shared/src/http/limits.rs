@@ -4,7 +4,9 @@
 
 use lambda_http::Request;
 
-use crate::domain::{LoginFailures, RateCap, client_key, fixed_window, lockout_secs};
+use crate::domain::{
+    EmailAddress, LoginFailures, RateCap, Username, client_key, fixed_window, lockout_secs,
+};
 use crate::error::ApiError;
 use crate::http::client_ip;
 use crate::ports::App;
@@ -68,9 +70,9 @@ pub fn check_lockout(app: &App, failures: LoginFailures, now: i64) -> Result<(),
 }
 
 /// The cap on "already registered" notices to one address.
-pub fn registration_notice_cap(app: &App, email_key: &str, now: i64) -> RateCap {
+pub fn registration_notice_cap(app: &App, email: &EmailAddress, now: i64) -> RateCap {
     fixed_window(
-        format!("notice#{email_key}"),
+        format!("notice#{}", email.key()),
         app.config.registration_notice_limit,
         app.config.registration_notice_window_secs,
         now,
@@ -78,9 +80,9 @@ pub fn registration_notice_cap(app: &App, email_key: &str, now: i64) -> RateCap 
 }
 
 /// The reset-email cap for a username.
-pub fn reset_email_cap(app: &App, username_key: &str, now: i64) -> RateCap {
+pub fn reset_email_cap(app: &App, username: &Username, now: i64) -> RateCap {
     fixed_window(
-        format!("reset#{username_key}"),
+        format!("reset#{}", username.key()),
         app.config.reset_email_limit,
         app.config.reset_email_window_secs,
         now,

@@ -64,6 +64,13 @@ fn template_routes_table_crates_and_events_agree() {
         .collect();
     let functions: BTreeSet<String> = table.iter().map(|(_, _, f)| f.clone()).collect();
     assert_eq!(crates, functions, "functions/ vs the route table");
+    // Each function is a member and a default member (what `cargo lambda`
+    // and `sam build` compile, without the test harness's features).
+    let workspace = read("Cargo.toml");
+    for function in &functions {
+        let entry = format!("    \"functions/{function}\",\n");
+        assert_eq!(workspace.matches(&entry).count(), 2, "Cargo.toml: {entry}");
+    }
 
     for (method, path, function) in &table {
         assert!(
@@ -299,4 +306,46 @@ fn layers_of_the_shared_crate_import_only_what_the_readme_allows() {
             "README's Architecture lacks {folder}"
         );
     }
+}
+
+/// (METHOD, path) of every operation in openapi.yaml (read as text: paths
+/// are the two-space keys under `paths:`, methods the four-space keys).
+fn openapi_operations() -> BTreeSet<(String, String)> {
+    let spec = read("openapi.yaml");
+    let paths = spec
+        .split("\npaths:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\ncomponents:\n").next())
+        .expect("openapi.yaml has paths: and components:");
+    let mut ops = BTreeSet::new();
+    let mut current = None;
+    for line in paths.lines() {
+        if let Some(path) = line.strip_prefix("  /") {
+            current = Some(format!("/{}", path.trim_end_matches(':').trim_matches('"')));
+        } else if let (Some(path), Some(key)) = (&current, line.strip_prefix("    ")) {
+            let key = key.trim_end_matches(':');
+            if ["get", "post", "put", "patch", "delete", "head", "options"].contains(&key) {
+                ops.insert((key.to_ascii_uppercase(), path.clone()));
+            }
+        }
+    }
+    ops
+}
+
+#[test]
+fn openapi_describes_exactly_the_routes_of_the_table_and_the_template() {
+    let table: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    let template: BTreeSet<(String, String)> = template_routes()
+        .into_iter()
+        .filter(|(_, path, _)| path != "$default")
+        .map(|(method, path, _)| (method, path))
+        .collect();
+
+    let spec = openapi_operations();
+
+    assert_eq!(spec, table, "openapi.yaml vs shared::http::routes::ROUTES");
+    assert_eq!(spec, template, "openapi.yaml vs template.yaml");
 }
