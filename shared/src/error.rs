@@ -28,6 +28,9 @@ pub enum ApiError {
     /// 413: the body is over the limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// 415: a body that is not declared as `application/json`.
+    #[error("Content-Type must be application/json.")]
+    UnsupportedMediaType,
     /// 429: a limit was hit; retry after the given number of seconds.
     #[error("{msg}")]
     TooManyRequests {
@@ -67,6 +70,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -118,6 +118,7 @@ pub fn unrouted_response(method: &str, path: &str) -> Response<Body> {
                 headers.insert(ALLOW, v);
             }
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
             resp
         }
         RouteMatch::MethodNotAllowed(allow) => {
@@ -144,6 +145,12 @@ fn json_response(
     headers.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // A JSON answer is never a document: nothing in it may load or be framed.
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
     );
     resp
 }

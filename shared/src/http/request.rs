@@ -15,11 +15,19 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub struct JsonBody(Map<String, Value>);
 
 impl JsonBody {
-    /// Parses the body: 413 over [`MAX_BODY_BYTES`], 400 unless it is a JSON object.
+    /// Parses the body: 413 over [`MAX_BODY_BYTES`], 415 unless declared as
+    /// `application/json`, 400 unless it is a JSON object.
+    ///
+    /// The media type matters for safety, not only hygiene: a cross-site HTML
+    /// form can post `text/plain` (a JSON text included) without a CORS
+    /// preflight, and could log a victim in as the attacker (login CSRF).
     pub fn parse(req: &Request) -> Result<Self, ApiError> {
         let bytes: &[u8] = req.body().as_ref();
         if bytes.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge);
+        }
+        if !declares_json(req) {
+            return Err(ApiError::UnsupportedMediaType);
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::bad_request("request body must be a JSON object."));
@@ -59,6 +67,16 @@ impl JsonBody {
             Some(_) => Err(ApiError::bad_request(format!("{name} must be a boolean."))),
         }
     }
+}
+
+/// Whether `Content-Type` is `application/json` (parameters such as
+/// `charset` allowed, any case).
+fn declares_json(req: &Request) -> bool {
+    req.headers()
+        .get(lambda_http::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// The client's address as API Gateway saw it (never a header a client can set).

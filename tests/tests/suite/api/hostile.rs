@@ -186,3 +186,83 @@ async fn preflights_get_204_on_every_route_and_404_elsewhere() {
         .await
         .expect(404, "not found");
 }
+
+#[tokio::test]
+async fn login_csrf_through_a_text_plain_form_is_refused() {
+    // A cross-site form can post text/plain (no CORS preflight) whose body is
+    // the attacker's JSON credentials: the victim would be signed in as them.
+    let app = TestApp::spawn().await;
+    app.given_user("mallory", "mallory@example.com").await;
+    let creds = json!({ "username": "mallory", "pwd": tests::PASSWORD }).to_string();
+
+    for media in [
+        Some("text/plain"),
+        Some("text/plain; charset=utf-8"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        Some("application/jsonx"),
+        None,
+    ] {
+        let mut req = app.request("POST", "/api/login").body(creds.clone());
+        if let Some(media) = media {
+            req = req.header("content-type", media);
+        }
+
+        let resp = app.send(req).await;
+
+        resp.expect(415, "Content-Type must be application/json.");
+        assert!(resp.set_cookies().is_empty(), "{media:?}");
+    }
+    for media in ["application/json", "Application/JSON; charset=UTF-8"] {
+        let resp = app
+            .send(
+                app.request("POST", "/api/login")
+                    .header("content-type", media)
+                    .body(creds.clone()),
+            )
+            .await;
+        resp.expect(200, "success");
+    }
+}
+
+#[tokio::test]
+async fn every_post_route_requires_a_json_content_type() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/login",
+        "/api/registration",
+        "/api/reset_password_request",
+    ] {
+        app.send(
+            app.request("POST", path)
+                .header("content-type", "text/plain")
+                .body("{}"),
+        )
+        .await
+        .expect(415, "Content-Type must be application/json.");
+    }
+}
+
+#[tokio::test]
+async fn json_answers_forbid_referrers_framing_and_loading() {
+    let app = TestApp::spawn().await;
+    for resp in [
+        app.get("/").await,
+        app.get("/nope").await,
+        app.post("/api/login", &json!({})).await,
+    ] {
+        assert_eq!(resp.header("cache-control").as_deref(), Some("no-store"));
+        assert_eq!(
+            resp.header("x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(
+            resp.header("referrer-policy").as_deref(),
+            Some("no-referrer")
+        );
+        assert_eq!(
+            resp.header("content-security-policy").as_deref(),
+            Some("default-src 'none'; frame-ancestors 'none'")
+        );
+    }
+}
