@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 /// The shared SDK configuration with tight timeouts: a Lambda request should
@@ -47,8 +48,10 @@ const TRANSIENT_CODES: &[&str] = &[
 ];
 
 /// Whether an SDK failure is transient (answer 503, retry later) rather than
-/// a bug or a misconfiguration (answer 500).
-pub fn is_transient<E, R>(err: &SdkError<E, R>) -> bool
+/// a bug or a misconfiguration (answer 500). Any 5xx from the service is
+/// transient, also one whose body the SDK cannot read (an HTML error page
+/// from a proxy or a failing front end).
+pub fn is_transient<E>(err: &SdkError<E, HttpResponse>) -> bool
 where
     E: ProvideErrorMetadata,
 {
@@ -56,7 +59,10 @@ where
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             true
         }
-        SdkError::ServiceError(_) => err.code().is_some_and(|c| TRANSIENT_CODES.contains(&c)),
+        SdkError::ServiceError(service) => {
+            service.raw().status().is_server_error()
+                || err.code().is_some_and(|c| TRANSIENT_CODES.contains(&c))
+        }
         _ => false,
     }
 }

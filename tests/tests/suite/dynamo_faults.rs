@@ -303,3 +303,88 @@ async fn throttling_that_clears_within_the_retries_succeeds() {
     assert!(user.is_some());
     assert_eq!(sent(&http).len(), 2);
 }
+
+#[tokio::test]
+async fn a_5xx_the_sdk_cannot_read_is_503_not_500() {
+    // A failing front end or proxy answers with HTML; the SDK retries it and
+    // then gives up without an error code.
+    let html = || {
+        ReplayEvent::new(
+            HttpRequest::get("https://dynamodb.invalid/").unwrap(),
+            HttpResponse::new(
+                StatusCode::try_from(500).unwrap(),
+                SdkBody::from("<html><body>Internal Server Error</body></html>"),
+            ),
+        )
+    };
+    for events in [
+        vec![html(), html(), html()],
+        vec![
+            answer(
+                500,
+                json!({"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError"}),
+            ),
+            answer(
+                500,
+                json!({"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError"}),
+            ),
+            answer(
+                500,
+                json!({"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError"}),
+            ),
+        ],
+    ] {
+        let (store, _) = store(events).await;
+
+        let err = store
+            .get_user(&Username::from_stored("gus".into()))
+            .await
+            .unwrap_err();
+
+        assert_eq!(ApiError::from(err).status().as_u16(), 503);
+    }
+}
+
+#[tokio::test]
+async fn a_link_clicked_twice_at_once_answers_4xx_not_503() {
+    // The second click's transaction conflicts with the first; tried again,
+    // it finds the token consumed.
+    let token = OneTimeToken::generate().unwrap();
+    let token_item = json!({
+        "pk": {"S": format!("TOKEN#{}", token.hash().as_str())}, "sk": {"S": "TOKEN"},
+        "purpose": {"S": "confirm"}, "username_key": {"S": "gus"},
+        "expires_at": {"N": (NOW + 100).to_string()}, "epoch": {"N": "0"}
+    });
+    let (store, http) = store(vec![
+        answer(200, json!({ "Item": token_item })),
+        cancelled(&["TransactionConflict", "None"]),
+        cancelled(&["ConditionalCheckFailed", "None"]),
+    ])
+    .await;
+
+    let confirmed = store.confirm_email(&token.hash(), NOW).await;
+
+    assert!(matches!(confirmed, Ok(false)), "{confirmed:?}");
+    assert_eq!(sent(&http).len(), 3);
+}
+
+#[tokio::test]
+async fn a_login_whose_session_write_conflicts_is_retried() {
+    let (store, http) = store(vec![
+        cancelled(&["None", "TransactionConflict"]),
+        answer(200, json!({})),
+    ])
+    .await;
+    let session = shared::ports::SessionRecord {
+        username: Username::from_stored("gus".into()),
+        sid: SessionId::from_stored("s1".into()),
+        reset_epoch: 0,
+        created_at: NOW,
+        expires_at: NOW + 100,
+    };
+
+    let written = store.create_session(&session, true).await;
+
+    assert!(written.is_ok(), "{written:?}");
+    assert_eq!(sent(&http).len(), 2);
+}

@@ -2,6 +2,7 @@
 //! misconfiguration (500), failed conditions, and the per-item reasons of a
 //! cancelled transaction.
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
@@ -16,10 +17,9 @@ pub(super) fn build<T>(
 
 /// Maps an SDK failure: throttling, contention, timeouts and a dead endpoint
 /// are "try again" (503); everything else is a bug or misconfiguration (500).
-pub(super) fn sdk_err<E, R>(op: &'static str, err: SdkError<E, R>) -> StoreError
+pub(super) fn sdk_err<E>(op: &'static str, err: SdkError<E, HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let transient = crate::adapters::aws::is_transient(&err);
     let cause = anyhow::anyhow!("DynamoDB {op}: {}", DisplayErrorContext(&err));
@@ -31,13 +31,12 @@ where
 }
 
 /// `Some(output)` on success, `None` when the write's condition failed.
-pub(super) fn conditional<T, E, R>(
+pub(super) fn conditional<T, E>(
     op: &'static str,
-    result: Result<T, SdkError<E, R>>,
+    result: Result<T, SdkError<E, HttpResponse>>,
 ) -> StoreResult<Option<T>>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     match result {
         Ok(out) => Ok(Some(out)),

@@ -18,13 +18,12 @@ mod table;
 mod transact;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
-use self::errors::{build, cancelled_conditions, conditional, conflicted, sdk_err};
+use self::errors::{build, cancelled_conditions, conditional, sdk_err};
 use self::items::{
     COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, FAILURES_SK, FailuresItem, Item,
     PROFILE_SK, SessionItem, TOKEN_SK, TokenItem, UserItem, counter_key, counter_values, email_pk,
@@ -83,26 +82,15 @@ impl UserStore for DynamoStore {
             self.put(token_item(confirm)?, new)?,
         ];
         // Two registrations racing for one name or address can make DynamoDB
-        // cancel one with TransactionConflict instead of failing its condition:
-        // try again, and the loser then sees the winner's item (409 or notice).
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let out = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            let Err(err) = out else { return Ok(()) };
-            match cancelled_conditions(&err).as_deref() {
-                Some([true, ..]) => return Err(CreateUserError::UsernameTaken),
-                Some([false, true, ..]) => return Err(CreateUserError::EmailTaken),
-                _ if attempt < 3 && conflicted(&err) => {
-                    tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
-                }
-                _ => return Err(sdk_err("TransactWriteItems", err).into()),
-            }
+        // cancel one with TransactionConflict: `transact` tries again, and the
+        // loser then sees the winner's item (409 or notice).
+        let Err(err) = self.transact(items).await else {
+            return Ok(());
+        };
+        match cancelled_conditions(&err).as_deref() {
+            Some([true, ..]) => Err(CreateUserError::UsernameTaken),
+            Some([false, true, ..]) => Err(CreateUserError::EmailTaken),
+            _ => Err(sdk_err("TransactWriteItems", err).into()),
         }
     }
 
@@ -251,13 +239,14 @@ impl UserStore for DynamoStore {
                     .set_key(Some(key(failures_pk(&session.username), FAILURES_SK)))
                     .build(),
             )?;
-            self.client
-                .transact_write_items()
-                .transact_items(self.put(item, None)?)
-                .transact_items(TransactWriteItem::builder().delete(delete).build())
-                .send()
-                .await
-                .map_err(|e| sdk_err("TransactWriteItems", e))?;
+            // A login racing another login or a failed attempt of the same
+            // user conflicts on the failure run: tried again by `transact`.
+            self.transact(vec![
+                self.put(item, None)?,
+                TransactWriteItem::builder().delete(delete).build(),
+            ])
+            .await
+            .map_err(|e| sdk_err("TransactWriteItems", e))?;
         } else {
             self.client
                 .put_item()
