@@ -103,15 +103,19 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
         epoch: 0,
     };
 
+    // Every message is built before anything is written: a message that
+    // cannot be built must not leave an account behind (a retry would 409).
+    let link = app.config.confirm_link(token.expose());
+    let mail = messages::confirmation(
+        &app.config,
+        user.email.as_str(),
+        user.username.as_str(),
+        &link,
+    )?;
+    let notice = messages::already_registered(&app.config, email.as_str())?;
+
     match app.store.create_user(&user, &confirm).await {
         Ok(()) => {
-            let link = app.config.confirm_link(token.expose());
-            let mail = messages::confirmation(
-                &app.config,
-                user.email.as_str(),
-                user.username.as_str(),
-                &link,
-            )?;
             if let Err(err) = app.mailer.send(&mail).await {
                 // Leave nothing behind that would block a retry.
                 if let Err(undo) = app.store.delete_unverified_user(&user, &confirm).await {
@@ -125,10 +129,9 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
         }
         Err(CreateUserError::EmailTaken) => {
             // Same answer either way; past the cap the notice is just not sent.
-            let cap = registration_notice_cap(app, email.key(), now);
+            let cap = registration_notice_cap(app, &email, now);
             if app.store.hit(&cap).await? {
-                let mail = messages::already_registered(&app.config, email.as_str())?;
-                app.mailer.send(&mail).await?;
+                app.mailer.send(&notice).await?;
             }
         }
         Err(CreateUserError::Store(err)) => return Err(err.into()),

@@ -47,13 +47,7 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         expires_at: now + app.config.reset_token_ttl_secs,
         epoch: user.reset_epoch,
     };
-    let cap = reset_email_cap(app, username.key(), now);
-    if !app.store.put_token(&record, Some(&cap)).await? {
-        return Err(ApiError::TooManyRequests {
-            msg: "too many reset emails for this user, try again later.",
-            retry_after: cap.expires_at - now,
-        });
-    }
+    // Built before the token is written: nothing is stored that no email carries.
     let link = app.config.reset_link(token.expose());
     let mail = messages::reset(
         &app.config,
@@ -61,6 +55,13 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         user.username.as_str(),
         &link,
     )?;
+    let cap = reset_email_cap(app, &username, now);
+    if !app.store.put_token(&record, Some(&cap)).await? {
+        return Err(ApiError::TooManyRequests {
+            msg: "too many reset emails for this user, try again later.",
+            retry_after: cap.expires_at - now,
+        });
+    }
     app.mailer.send(&mail).await?;
     Ok(Reply::msg("Check your email..."))
 }

@@ -7,7 +7,8 @@ use email_address::Options;
 
 /// An email address with valid syntax, at most 254 characters, that our mail
 /// library can also address. Unique case-insensitively.
-#[derive(Clone, PartialEq, Eq)]
+/// Two addresses are equal when they are one mailbox (their keys are).
+#[derive(Clone)]
 pub struct EmailAddress {
     display: String,
     key: String,
@@ -34,16 +35,39 @@ const OPTIONS: Options = Options {
 
 impl EmailAddress {
     /// Parses an address as typed (surrounding whitespace is not trimmed).
+    ///
+    /// Only addresses the mail path can deliver are accepted: the local part
+    /// is plain ASCII (no quoted strings, no UTF-8: SES refuses those), and an
+    /// internationalised domain is kept in its ASCII (punycode) form, the one
+    /// mail is sent to.
     pub fn parse(raw: &str) -> Result<Self, EmailError> {
         if raw.chars().count() > 254 {
             return Err(EmailError::TooLong);
         }
         email_address::EmailAddress::parse_with_options(raw, OPTIONS)
             .map_err(|_| EmailError::Syntax)?;
+        let (local, domain) = raw.rsplit_once('@').ok_or(EmailError::Syntax)?;
+        let plain_local = !local.is_empty()
+            && local
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b));
+        if !plain_local {
+            return Err(EmailError::Syntax);
+        }
+        let address = if domain.is_ascii() {
+            raw.to_owned()
+        } else {
+            let ascii = idna::domain_to_ascii(domain).map_err(|_| EmailError::Syntax)?;
+            format!("{local}@{ascii}")
+        };
+        if address.len() > 254 {
+            return Err(EmailError::TooLong);
+        }
         // The address must also be one lettre can put in a To: header.
-        raw.parse::<lettre::Address>()
+        address
+            .parse::<lettre::Address>()
             .map_err(|_| EmailError::Syntax)?;
-        Ok(Self::from_stored(raw.to_owned()))
+        Ok(Self::from_stored(address))
     }
 
     /// An address read back from our own records: valid when written, so
@@ -66,9 +90,32 @@ impl EmailAddress {
     }
 }
 
-/// The one case-folding rule for addresses: the whole address, Unicode-aware.
+/// The one rule that makes one mailbox one key: the ASCII local part
+/// lowercased, and the domain in its canonical ASCII form (UTS 46: case,
+/// Unicode compatibility forms and punycode), so `Kim@Example.COM`,
+/// `kim@example.com` and a domain typed in full-width letters are one key.
 fn key_of(raw: &str) -> String {
-    raw.to_lowercase()
+    match raw.rsplit_once('@') {
+        Some((local, domain)) => {
+            let domain = idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_lowercase());
+            format!("{}@{domain}", local.to_ascii_lowercase())
+        }
+        None => raw.to_lowercase(),
+    }
+}
+
+impl PartialEq for EmailAddress {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for EmailAddress {}
+
+impl std::hash::Hash for EmailAddress {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
 }
 
 impl serde::Serialize for EmailAddress {
@@ -107,6 +154,33 @@ mod tests {
             assert_eq!(e.as_str(), ok);
             assert_eq!(e.key(), ok.to_lowercase());
         }
+    }
+
+    #[test]
+    fn only_addresses_the_mail_path_can_deliver_are_accepted() {
+        for bad in [
+            "\"a b\"@example.com",
+            "\"ab\"@example.com",
+            "jos\u{e9}@example.com",
+            "\u{212A}im@x.com",
+            "\u{444}@example.com",
+        ] {
+            assert_eq!(EmailAddress::parse(bad), Err(EmailError::Syntax), "{bad:?}");
+        }
+        let idn = EmailAddress::parse("kim@b\u{fc}cher.example").unwrap();
+        assert_eq!(idn.as_str(), "kim@xn--bcher-kva.example");
+    }
+
+    #[test]
+    fn one_mailbox_has_one_key() {
+        let key = |a: &str| EmailAddress::parse(a).unwrap().key().to_owned();
+        assert_eq!(key("Kim@Example.COM"), "kim@example.com");
+        assert_eq!(key("kim@\u{ff45}xample.com"), "kim@example.com");
+        assert_eq!(
+            key("kim@B\u{dc}CHER.example"),
+            key("kim@xn--bcher-kva.example")
+        );
+        assert_ne!(key("kim@x.com"), key("kin@x.com"));
     }
 
     #[test]

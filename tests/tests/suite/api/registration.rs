@@ -280,3 +280,43 @@ async fn notices_to_one_address_are_capped_but_answered_the_same() {
         .count();
     assert_eq!(notices, 2, "one per hour");
 }
+
+#[tokio::test]
+async fn undeliverable_addresses_are_refused_before_anything_is_written() {
+    // Each of these was accepted, then refused by the mail path after the
+    // account was written (500, and 409 on every retry).
+    let app = TestApp::spawn().await;
+    for email in [
+        "\"a b\"@example.com",
+        "jos\u{e9}@example.com",
+        "\u{212A}im@example.com",
+    ] {
+        app.register("quoted", email, PASSWORD)
+            .await
+            .expect(400, "email is not a valid email address.");
+    }
+
+    app.register("quoted", "quoted@example.com", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+}
+
+#[tokio::test]
+async fn an_idn_domain_is_mailed_in_its_ascii_form_and_is_one_mailbox() {
+    let app = TestApp::spawn().await;
+
+    app.register("idn", "kim@b\u{fc}cher.example", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+    app.register("idn2", "KIM@B\u{dc}CHER.example", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+
+    // The second address is the same mailbox: it got the notice, not an account.
+    let mail = app.emails_to("kim@xn--bcher-kva.example").await;
+    assert_eq!(mail.len(), 2, "{mail:?}");
+    assert!(
+        mail.iter().any(|m| m.contains("/api/confirm_email/")),
+        "one confirmation"
+    );
+}
