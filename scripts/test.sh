@@ -2,13 +2,15 @@
 # The project's test command (README, CI): installs and starts everything the
 # tests need, runs them all, and stops what it started - also on failure.
 #
-#   1. pinned Python tools into .tools/venv (moto, cfn-lint, SAM translator, actionlint, cargo-lambda)
+#   1. pinned Python tools into .tools/venv (moto, cfn-lint, SAM translator, actionlint,
+#      cargo-lambda, schemathesis)
 #   2. template.yaml and workflow checks (scripts/check-template.sh)
 #   3. moto on a free loopback port (DynamoDB, SES v2, Secrets Manager)
 #   4. cargo test: unit tests, store contract on memory AND DynamoDB, e2e on memory,
 #      moto tests (races, faults, round trips, stored items)
 #   5. the e2e suite again, on DynamoDB + SES (TEST_STORE=dynamodb)
-#   6. the real Lambda binaries under cargo lambda, fed every events/*.json
+#   6. schemathesis: the dev server (memory) fuzzed against openapi.yaml
+#   7. the real Lambda binaries under cargo lambda, fed every events/*.json
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,6 +56,9 @@ cargo test --workspace --locked
 
 step "end-to-end suite on DynamoDB + SES (moto)"
 TEST_STORE=dynamodb cargo test --locked -p tests --test suite --test logs -- api:: logs_
+
+step "schemathesis: the dev server fuzzed against openapi.yaml"
+bash scripts/schemathesis.sh
 
 if [[ -f scripts/lambda-invoke.sh ]]; then
     step "real Lambda binaries under cargo lambda, every events/*.json"
