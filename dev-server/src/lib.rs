@@ -134,8 +134,12 @@ async fn dispatch(
     let method = parts.method.clone();
     let origin = allowed_origin(&server, &parts.headers);
     let app = server.app.clone();
+    // HEAD is GET without the body (RFC 9110): routed and answered as GET,
+    // the body dropped below.
+    let head = method == axum::http::Method::HEAD;
+    let routed_as = if head { "GET" } else { method.as_str() };
     // Only the route pattern is logged: real paths can hold one-time tokens.
-    let (label, resp) = match match_route(method.as_str(), parts.uri.path()) {
+    let (label, resp) = match match_route(routed_as, parts.uri.path()) {
         RouteMatch::NotFound | RouteMatch::MethodNotAllowed(_) => {
             ("-", unrouted_response(method.as_str(), parts.uri.path()))
         }
@@ -160,7 +164,11 @@ async fn dispatch(
                     Some(handle) => {
                         let mut context = ApiGatewayV2httpRequestContext::default();
                         context.route_key = Some(format!("{} {}", route.method, route.path));
-                        context.http.method = method.clone();
+                        context.http.method = if head {
+                            axum::http::Method::GET
+                        } else {
+                            method.clone()
+                        };
                         context.http.source_ip = Some(peer.ip().to_string());
                         let params: HashMap<String, String> = params.into_iter().collect();
                         let request = lambda_http::Request::from_parts(
@@ -189,6 +197,9 @@ async fn dispatch(
             add_preflight_cors(&mut resp);
         }
         add_cors(&mut resp, origin);
+    }
+    if head {
+        *resp.body_mut() = lambda_http::Body::Empty;
     }
     into_axum(resp)
 }

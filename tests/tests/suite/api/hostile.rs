@@ -266,3 +266,24 @@ async fn json_answers_forbid_referrers_framing_and_loading() {
         );
     }
 }
+
+#[tokio::test]
+async fn head_on_a_get_route_answers_like_get_without_a_body() {
+    let app = TestApp::spawn().await;
+    for (path, status) in [("/", 200), ("/api/profile_settings", 401), ("/nope", 404)] {
+        let get = app.request("GET", path).send().await.unwrap();
+        let head = app.request("HEAD", path).send().await.unwrap();
+
+        assert_eq!(head.status(), get.status(), "HEAD {path}");
+        assert_eq!(head.status().as_u16(), status, "HEAD {path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "HEAD {path}"
+        );
+        assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path}");
+    }
+    let head = app.request("HEAD", "/api/login").send().await.unwrap();
+    assert_eq!(head.status(), 405);
+    assert_eq!(head.headers()["allow"], "POST");
+}
