@@ -60,6 +60,9 @@ pub struct Config {
     pub login_lockout_max_secs: i64,
     /// How long failures are remembered after the last one (`LOGIN_FAILURE_TTL_SECS`, 24 h).
     pub login_failure_ttl_secs: i64,
+    /// Most sessions one user keeps (`SESSION_LIMIT`, 20); a login beyond
+    /// it ends the oldest.
+    pub session_limit: usize,
     /// Reset emails per username per window (`RESET_EMAIL_LIMIT`, 3).
     pub reset_email_limit: u32,
     /// The window of that limit (`RESET_EMAIL_WINDOW_SECS`, 1 h).
@@ -131,6 +134,7 @@ impl Config {
             login_lockout_base_secs: positive(&get, "LOGIN_LOCKOUT_BASE_SECS", 60)?,
             login_lockout_max_secs: positive(&get, "LOGIN_LOCKOUT_MAX_SECS", 900)?,
             login_failure_ttl_secs: positive(&get, "LOGIN_FAILURE_TTL_SECS", 24 * 3600)?,
+            session_limit: positive(&get, "SESSION_LIMIT", 20)?,
             reset_email_limit: positive(&get, "RESET_EMAIL_LIMIT", 3)?,
             reset_email_window_secs: positive(&get, "RESET_EMAIL_WINDOW_SECS", 3600)?,
             registration_notice_limit: positive(&get, "REGISTRATION_NOTICE_LIMIT", 10)?,

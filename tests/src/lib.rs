@@ -12,7 +12,7 @@ use shared::App;
 use shared::adapters::ManualClock;
 use shared::config::Config;
 use shared::domain::hashing::hash_password;
-use shared::domain::{EmailAddress, JwtKeys, OneTimeToken, Password, Username};
+use shared::domain::{AccountId, EmailAddress, JwtKeys, OneTimeToken, Password, Username};
 use shared::ports::{Clock, TokenPurpose, TokenRecord, UserRecord};
 use tokio::sync::{OnceCell, oneshot};
 
@@ -291,8 +291,10 @@ impl TestApp {
             .await
             .clone();
         let now = self.clock.now();
+        let account_id = AccountId::generate().unwrap();
         let user = UserRecord {
             username: username.clone(),
+            account_id: account_id.clone(),
             full_name: "Test User".into(),
             email: EmailAddress::parse(email).unwrap(),
             phone: None,
@@ -308,6 +310,7 @@ impl TestApp {
             hash: OneTimeToken::generate().unwrap().hash(),
             purpose: TokenPurpose::Confirm,
             username,
+            account_id,
             expires_at: now + 1,
             epoch: 0,
         };

@@ -88,13 +88,27 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let sid = SessionId::generate()?;
     let session = SessionRecord {
         username: username.clone(),
+        account_id: user.account_id.clone(),
         sid: sid.clone(),
         created_at: now,
         expires_at: now + ttl,
         reset_epoch: user.reset_epoch,
     };
     // The attempt was counted: a success ends the run.
-    app.store.create_session(&session, true).await?;
+    if !app.store.create_session(&session, true).await? {
+        // The account went away between the password check and now.
+        return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
+    }
+    // At most SESSION_LIMIT sessions a user: the oldest end. A failure here
+    // leaves one session too many, never a login that answers 5xx after its
+    // session was written.
+    if let Err(err) = app
+        .store
+        .end_sessions_beyond(username, app.config.session_limit, &sid)
+        .await
+    {
+        tracing::warn!(error = format!("{err:#}"), "login: session cap not applied");
+    }
     let token = keys.issue(&app.config, username, &sid, now, session.expires_at)?;
     let csrf = keys.csrf_token(&sid);
     let [access, csrf] = login_cookies(&token, &csrf, remember.then_some(ttl));

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use shared::domain::hashing::hash_password;
 use shared::domain::messages;
-use shared::domain::{Contacts, EmailAddress, FullName, OneTimeToken, Password, Phone, Username};
+use shared::domain::{
+    AccountId, Contacts, EmailAddress, FullName, OneTimeToken, Password, Phone, Username,
+};
 use shared::http::limits::{IpAction, limit_ip, registration_notice_cap};
 use shared::http::{JsonBody, respond};
 use shared::ports::{CreateUserError, TokenPurpose, TokenRecord, UserRecord};
@@ -84,8 +86,10 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let password_hash = hash_password(pwd.secret().clone()).await?;
     let now = app.clock.now();
     let token = OneTimeToken::generate()?;
+    let account_id = AccountId::generate()?;
     let user = UserRecord {
         username: username.clone(),
+        account_id: account_id.clone(),
         full_name: full_name.into_inner(),
         email: email.clone(),
         phone: phone.map(Phone::into_inner),
@@ -99,6 +103,7 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
         hash: token.hash(),
         purpose: TokenPurpose::Confirm,
         username,
+        account_id,
         expires_at: now + app.config.confirm_token_ttl_secs,
         epoch: 0,
     };

@@ -44,6 +44,7 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         hash: token.hash(),
         purpose: TokenPurpose::Reset,
         username: username.clone(),
+        account_id: user.account_id.clone(),
         expires_at: now + app.config.reset_token_ttl_secs,
         epoch: user.reset_epoch,
     };

@@ -176,9 +176,16 @@ impl UserStore for MemoryStore {
         &self,
         session: &SessionRecord,
         clear_failures: bool,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let mut t = self.lock()?;
         t.sweep(session.created_at);
+        let account_exists = t
+            .users
+            .get(session.username.key())
+            .is_some_and(|u| u.account_id == session.account_id);
+        if !account_exists {
+            return Ok(false);
+        }
         t.sessions.insert(
             (
                 session.username.key().to_owned(),
@@ -189,7 +196,33 @@ impl UserStore for MemoryStore {
         if clear_failures {
             t.login_failures.remove(session.username.key());
         }
-        Ok(())
+        Ok(true)
+    }
+
+    async fn end_sessions_beyond(
+        &self,
+        username: &Username,
+        keep: usize,
+        current: &SessionId,
+    ) -> StoreResult<usize> {
+        let mut t = self.lock()?;
+        // Newest first (created_at, then id, as DynamoDB's query sorts them).
+        let mut others: Vec<(i64, String)> = t
+            .sessions
+            .iter()
+            .filter(|((owner, sid), _)| owner == username.key() && sid != current.as_str())
+            .map(|((_, sid), s)| (s.created_at, sid.clone()))
+            .collect();
+        others.sort_unstable_by(|a, b| b.cmp(a));
+        let doomed: Vec<String> = others
+            .into_iter()
+            .skip(keep.saturating_sub(1))
+            .map(|(_, sid)| sid)
+            .collect();
+        for sid in &doomed {
+            t.sessions.remove(&(username.key().to_owned(), sid.clone()));
+        }
+        Ok(doomed.len())
     }
 
     async fn session_user(
@@ -207,7 +240,7 @@ impl UserStore for MemoryStore {
         Ok(session.and_then(|s| {
             t.users
                 .get(username_key)
-                .filter(|u| u.reset_epoch == s.reset_epoch)
+                .filter(|u| u.reset_epoch == s.reset_epoch && u.account_id == s.account_id)
                 .cloned()
         }))
     }
@@ -254,13 +287,15 @@ impl UserStore for MemoryStore {
         let Some(token) = t.live_token(hash, TokenPurpose::Confirm, now).cloned() else {
             return Ok(false);
         };
-        t.tokens.remove(hash);
+        // Like the DynamoDB transaction: a token whose account is gone is
+        // refused and left as it is.
         match t.users.get_mut(token.username.key()) {
-            Some(user) => {
+            Some(user) if user.account_id == token.account_id => {
                 user.is_email_verified = true;
+                t.tokens.remove(hash);
                 Ok(true)
             }
-            None => Ok(false),
+            _ => Ok(false),
         }
     }
 
@@ -278,7 +313,7 @@ impl UserStore for MemoryStore {
         let same_epoch = t
             .users
             .get(username_key)
-            .is_some_and(|u| u.reset_epoch == token.epoch);
+            .is_some_and(|u| u.reset_epoch == token.epoch && u.account_id == token.account_id);
         if !live || !same_epoch {
             return Ok(None);
         }

@@ -22,5 +22,5 @@ pub use messages::Email;
 pub use password::{Password, PasswordError};
 pub use profile::{Contacts, FieldError, FullName, Phone};
 pub use session_token::{JwtKeys, MIN_SECRET_BYTES, WeakSecret};
-pub use token::{OneTimeToken, SessionId, TokenHash};
+pub use token::{AccountId, OneTimeToken, SessionId, TokenHash};
 pub use username::{Username, UsernameError};

@@ -107,6 +107,45 @@ impl SessionId {
     }
 }
 
+/// The identity of one account, random and never reused: a username can be
+/// registered again after its account is gone, but sessions and one-time
+/// tokens name the account they were made for, so none of them ever works
+/// for a later account with the same name. Empty for accounts stored
+/// before accounts had ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// A fresh random id (16 bytes, base64url).
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)?;
+        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// An id read back from our own records.
+    pub fn from_stored(raw: String) -> Self {
+        Self(raw)
+    }
+
+    /// The id (empty for a legacy account).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl serde::Serialize for AccountId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AccountId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,9 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username};
+use crate::domain::{
+    AccountId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
+};
 use crate::error::ApiError;
 
 /// A stored account.
@@ -14,6 +16,9 @@ use crate::error::ApiError;
 pub struct UserRecord {
     /// As first written (`Admin`); stored and looked up by its key.
     pub username: Username,
+    /// This account, as opposed to a later one with the same username.
+    #[serde(default)]
+    pub account_id: AccountId,
     /// Trimmed full name.
     pub full_name: String,
     /// As registered; unique by its key.
@@ -48,6 +53,9 @@ impl std::fmt::Debug for UserRecord {
 pub struct SessionRecord {
     /// Owner.
     pub username: Username,
+    /// The owner's account when the session began: a session never
+    /// authenticates a later account with the same username.
+    pub account_id: AccountId,
     /// Session id (the JWT's `sid`).
     pub sid: SessionId,
     /// The owner's `reset_epoch` at login: a password reset bumps it, which
@@ -78,6 +86,9 @@ pub struct TokenRecord {
     pub purpose: TokenPurpose,
     /// Owner.
     pub username: Username,
+    /// The owner's account when the token was issued: a token never acts on
+    /// a later account with the same username.
+    pub account_id: AccountId,
     /// Epoch seconds after which the token is void.
     pub expires_at: i64,
     /// For reset tokens, the owner's `reset_epoch` when issued (0 otherwise).
@@ -154,12 +165,25 @@ pub trait UserStore: Send + Sync {
         expires_at: i64,
     ) -> StoreResult<bool>;
 
-    /// Stores a new session; with `clear_failures`, also ends the failed-login run.
+    /// Stores a new session, but only while its account exists (`false`,
+    /// nothing written, when it is gone); with `clear_failures`, also ends
+    /// the failed-login run.
     async fn create_session(
         &self,
         session: &SessionRecord,
         clear_failures: bool,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
+
+    /// Ends the user's oldest sessions so that at most `keep` remain,
+    /// `current` (the one just created) always among them; returns how many
+    /// ended. Keeps the number of sessions, and so the work of ending all of
+    /// them, bounded.
+    async fn end_sessions_beyond(
+        &self,
+        username: &Username,
+        keep: usize,
+        current: &SessionId,
+    ) -> StoreResult<usize>;
 
     /// The user owning a live session, or `None` when the session is gone,
     /// expired, or from before the user's latest password reset.

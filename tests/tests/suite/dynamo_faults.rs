@@ -11,7 +11,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use serde_json::{Value, json};
 use shared::adapters::DynamoStore;
-use shared::domain::{EmailAddress, OneTimeToken, SessionId, Username};
+use shared::domain::{AccountId, EmailAddress, OneTimeToken, SessionId, Username};
 use shared::error::ApiError;
 use shared::ports::{
     CreateUserError, StoreError, TokenPurpose, TokenRecord, UserRecord, UserStore,
@@ -74,6 +74,7 @@ fn sent(http: &StaticReplayClient) -> Vec<Value> {
 fn user() -> UserRecord {
     UserRecord {
         username: Username::from_stored("Gus".into()),
+        account_id: AccountId::from_stored("gus-account".into()),
         full_name: "Gus".into(),
         email: EmailAddress::from_stored("gus@x.io".into()),
         phone: None,
@@ -90,6 +91,7 @@ fn token(purpose: TokenPurpose) -> TokenRecord {
         hash: OneTimeToken::generate().unwrap().hash(),
         purpose,
         username: Username::from_stored("gus".into()),
+        account_id: AccountId::from_stored("gus-account".into()),
         expires_at: NOW + 100,
         epoch: 0,
     }
@@ -102,7 +104,7 @@ fn profile_item() -> Value {
         "username": {"S": "Gus"}, "full_name": {"S": "Gus"}, "email": {"S": "gus@x.io"},
         "password_hash": {"S": "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA"},
         "is_email_verified": {"BOOL": true}, "created_at": {"N": NOW.to_string()},
-        "reset_epoch": {"N": "0"}
+        "reset_epoch": {"N": "0"}, "account_id": {"S": "gus-account"}
     })
 }
 
@@ -110,7 +112,7 @@ fn session_item() -> Value {
     json!({
         "pk": {"S": "USER#gus"}, "sk": {"S": "SESSION#s1"},
         "created_at": {"N": NOW.to_string()}, "expires_at": {"N": (NOW + 100).to_string()},
-        "reset_epoch": {"N": "0"}
+        "reset_epoch": {"N": "0"}, "account_id": {"S": "gus-account"}
     })
 }
 
@@ -353,7 +355,8 @@ async fn a_link_clicked_twice_at_once_answers_4xx_not_503() {
     let token_item = json!({
         "pk": {"S": format!("TOKEN#{}", token.hash().as_str())}, "sk": {"S": "TOKEN"},
         "purpose": {"S": "confirm"}, "username_key": {"S": "gus"},
-        "expires_at": {"N": (NOW + 100).to_string()}, "epoch": {"N": "0"}
+        "expires_at": {"N": (NOW + 100).to_string()}, "epoch": {"N": "0"},
+        "account_id": {"S": "gus-account"}
     });
     let (store, http) = store(vec![
         answer(200, json!({ "Item": token_item })),
@@ -371,12 +374,14 @@ async fn a_link_clicked_twice_at_once_answers_4xx_not_503() {
 #[tokio::test]
 async fn a_login_whose_session_write_conflicts_is_retried() {
     let (store, http) = store(vec![
-        cancelled(&["None", "TransactionConflict"]),
+        // Items: the account check, the session, the failure run.
+        cancelled(&["None", "None", "TransactionConflict"]),
         answer(200, json!({})),
     ])
     .await;
     let session = shared::ports::SessionRecord {
         username: Username::from_stored("gus".into()),
+        account_id: AccountId::from_stored("gus-account".into()),
         sid: SessionId::from_stored("s1".into()),
         reset_epoch: 0,
         created_at: NOW,
@@ -385,6 +390,6 @@ async fn a_login_whose_session_write_conflicts_is_retried() {
 
     let written = store.create_session(&session, true).await;
 
-    assert!(written.is_ok(), "{written:?}");
+    assert!(matches!(written, Ok(true)), "{written:?}");
     assert_eq!(sent(&http).len(), 2);
 }

@@ -106,6 +106,39 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// (created_at, sort key) of each session of a user, read by one query
+    /// (paginated) that fetches only those two attributes.
+    pub(super) async fn session_ages(
+        &self,
+        username: &Username,
+    ) -> StoreResult<Vec<(i64, String)>> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :session)")
+            .expression_attribute_values(":pk", s(user_pk(username)))
+            .expression_attribute_values(":session", s("SESSION#"))
+            .projection_expression("sk, created_at")
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut ages = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| sdk_err("Query", e))?;
+            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
+            let at = item
+                .get("created_at")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse::<i64>().ok());
+            if let (Some(sk), Some(at)) = (sk, at) {
+                ages.push((at, sk));
+            }
+        }
+        Ok(ages)
+    }
+
     /// Deletes every session and the failed-login run of a user; returns the
     /// profile, read by the same query.
     pub(super) async fn end_sessions(

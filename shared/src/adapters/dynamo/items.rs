@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{EmailAddress, RateCap, SessionId, TokenHash, Username};
+use crate::domain::{AccountId, EmailAddress, RateCap, SessionId, TokenHash, Username};
 use crate::ports::{StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord};
 
 /// An item as the SDK carries it.
@@ -39,6 +39,8 @@ pub(super) struct SessionItem {
     pub(super) expires_at: i64,
     #[serde(default)]
     pub(super) reset_epoch: u64,
+    #[serde(default)]
+    pub(super) account_id: AccountId,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -50,6 +52,8 @@ pub(super) struct TokenItem {
     pub(super) expires_at: i64,
     #[serde(default)]
     pub(super) epoch: u64,
+    #[serde(default)]
+    pub(super) account_id: AccountId,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -139,5 +143,24 @@ pub(super) fn token_item(token: &TokenRecord) -> StoreResult<Item> {
         username_key: token.username.key().to_owned(),
         expires_at: token.expires_at,
         epoch: token.epoch,
+        account_id: token.account_id.clone(),
     })
+}
+
+/// The condition that a profile is `account`'s, and the value it needs (a
+/// profile stored before accounts had ids has none).
+pub(super) fn same_account(account: &AccountId) -> (&'static str, Option<AttributeValue>) {
+    if account.as_str().is_empty() {
+        ("attribute_not_exists(account_id)", None)
+    } else {
+        ("account_id = :account", Some(s(account.as_str())))
+    }
+}
+
+/// `values`, plus `:account` when the account condition needs it.
+pub(super) fn with_account(mut values: Item, account: Option<AttributeValue>) -> Option<Item> {
+    if let Some(v) = account {
+        values.insert(":account".to_owned(), v);
+    }
+    Some(values)
 }

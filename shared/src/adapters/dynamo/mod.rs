@@ -14,6 +14,7 @@
 mod batch;
 mod errors;
 mod items;
+mod sessions;
 mod table;
 mod transact;
 
@@ -26,8 +27,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update}
 use self::errors::{build, cancelled_conditions, conditional, sdk_err};
 use self::items::{
     COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, FAILURES_SK, FailuresItem, Item,
-    PROFILE_SK, SessionItem, TOKEN_SK, TokenItem, UserItem, counter_key, counter_values, email_pk,
-    failures_pk, from_item, key, n, s, session_sk, to_item, token_item, token_pk, user_pk,
+    PROFILE_SK, TOKEN_SK, TokenItem, UserItem, counter_key, counter_values, email_pk, failures_pk,
+    from_item, key, n, s, same_account, session_sk, to_item, token_item, token_pk, user_pk,
+    with_account,
 };
 use crate::domain::{LoginFailures, RateCap, SessionId, TokenHash, Username};
 use crate::ports::{
@@ -125,17 +127,26 @@ impl UserStore for DynamoStore {
             )?,
             delete(key(token_pk(&confirm.hash), TOKEN_SK), None, vec![])?,
         ];
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
+        let err = match self.transact(items.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(err) => err,
+        };
+        match cancelled_conditions(&err).as_deref() {
+            // The address's guard is someone else's: remove the account and
+            // its token, leave the guard to its owner (as the memory store does).
+            Some([false, true, ..]) => {
+                let ours = vec![items[0].clone(), items[2].clone()];
+                match self.transact(ours).await {
+                    Ok(()) => Ok(()),
+                    Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => {
+                        Ok(())
+                    }
+                    Err(err) => Err(sdk_err("TransactWriteItems", err)),
+                }
+            }
             // Someone else's account (or already confirmed): leave it alone.
-            Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(()),
-            Err(err) => Err(sdk_err("TransactWriteItems", err)),
+            Some(c) if c.contains(&true) => Ok(()),
+            _ => Err(sdk_err("TransactWriteItems", err)),
         }
     }
 
@@ -223,40 +234,17 @@ impl UserStore for DynamoStore {
         &self,
         session: &SessionRecord,
         clear_failures: bool,
-    ) -> StoreResult<()> {
-        let item = to_item(&SessionItem {
-            pk: user_pk(&session.username),
-            sk: session_sk(&session.sid),
-            created_at: session.created_at,
-            expires_at: session.expires_at,
-            reset_epoch: session.reset_epoch,
-        })?;
-        if clear_failures {
-            let delete = build(
-                "Delete",
-                Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(failures_pk(&session.username), FAILURES_SK)))
-                    .build(),
-            )?;
-            // A login racing another login or a failed attempt of the same
-            // user conflicts on the failure run: tried again by `transact`.
-            self.transact(vec![
-                self.put(item, None)?,
-                TransactWriteItem::builder().delete(delete).build(),
-            ])
-            .await
-            .map_err(|e| sdk_err("TransactWriteItems", e))?;
-        } else {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .send()
-                .await
-                .map_err(|e| sdk_err("PutItem", e))?;
-        }
-        Ok(())
+    ) -> StoreResult<bool> {
+        self.put_session(session, clear_failures).await
+    }
+
+    async fn end_sessions_beyond(
+        &self,
+        username: &Username,
+        keep: usize,
+        current: &SessionId,
+    ) -> StoreResult<usize> {
+        self.trim_sessions(username, keep, current).await
     }
 
     async fn session_user(
@@ -265,27 +253,7 @@ impl UserStore for DynamoStore {
         sid: &SessionId,
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
-        let items = self
-            .batch_get(vec![
-                key(user_pk(username), PROFILE_SK),
-                key(user_pk(username), session_sk(sid)),
-            ])
-            .await?;
-        let mut user: Option<UserRecord> = None;
-        let mut session: Option<SessionItem> = None;
-        for item in items {
-            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
-            if sk.as_deref() == Some(PROFILE_SK) {
-                user = Some(from_item::<UserItem>(item)?.user);
-            } else {
-                session = Some(from_item(item)?);
-            }
-        }
-        let live = |s: &SessionItem| s.expires_at > now;
-        Ok(match (user, session) {
-            (Some(u), Some(s)) if live(&s) && s.reset_epoch == u.reset_epoch => Some(u),
-            _ => None,
-        })
+        self.live_session_user(username, sid, now).await
     }
 
     async fn delete_session(
@@ -354,6 +322,7 @@ impl UserStore for DynamoStore {
                 hash: hash.clone(),
                 purpose: t.purpose,
                 username: Username::from_stored(t.username_key),
+                account_id: t.account_id,
                 expires_at: t.expires_at,
                 epoch: t.epoch,
             }),
@@ -366,14 +335,18 @@ impl UserStore for DynamoStore {
         let Some(token) = self.get_token(hash, TokenPurpose::Confirm, now).await? else {
             return Ok(false);
         };
+        let (account, account_value) = same_account(&token.account_id);
         let verify = build(
             "Update",
             Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(&token.username), PROFILE_SK)))
                 .update_expression("SET is_email_verified = :t")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":t", AttributeValue::Bool(true))
+                .condition_expression(format!("attribute_exists(pk) AND {account}"))
+                .set_expression_attribute_values(with_account(
+                    HashMap::from([(":t".to_owned(), AttributeValue::Bool(true))]),
+                    account_value,
+                ))
                 .build(),
         )?;
         self.consume_token_and_update(&token, TokenPurpose::Confirm, now, verify)
@@ -387,6 +360,7 @@ impl UserStore for DynamoStore {
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
         let username = &token.username;
+        let (account, account_value) = same_account(&token.account_id);
         // Users stored before reset epochs existed have no attribute: epoch 0.
         let same_epoch = if token.epoch == 0 {
             "(attribute_not_exists(reset_epoch) OR reset_epoch = :e)"
@@ -401,11 +375,18 @@ impl UserStore for DynamoStore {
                 .update_expression(
                     "SET password_hash = :h, is_email_verified = :t, reset_epoch = :next",
                 )
-                .condition_expression(format!("attribute_exists(pk) AND {same_epoch}"))
-                .expression_attribute_values(":h", s(password_hash))
-                .expression_attribute_values(":t", AttributeValue::Bool(true))
-                .expression_attribute_values(":e", n(token.epoch))
-                .expression_attribute_values(":next", n(token.epoch + 1))
+                .condition_expression(format!(
+                    "attribute_exists(pk) AND {same_epoch} AND {account}"
+                ))
+                .set_expression_attribute_values(with_account(
+                    HashMap::from([
+                        (":h".to_owned(), s(password_hash)),
+                        (":t".to_owned(), AttributeValue::Bool(true)),
+                        (":e".to_owned(), n(token.epoch)),
+                        (":next".to_owned(), n(token.epoch + 1)),
+                    ]),
+                    account_value,
+                ))
                 .build(),
         )?;
         if !self

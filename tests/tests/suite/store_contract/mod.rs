@@ -8,7 +8,7 @@ mod sessions;
 use std::sync::Arc;
 
 use shared::adapters::{DynamoStore, MemoryStore};
-use shared::domain::{EmailAddress, OneTimeToken, RateCap, SessionId, Username};
+use shared::domain::{AccountId, EmailAddress, OneTimeToken, RateCap, SessionId, Username};
 use shared::ports::{SessionRecord, TokenPurpose, TokenRecord, UserRecord, UserStore};
 
 pub(super) type Store = Arc<dyn UserStore>;
@@ -17,6 +17,12 @@ pub(super) const NOW: i64 = 1_800_000_000;
 /// A username as the store reads it back.
 pub(super) fn name(raw: &str) -> Username {
     Username::from_stored(raw.into())
+}
+
+/// The account of the helpers' records for `username` (one per name: a
+/// test that re-creates an account gives the new one another id).
+pub(super) fn account(username: &str) -> AccountId {
+    AccountId::from_stored(format!("account-of-{}", username.to_ascii_lowercase()))
 }
 
 pub(super) fn sid(id: &str) -> SessionId {
@@ -41,6 +47,7 @@ pub(super) async fn dynamo() -> Option<Store> {
 pub(super) fn user(username: &str, email: &str) -> UserRecord {
     UserRecord {
         username: name(username),
+        account_id: account(username),
         full_name: "Test".into(),
         email: EmailAddress::from_stored(email.into()),
         phone: None,
@@ -62,6 +69,7 @@ pub(super) fn token(
         hash: t.hash(),
         purpose,
         username: name(username_key),
+        account_id: account(username_key),
         expires_at,
         epoch: 0,
     };
@@ -72,6 +80,7 @@ pub(super) fn session(username_key: &str, sid: &str, expires_at: i64) -> Session
     SessionRecord {
         reset_epoch: 0,
         username: name(username_key),
+        account_id: account(username_key),
         sid: self::sid(sid),
         created_at: NOW,
         expires_at,
@@ -125,9 +134,13 @@ contract!(
     accounts::undoing_a_registration_frees_name_and_email,
     accounts::confirmation_tokens_are_single_use_and_expire,
     accounts::tokens_have_a_purpose,
+    accounts::tokens_and_sessions_never_outlive_their_account,
+    accounts::a_token_whose_account_is_gone_is_refused_and_kept,
+    accounts::undoing_a_registration_leaves_another_accounts_address_guard,
     sessions::sessions_live_until_they_expire_or_are_deleted,
     sessions::login_failures_count_until_cleared_or_forgotten,
     sessions::caps_count_per_key_and_window,
+    sessions::the_oldest_sessions_end_beyond_the_cap,
     resets::a_reset_changes_the_password_and_ends_everything,
     resets::a_completed_reset_voids_the_other_reset_links,
     sessions::sessions_from_before_a_reset_are_dead,

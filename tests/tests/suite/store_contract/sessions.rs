@@ -74,6 +74,11 @@ pub(super) async fn sessions_live_until_they_expire_or_are_deleted(store: Store)
 }
 
 pub(super) async fn login_failures_count_until_cleared_or_forgotten(store: Store) {
+    let (_, t) = token(TokenPurpose::Confirm, "hal", NOW + 100);
+    store
+        .create_user(&user("hal", "hal@x.io"), &t)
+        .await
+        .unwrap();
     for i in 0..3 {
         assert!(fail(&store, "hal", NOW + i, NOW + 1000).await);
     }
@@ -191,5 +196,62 @@ pub(super) async fn caps_count_per_key_and_window(store: Store) {
             .unwrap()
             .is_none(),
         "nothing written"
+    );
+}
+
+pub(super) async fn the_oldest_sessions_end_beyond_the_cap(store: Store) {
+    store
+        .create_user(
+            &user("cap", "cap@x.io"),
+            &token(TokenPurpose::Confirm, "cap", NOW + 100).1,
+        )
+        .await
+        .unwrap();
+    store
+        .create_user(
+            &user("other", "other@x.io"),
+            &token(TokenPurpose::Confirm, "other", NOW + 100).1,
+        )
+        .await
+        .unwrap();
+
+    for (i, id) in ["s1", "s2", "s3", "s4"].into_iter().enumerate() {
+        let mut s = session("cap", id, NOW + 1000);
+        s.created_at = NOW + i as i64;
+        store.create_session(&s, false).await.unwrap();
+    }
+    let other = session("other", "o1", NOW + 1000);
+    store.create_session(&other, false).await.unwrap();
+    let live = |id: &'static str, owner: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .session_user(&name(owner), &sid(id), NOW)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    // The current session is kept even when it is not the newest.
+    let ended = store
+        .end_sessions_beyond(&name("cap"), 2, &sid("s2"))
+        .await
+        .unwrap();
+
+    assert_eq!(ended, 2);
+    assert!(!live("s1", "cap").await);
+    assert!(live("s2", "cap").await, "the current session stays");
+    assert!(!live("s3", "cap").await);
+    assert!(live("s4", "cap").await, "the newest other session stays");
+    assert!(
+        live("o1", "other").await,
+        "another user's session is untouched"
+    );
+    assert_eq!(
+        store
+            .end_sessions_beyond(&name("cap"), 2, &sid("s2"))
+            .await
+            .unwrap(),
+        0
     );
 }
