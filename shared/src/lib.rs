@@ -12,6 +12,9 @@ pub mod http;
 pub mod ports;
 pub mod setup;
 
+#[cfg(test)]
+mod properties;
+
 pub use error::ApiError;
 pub use http::Reply;
 pub use ports::App;

@@ -287,3 +287,38 @@ async fn head_on_a_get_route_answers_like_get_without_a_body() {
     assert_eq!(head.status(), 405);
     assert_eq!(head.headers()["allow"], "POST");
 }
+
+use proptest::strategy::Strategy as _;
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever a client sends to a POST route, the answer is the JSON
+    /// envelope and never a 5xx.
+    #[test]
+    fn junk_bodies_get_the_envelope_and_never_a_5xx(
+        body in proptest::prop_oneof![
+            proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            "\\{(\"(username|pwd|email|full_name|new_pwd|remember|phone|contacts)\": ?(null|true|-1|1e999|\"[^\"\\\\]{0,40}\"|\\[\\]|\\{\\}), ?){0,6}\"x\": 0\\}"
+                .prop_map(String::into_bytes),
+        ],
+        path in proptest::prop_oneof![
+            proptest::strategy::Just("/api/login"),
+            proptest::strategy::Just("/api/registration"),
+            proptest::strategy::Just("/api/reset_password_request"),
+            proptest::strategy::Just("/api/reset_password/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        ],
+    ) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let app = TestApp::options().env("IP_LIMITS", "off").spawn().await;
+            let resp = app.post_raw(path, body.clone()).await;
+            assert!(resp.status < 500, "{path}: {} {:?}", resp.status, resp.body);
+            assert!(
+                resp.body["status"] == "OK" || resp.body["status"] == "ERR",
+                "{:?}",
+                resp.body
+            );
+        });
+    }
+}
