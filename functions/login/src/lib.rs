@@ -59,13 +59,15 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         None => (None, LoginFailures::default()),
     };
     check_lockout(app, failures, now)?;
+    // Names this attempt (its claim on the failure run) and, if it succeeds, its session.
+    let sid = SessionId::generate()?;
     if let Some(u) = &username {
         // Count the attempt before checking the password; a concurrent
         // attempt that got there first makes this one wait.
         let forget_at = now + app.config.login_failure_ttl_secs;
         if !app
             .store
-            .claim_login_attempt(u, failures, now, forget_at)
+            .claim_login_attempt(u, failures, now, forget_at, &sid)
             .await?
         {
             return Err(ApiError::TooManyRequests {
@@ -85,7 +87,6 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
     } else {
         app.config.session_ttl_secs
     };
-    let sid = SessionId::generate()?;
     let session = SessionRecord {
         username: username.clone(),
         account_id: user.account_id.clone(),

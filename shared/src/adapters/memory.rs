@@ -152,6 +152,7 @@ impl UserStore for MemoryStore {
         seen: LoginFailures,
         now: i64,
         expires_at: i64,
+        _attempt: &SessionId,
     ) -> StoreResult<bool> {
         let mut t = self.lock()?;
         t.sweep(now);

@@ -156,13 +156,16 @@ pub trait UserStore: Send + Sync {
     /// run is still what [`UserStore::login_state`] returned (`seen`): of
     /// concurrent attempts, one wins and the others get `false`, so a burst
     /// cannot test more passwords than the lockout allows. The run is
-    /// forgotten after `expires_at`; a successful login ends it.
+    /// forgotten after `expires_at`; a successful login ends it. `attempt`
+    /// names this attempt, so that a write the adapter retried (after a
+    /// timeout, say) is recognised as its own rather than a rival's.
     async fn claim_login_attempt(
         &self,
         username: &Username,
         seen: LoginFailures,
         now: i64,
         expires_at: i64,
+        attempt: &SessionId,
     ) -> StoreResult<bool>;
 
     /// Stores a new session, but only while its account exists (`false`,

@@ -393,3 +393,42 @@ async fn a_login_whose_session_write_conflicts_is_retried() {
     assert!(matches!(written, Ok(true)), "{written:?}");
     assert_eq!(sent(&http).len(), 2);
 }
+
+#[tokio::test]
+async fn a_login_attempt_claim_retried_after_it_was_applied_is_still_ours() {
+    // The first try reached DynamoDB but its answer was lost (a 500 here);
+    // the SDK's retry then fails the compare-and-set against our own write.
+    let attempt = SessionId::from_stored("attempt-of-this-login".into());
+    for (claimed_by, ours) in [("attempt-of-this-login", true), ("a-rival-attempt", false)] {
+        let (store, http) = store(vec![
+            answer(
+                500,
+                json!({"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError"}),
+            ),
+            error(
+                "ConditionalCheckFailedException",
+                json!({ "Item": {
+                    "pk": {"S": "RATE#login#gus"}, "sk": {"S": "FAILS"},
+                    "n": {"N": "1"}, "last_at": {"N": NOW.to_string()},
+                    "expires_at": {"N": (NOW + 100).to_string()},
+                    "claim": {"S": claimed_by}
+                }}),
+            ),
+        ])
+        .await;
+
+        let claimed = store
+            .claim_login_attempt(
+                &Username::from_stored("gus".into()),
+                shared::domain::LoginFailures::default(),
+                NOW,
+                NOW + 100,
+                &attempt,
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(claimed, ours, "claimed by {claimed_by}");
+        assert_eq!(sent(&http).len(), 2);
+    }
+}

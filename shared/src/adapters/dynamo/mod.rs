@@ -22,7 +22,10 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 
 use self::errors::{build, cancelled_conditions, conditional, sdk_err};
 use self::items::{
@@ -195,6 +198,7 @@ impl UserStore for DynamoStore {
         seen: LoginFailures,
         now: i64,
         expires_at: i64,
+        attempt: &SessionId,
     ) -> StoreResult<bool> {
         // Compare-and-set on the run as login_state saw it: a missing or
         // expired run (TTL deletes late) counts as zero.
@@ -208,13 +212,14 @@ impl UserStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(failures_pk(username), FAILURES_SK)))
-            .update_expression("SET n = :next, last_at = :now, expires_at = :exp")
+            .update_expression("SET n = :next, last_at = :now, expires_at = :exp, claim = :claim")
             .condition_expression(unchanged)
             .set_expression_attribute_values(Some(if seen.count == 0 {
                 HashMap::from([
                     (":next".to_owned(), n(1)),
                     (":now".to_owned(), n(now)),
                     (":exp".to_owned(), n(expires_at)),
+                    (":claim".to_owned(), s(attempt.as_str())),
                 ])
             } else {
                 HashMap::from([
@@ -223,11 +228,29 @@ impl UserStore for DynamoStore {
                     (":next".to_owned(), n(seen.count.saturating_add(1))),
                     (":now".to_owned(), n(now)),
                     (":exp".to_owned(), n(expires_at)),
+                    (":claim".to_owned(), s(attempt.as_str())),
                 ])
             }))
+            // If the SDK retried this write (a timeout after DynamoDB applied
+            // it), the retry fails the condition: the item then names which
+            // attempt claimed it, ours or a rival's.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        Ok(conditional("UpdateItem", claimed)?.is_some())
+        match claimed {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                let claimed_by = match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => e
+                        .item()
+                        .and_then(|item| item.get("claim"))
+                        .and_then(|v| v.as_s().ok())
+                        .cloned(),
+                    _ => return Err(sdk_err("UpdateItem", err)),
+                };
+                Ok(claimed_by.as_deref() == Some(attempt.as_str()))
+            }
+        }
     }
 
     async fn create_session(

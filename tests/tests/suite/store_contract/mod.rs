@@ -25,6 +25,11 @@ pub(super) fn account(username: &str) -> AccountId {
     AccountId::from_stored(format!("account-of-{}", username.to_ascii_lowercase()))
 }
 
+/// A new attempt or session id.
+pub(super) fn fresh_sid() -> SessionId {
+    SessionId::generate().unwrap()
+}
+
 pub(super) fn sid(id: &str) -> SessionId {
     SessionId::from_stored(id.into())
 }
@@ -100,7 +105,7 @@ pub(super) fn cap(key: &str, window_start: i64, limit: u32) -> RateCap {
 pub(super) async fn fail(store: &Store, username_key: &str, now: i64, expires_at: i64) -> bool {
     let (_, seen) = store.login_state(&name(username_key), now).await.unwrap();
     store
-        .claim_login_attempt(&name(username_key), seen, now, expires_at)
+        .claim_login_attempt(&name(username_key), seen, now, expires_at, &fresh_sid())
         .await
         .unwrap()
 }

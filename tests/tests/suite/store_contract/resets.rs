@@ -2,7 +2,7 @@
 
 use shared::ports::{TokenPurpose, TokenRecord};
 
-use super::{NOW, Store, cap, fail, name, session, sid, token, user};
+use super::{NOW, Store, cap, fail, fresh_sid, name, session, sid, token, user};
 
 pub(super) async fn a_reset_changes_the_password_and_ends_everything(store: Store) {
     let (_, t) = token(TokenPurpose::Confirm, "jo", NOW + 100);
@@ -133,7 +133,7 @@ pub(super) async fn racing_writers_never_both_win(store: Store) {
         tokio::spawn(async move {
             let seen = shared::domain::LoginFailures::default();
             store
-                .claim_login_attempt(&name("claimed"), seen, NOW, NOW + 100)
+                .claim_login_attempt(&name("claimed"), seen, NOW, NOW + 100, &fresh_sid())
                 .await
                 .unwrap()
         })

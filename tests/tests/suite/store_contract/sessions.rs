@@ -2,7 +2,7 @@
 
 use shared::ports::{SessionRecord, TokenPurpose};
 
-use super::{NOW, Store, cap, fail, name, session, sid, token, user};
+use super::{NOW, Store, cap, fail, fresh_sid, name, session, sid, token, user};
 
 pub(super) async fn sessions_live_until_they_expire_or_are_deleted(store: Store) {
     let (_, t) = token(TokenPurpose::Confirm, "gus", NOW + 100);
@@ -90,7 +90,7 @@ pub(super) async fn login_failures_count_until_cleared_or_forgotten(store: Store
     };
     assert!(
         !store
-            .claim_login_attempt(&name("hal"), stale, NOW + 5, NOW + 1000)
+            .claim_login_attempt(&name("hal"), stale, NOW + 5, NOW + 1000, &fresh_sid())
             .await
             .unwrap(),
         "a claim from an outdated read loses"
