@@ -134,8 +134,7 @@ async fn dispatch(
     let method = parts.method.clone();
     let origin = allowed_origin(&server, &parts.headers);
     let app = server.app.clone();
-    // HEAD is GET without the body (RFC 9110): routed and answered as GET,
-    // the body dropped below.
+    // HEAD is GET without the body (RFC 9110): routed and answered as GET.
     let head = method == axum::http::Method::HEAD;
     let routed_as = if head { "GET" } else { method.as_str() };
     // Only the route pattern is logged: real paths can hold one-time tokens.
@@ -198,9 +197,8 @@ async fn dispatch(
         }
         add_cors(&mut resp, origin);
     }
-    if head {
-        *resp.body_mut() = lambda_http::Body::Empty;
-    }
+    // For HEAD, hyper sends the headers GET would (Content-Length included)
+    // and no body.
     into_axum(resp)
 }
 
