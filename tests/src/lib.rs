@@ -281,6 +281,13 @@ impl TestApp {
     /// the store: for tests where registration is not what is tested (no
     /// request, no email, one argon2 hash per test process).
     pub async fn given_user(&self, username: &str, email: &str) {
+        self.stored_user(username, email, true).await;
+    }
+
+    /// An account with password [`PASSWORD`] written straight into the
+    /// store, as a registration's write would leave it (`verified: false`)
+    /// or confirmed.
+    pub async fn stored_user(&self, username: &str, email: &str, verified: bool) {
         static HASH: OnceCell<String> = OnceCell::const_new();
         let username = Username::parse(username).unwrap();
         let password_hash = HASH
@@ -300,7 +307,7 @@ impl TestApp {
             phone: None,
             contacts: None,
             password_hash,
-            is_email_verified: true,
+            is_email_verified: verified,
             created_at: now,
             reset_epoch: 0,
         };

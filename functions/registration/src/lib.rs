@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
-use shared::domain::hashing::hash_password;
+use shared::domain::hashing::{hash_password, verify_password};
 use shared::domain::messages;
 use shared::domain::{
     AccountId, Contacts, EmailAddress, FullName, OneTimeToken, Password, Phone, Username,
@@ -17,6 +17,10 @@ use shared::ports::{CreateUserError, TokenPurpose, TokenRecord, UserRecord};
 use shared::{ApiError, App, Reply};
 
 const CHECK_EMAIL: &str = "Check your email...";
+
+/// How long a registration retried with the same address and password is
+/// taken for the same request (its first answer lost after the write).
+const RETRY_WINDOW_SECS: i64 = 300;
 
 /// Handles `POST /api/registration`.
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
@@ -130,7 +134,32 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
             }
         }
         Err(CreateUserError::UsernameTaken) => {
-            return Err(ApiError::Conflict("username is already taken."));
+            let Some(existing) = app.store.get_user(&user.username).await? else {
+                return Err(ApiError::Conflict("username is already taken."));
+            };
+            // A client retrying this very registration after a 5xx whose
+            // write had in fact been applied (its answer lost, or its undo
+            // failed) finds its own fresh, unconfirmed account: same address,
+            // same password. It gets the answer it asked for and the link.
+            let own_retry = !existing.is_email_verified
+                && existing.email == user.email
+                && (0..=RETRY_WINDOW_SECS).contains(&(now - existing.created_at))
+                && verify_password(pwd.secret().clone(), Some(existing.password_hash.clone()))
+                    .await?;
+            if !own_retry {
+                return Err(ApiError::Conflict("username is already taken."));
+            }
+            let resend = TokenRecord {
+                account_id: existing.account_id,
+                ..confirm
+            };
+            if app
+                .store
+                .put_token(&resend, Some(&registration_notice_cap(app, &email, now)))
+                .await?
+            {
+                app.mailer.send(&mail).await?;
+            }
         }
         Err(CreateUserError::EmailTaken) => {
             // Same answer either way; past the cap the notice is just not sent.

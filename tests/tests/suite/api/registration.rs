@@ -320,3 +320,45 @@ async fn an_idn_domain_is_mailed_in_its_ascii_form_and_is_one_mailbox() {
         "one confirmation"
     );
 }
+
+#[tokio::test]
+async fn a_registration_retried_after_its_write_landed_gets_its_answer_not_409() {
+    // The first attempt's transaction was applied but its answer was lost
+    // (a timeout, then 503): the account is in the store, unconfirmed.
+    let app = TestApp::spawn().await;
+    app.stored_user("retry", "retry@example.com", false).await;
+    app.clock.advance(30);
+
+    // The client retries the very same request.
+    app.register("retry", "retry@example.com", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+
+    let link = app
+        .link_to("retry@example.com", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&link))
+        .await
+        .expect(200, "Your email has been confirmed.");
+    // Anyone else asking for the name still finds it taken.
+    app.register("retry", "other@example.com", PASSWORD)
+        .await
+        .expect(409, "username is already taken.");
+    app.register("retry", "retry@example.com", "An0ther-Passw0rd!")
+        .await
+        .expect(409, "username is already taken.");
+}
+
+#[tokio::test]
+async fn a_late_or_confirmed_repeat_registration_is_409() {
+    let app = TestApp::spawn().await;
+    app.stored_user("late", "late@example.com", false).await;
+    app.stored_user("done", "done@example.com", true).await;
+    app.clock.advance(301);
+
+    for (username, email) in [("late", "late@example.com"), ("done", "done@example.com")] {
+        app.register(username, email, PASSWORD)
+            .await
+            .expect(409, "username is already taken.");
+    }
+}
