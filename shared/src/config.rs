@@ -67,12 +67,14 @@ pub struct Config {
     pub reset_email_limit: u32,
     /// The window of that limit (`RESET_EMAIL_WINDOW_SECS`, 1 h).
     pub reset_email_window_secs: i64,
-    /// "Someone tried to register with your address" notices per address per
-    /// window (`REGISTRATION_NOTICE_LIMIT`, 10); more attempts are answered the
-    /// same way but send nothing, so an inbox cannot be flooded.
-    pub registration_notice_limit: u32,
-    /// The window of that limit (`REGISTRATION_NOTICE_WINDOW_SECS`, 1 h).
-    pub registration_notice_window_secs: i64,
+    /// Emails that registrations and reset requests send to one address per
+    /// window (`ADDRESS_MAIL_LIMIT`, 10): confirmation links, "someone tried
+    /// to register with your address" notices and reset links together.
+    /// Registrations past it are answered the same way but send nothing, so
+    /// no inbox can be flooded through accounts that name it.
+    pub address_mail_limit: u32,
+    /// The window of that limit (`ADDRESS_MAIL_WINDOW_SECS`, 1 h).
+    pub address_mail_window_secs: i64,
     /// Per-IP limits; `None` when `IP_LIMITS=off`.
     pub ip_limits: Option<IpLimits>,
     /// Base of links in emails (`PUBLIC_BASE_URL`), without a trailing slash.
@@ -137,12 +139,8 @@ impl Config {
             session_limit: positive(&get, "SESSION_LIMIT", 20)?,
             reset_email_limit: positive(&get, "RESET_EMAIL_LIMIT", 3)?,
             reset_email_window_secs: positive(&get, "RESET_EMAIL_WINDOW_SECS", 3600)?,
-            registration_notice_limit: positive(&get, "REGISTRATION_NOTICE_LIMIT", 10)?,
-            registration_notice_window_secs: positive(
-                &get,
-                "REGISTRATION_NOTICE_WINDOW_SECS",
-                3600,
-            )?,
+            address_mail_limit: positive(&get, "ADDRESS_MAIL_LIMIT", 10)?,
+            address_mail_window_secs: positive(&get, "ADDRESS_MAIL_WINDOW_SECS", 3600)?,
             ip_limits,
             public_base_url,
             reset_password_url,

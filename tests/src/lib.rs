@@ -13,7 +13,7 @@ use shared::adapters::ManualClock;
 use shared::config::Config;
 use shared::domain::hashing::hash_password;
 use shared::domain::{AccountId, EmailAddress, JwtKeys, OneTimeToken, Password, Username};
-use shared::ports::{Clock, TokenPurpose, TokenRecord, UserRecord};
+use shared::ports::{Clock, Confirmation, TokenPurpose, TokenRecord, UserRecord};
 use tokio::sync::{OnceCell, oneshot};
 
 mod backend;
@@ -307,21 +307,32 @@ impl TestApp {
             phone: None,
             contacts: None,
             password_hash,
-            is_email_verified: verified,
+            is_email_verified: false,
             created_at: now,
             reset_epoch: 0,
         };
         // The store writes an account with its confirmation token; nobody
-        // holds this one.
-        let unused = TokenRecord {
+        // has this one but us, and a confirmed account used it (which is
+        // what claims the address).
+        let token = TokenRecord {
             hash: OneTimeToken::generate().unwrap().hash(),
             purpose: TokenPurpose::Confirm,
             username,
             account_id,
+            email: user.email.clone(),
             expires_at: now + 1,
             epoch: 0,
         };
-        self.app.store.create_user(&user, &unused).await.unwrap();
+        self.app.store.create_user(&user, &token).await.unwrap();
+        if verified {
+            let confirmed = self
+                .app
+                .store
+                .confirm_email(&token.hash, now)
+                .await
+                .unwrap();
+            assert_eq!(confirmed, Confirmation::Confirmed, "{email} is taken");
+        }
     }
 
     /// Registers and confirms through the emailed link.

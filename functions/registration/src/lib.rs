@@ -1,7 +1,11 @@
 //! `POST /api/registration`: creates an unverified account and emails a confirmation link.
 //!
-//! An email that already has an account gets a notice instead, and the client
-//! gets exactly the answer a new registration gets: nothing leaks.
+//! An address is only claimed when its owner confirms it, so registration
+//! never asks whether an address is taken: every free username gets an
+//! account. When another account has already confirmed the address, that
+//! address gets a notice instead of a link, and the client sees exactly what
+//! a new registration sees, then and afterwards (login, a repeated
+//! registration): nothing leaks, and an unconfirmed account holds no address.
 
 use std::sync::Arc;
 
@@ -11,7 +15,7 @@ use shared::domain::messages;
 use shared::domain::{
     AccountId, Contacts, EmailAddress, FullName, OneTimeToken, Password, Phone, Username,
 };
-use shared::http::limits::{IpAction, limit_ip, registration_notice_cap};
+use shared::http::limits::{IpAction, address_mail_cap, limit_ip};
 use shared::http::{JsonBody, respond};
 use shared::ports::{CreateUserError, TokenPurpose, TokenRecord, UserRecord};
 use shared::{ApiError, App, Reply};
@@ -108,6 +112,7 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
         purpose: TokenPurpose::Confirm,
         username,
         account_id,
+        email: email.clone(),
         expires_at: now + app.config.confirm_token_ttl_secs,
         epoch: 0,
     };
@@ -115,22 +120,38 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // Every message is built before anything is written: a message that
     // cannot be built must not leave an account behind (a retry would 409).
     let link = app.config.confirm_link(token.expose());
-    let mail = messages::confirmation(
+    let confirmation = messages::confirmation(
         &app.config,
         user.email.as_str(),
         user.username.as_str(),
         &link,
     )?;
     let notice = messages::already_registered(&app.config, email.as_str())?;
+    // Another account proved this mailbox first: its owner is told, and this
+    // account's link is never sent (it could not claim the address anyway).
+    let holder = app.store.address_holder(&email).await?;
+    let mail = if holder.is_some_and(|h| h != user.username) {
+        notice
+    } else {
+        confirmation
+    };
+    let cap = address_mail_cap(app, &email, now);
 
     match app.store.create_user(&user, &confirm).await {
         Ok(()) => {
-            if let Err(err) = app.mailer.send(&mail).await {
+            // Past the cap the account is made and answered the same, but
+            // nothing is sent: the address's owner is not flooded.
+            let sent = match app.store.hit(&cap).await {
+                Ok(false) => Ok(()),
+                Ok(true) => app.mailer.send(&mail).await.map_err(ApiError::from),
+                Err(err) => Err(err.into()),
+            };
+            if let Err(err) = sent {
                 // Leave nothing behind that would block a retry.
                 if let Err(undo) = app.store.delete_unverified_user(&user, &confirm).await {
                     tracing::error!(error = format!("{undo:#}"), "could not undo registration");
                 }
-                return Err(err.into());
+                return Err(err);
             }
         }
         Err(CreateUserError::UsernameTaken) => {
@@ -140,9 +161,9 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
             // A client retrying this very registration after a 5xx whose
             // write had in fact been applied (its answer lost, or its undo
             // failed) finds its own fresh, unconfirmed account: same address,
-            // same password. It gets the answer it asked for and the link.
+            // same password. It gets the answer it asked for and its mail.
             let own_retry = !existing.is_email_verified
-                && existing.email == user.email
+                && existing.email.as_str() == user.email.as_str()
                 && (0..=RETRY_WINDOW_SECS).contains(&(now - existing.created_at))
                 && verify_password(pwd.secret().clone(), Some(existing.password_hash.clone()))
                     .await?;
@@ -153,19 +174,8 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
                 account_id: existing.account_id,
                 ..confirm
             };
-            if app
-                .store
-                .put_token(&resend, Some(&registration_notice_cap(app, &email, now)))
-                .await?
-            {
+            if app.store.put_token(&resend, &[cap]).await? {
                 app.mailer.send(&mail).await?;
-            }
-        }
-        Err(CreateUserError::EmailTaken) => {
-            // Same answer either way; past the cap the notice is just not sent.
-            let cap = registration_notice_cap(app, &email, now);
-            if app.store.hit(&cap).await? {
-                app.mailer.send(&notice).await?;
             }
         }
         Err(CreateUserError::Store(err)) => return Err(err.into()),

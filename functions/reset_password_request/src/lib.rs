@@ -5,7 +5,7 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use shared::domain::messages;
 use shared::domain::{OneTimeToken, Username};
-use shared::http::limits::{IpAction, limit_ip, reset_email_cap};
+use shared::http::limits::{IpAction, address_mail_cap, limit_ip, reset_email_cap};
 use shared::http::{JsonBody, respond};
 use shared::ports::{TokenPurpose, TokenRecord};
 use shared::{ApiError, App, Reply};
@@ -38,6 +38,19 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let username = username.ok_or_else(not_found)?;
     let user = app.store.get_user(&username).await?.ok_or_else(not_found)?;
 
+    // An unconfirmed account naming an address that another account has
+    // confirmed gets no mail: that mailbox's owner is not sent links for
+    // accounts they did not make (the answer is the same).
+    if !user.is_email_verified
+        && app
+            .store
+            .address_holder(&user.email)
+            .await?
+            .is_some_and(|holder| holder != user.username)
+    {
+        return Ok(Reply::msg("Check your email..."));
+    }
+
     let now = app.clock.now();
     let token = OneTimeToken::generate()?;
     let record = TokenRecord {
@@ -45,6 +58,7 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         purpose: TokenPurpose::Reset,
         username: username.clone(),
         account_id: user.account_id.clone(),
+        email: user.email.clone(),
         expires_at: now + app.config.reset_token_ttl_secs,
         epoch: user.reset_epoch,
     };
@@ -56,11 +70,16 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         user.username.as_str(),
         &link,
     )?;
-    let cap = reset_email_cap(app, &username, now);
-    if !app.store.put_token(&record, Some(&cap)).await? {
+    // Per username, and per address: unconfirmed accounts may share one.
+    let caps = [
+        reset_email_cap(app, &username, now),
+        address_mail_cap(app, &user.email, now),
+    ];
+    if !app.store.put_token(&record, &caps).await? {
+        let until = caps.iter().map(|cap| cap.expires_at).max().unwrap_or(now);
         return Err(ApiError::TooManyRequests {
             msg: "too many reset emails for this user, try again later.",
-            retry_after: cap.expires_at - now,
+            retry_after: until - now,
         });
     }
     app.mailer.send(&mail).await?;

@@ -7,17 +7,19 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::domain::{LoginFailures, RateCap, SessionId, TokenHash, Username};
+use crate::domain::{
+    AccountId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
+};
 use crate::ports::{
-    CreateUserError, SessionRecord, StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord,
-    UserStore,
+    Confirmation, CreateUserError, SessionRecord, StoreError, StoreResult, TokenPurpose,
+    TokenRecord, UserRecord, UserStore,
 };
 
 #[derive(Default)]
 struct Tables {
     users: HashMap<String, UserRecord>,
-    /// email key -> username key
-    emails: HashMap<String, String>,
+    /// Confirmed addresses: email key -> (username key, account).
+    emails: HashMap<String, (String, AccountId)>,
     /// (username key, sid)
     sessions: HashMap<(String, String), SessionRecord>,
     tokens: HashMap<TokenHash, TokenRecord>,
@@ -78,6 +80,31 @@ impl Tables {
             .filter(|t| t.purpose == purpose && t.expires_at > now)
     }
 
+    /// Whether `user`'s address is free or already its own.
+    fn address_free_for(&self, user: &UserRecord) -> bool {
+        self.emails
+            .get(user.email.key())
+            .is_none_or(|(key, account)| key == user.username.key() && *account == user.account_id)
+    }
+
+    /// Marks `username_key`'s email verified and claims its address, if
+    /// that is still the address `proven` (the one the link was mailed to)
+    /// and it is free or its own; `false` (nothing changed) otherwise.
+    fn claim_address(&mut self, username_key: &str, proven: &EmailAddress) -> bool {
+        let Some(user) = self.users.get(username_key) else {
+            return false;
+        };
+        if user.email.as_str() != proven.as_str() || !self.address_free_for(user) {
+            return false;
+        }
+        let claim = (username_key.to_owned(), user.account_id.clone());
+        self.emails.insert(user.email.key().to_owned(), claim);
+        if let Some(user) = self.users.get_mut(username_key) {
+            user.is_email_verified = true;
+        }
+        true
+    }
+
     fn end_sessions(&mut self, username_key: &str) {
         self.sessions.retain(|(owner, _), _| owner != username_key);
     }
@@ -96,10 +123,6 @@ impl UserStore for MemoryStore {
         if t.users.contains_key(&key) {
             return Err(CreateUserError::UsernameTaken);
         }
-        if t.emails.contains_key(user.email.key()) {
-            return Err(CreateUserError::EmailTaken);
-        }
-        t.emails.insert(user.email.key().to_owned(), key.clone());
         t.users.insert(key, user.clone());
         t.tokens.insert(confirm.hash.clone(), confirm.clone());
         Ok(())
@@ -118,12 +141,16 @@ impl UserStore for MemoryStore {
             .is_some_and(|u| !u.is_email_verified && u.created_at == user.created_at);
         if ours {
             t.users.remove(&key);
-            if t.emails.get(user.email.key()) == Some(&key) {
-                t.emails.remove(user.email.key());
-            }
             t.tokens.remove(&confirm.hash);
         }
         Ok(())
+    }
+
+    async fn address_holder(&self, email: &EmailAddress) -> StoreResult<Option<Username>> {
+        let t = self.lock()?;
+        Ok(t.emails
+            .get(email.key())
+            .map(|(key, _)| Username::from_stored(key.clone())))
     }
 
     async fn get_user(&self, username: &Username) -> StoreResult<Option<UserRecord>> {
@@ -263,12 +290,13 @@ impl UserStore for MemoryStore {
         Ok(live)
     }
 
-    async fn put_token(&self, token: &TokenRecord, cap: Option<&RateCap>) -> StoreResult<bool> {
+    async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<bool> {
         let mut t = self.lock()?;
-        if let Some(cap) = cap {
-            if !hit_counter(&mut t, cap) {
-                return Ok(false);
-            }
+        if !caps.iter().all(|cap| below_limit(&t, cap)) {
+            return Ok(false);
+        }
+        for cap in caps {
+            hit_counter(&mut t, cap);
         }
         t.tokens.insert(token.hash.clone(), token.clone());
         Ok(true)
@@ -283,21 +311,25 @@ impl UserStore for MemoryStore {
         Ok(self.lock()?.live_token(hash, purpose, now).cloned())
     }
 
-    async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<bool> {
+    async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation> {
         let mut t = self.lock()?;
         let Some(token) = t.live_token(hash, TokenPurpose::Confirm, now).cloned() else {
-            return Ok(false);
+            return Ok(Confirmation::NotFound);
         };
-        // Like the DynamoDB transaction: a token whose account is gone is
-        // refused and left as it is.
-        match t.users.get_mut(token.username.key()) {
-            Some(user) if user.account_id == token.account_id => {
-                user.is_email_verified = true;
-                t.tokens.remove(hash);
-                Ok(true)
-            }
-            _ => Ok(false),
+        // Like the DynamoDB transaction: a token whose account is gone, or
+        // whose address another account holds, is refused and left as it is.
+        let username_key = token.username.key();
+        let ours = t.users.get(username_key).is_some_and(|u| {
+            u.account_id == token.account_id && u.email.as_str() == token.email.as_str()
+        });
+        if !ours {
+            return Ok(Confirmation::NotFound);
         }
+        if !t.claim_address(username_key, &token.email) {
+            return Ok(Confirmation::AddressTaken);
+        }
+        t.tokens.remove(hash);
+        Ok(Confirmation::Confirmed)
     }
 
     async fn reset_password(
@@ -321,13 +353,12 @@ impl UserStore for MemoryStore {
         t.tokens.remove(&token.hash);
         t.end_sessions(username_key);
         t.login_failures.remove(username_key);
-        let user = t.users.get_mut(username_key).map(|user| {
+        if let Some(user) = t.users.get_mut(username_key) {
             user.password_hash = password_hash.to_owned();
-            user.is_email_verified = true;
             user.reset_epoch += 1;
-            user.clone()
-        });
-        Ok(user)
+        }
+        t.claim_address(username_key, &token.email);
+        Ok(t.users.get(username_key).cloned())
     }
 
     async fn hit(&self, cap: &RateCap) -> StoreResult<bool> {
@@ -335,6 +366,12 @@ impl UserStore for MemoryStore {
         t.sweep(cap.window_start);
         Ok(hit_counter(&mut t, cap))
     }
+}
+
+fn below_limit(t: &Tables, cap: &RateCap) -> bool {
+    t.counters
+        .get(&(cap.key.clone(), cap.window_start))
+        .is_none_or(|(n, _)| *n < cap.limit)
 }
 
 fn hit_counter(t: &mut Tables, cap: &RateCap) -> bool {

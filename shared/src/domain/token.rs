@@ -132,6 +132,11 @@ impl AccountId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether this is an account from before accounts had ids.
+    pub fn is_legacy(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 impl serde::Serialize for AccountId {

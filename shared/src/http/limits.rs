@@ -69,12 +69,12 @@ pub fn check_lockout(app: &App, failures: LoginFailures, now: i64) -> Result<(),
     }
 }
 
-/// The cap on "already registered" notices to one address.
-pub fn registration_notice_cap(app: &App, email: &EmailAddress, now: i64) -> RateCap {
+/// The cap on emails that registrations and reset requests send to one address.
+pub fn address_mail_cap(app: &App, email: &EmailAddress, now: i64) -> RateCap {
     fixed_window(
-        format!("notice#{}", email.key()),
-        app.config.registration_notice_limit,
-        app.config.registration_notice_window_secs,
+        format!("mail#{}", email.key()),
+        app.config.address_mail_limit,
+        app.config.address_mail_window_secs,
         now,
     )
 }

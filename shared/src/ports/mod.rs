@@ -11,6 +11,6 @@ pub use app::App;
 pub use clock::Clock;
 pub use mailer::{MailError, Mailer};
 pub use store::{
-    CreateUserError, SessionRecord, StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord,
-    UserStore,
+    Confirmation, CreateUserError, SessionRecord, StoreError, StoreResult, TokenPurpose,
+    TokenRecord, UserRecord, UserStore,
 };

@@ -21,7 +21,8 @@ pub struct UserRecord {
     pub account_id: AccountId,
     /// Trimmed full name.
     pub full_name: String,
-    /// As registered; unique by its key.
+    /// As registered. Unique by its key among confirmed addresses only: an
+    /// address belongs to the first account that proves it can read its mail.
     pub email: EmailAddress,
     /// Optional phone.
     pub phone: Option<String>,
@@ -89,10 +90,24 @@ pub struct TokenRecord {
     /// The owner's account when the token was issued: a token never acts on
     /// a later account with the same username.
     pub account_id: AccountId,
+    /// The address the link was mailed to: using the link proves that
+    /// mailbox, and only while it is still the account's address.
+    pub email: EmailAddress,
     /// Epoch seconds after which the token is void.
     pub expires_at: i64,
     /// For reset tokens, the owner's `reset_epoch` when issued (0 otherwise).
     pub epoch: u64,
+}
+
+/// What a confirmation link did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// The account's address is verified and now belongs to it.
+    Confirmed,
+    /// The token is unknown, used, expired, or its account is gone.
+    NotFound,
+    /// Another account confirmed this address first; the token is left as it was.
+    AddressTaken,
 }
 
 /// Why a registration was not stored.
@@ -101,9 +116,6 @@ pub enum CreateUserError {
     /// The username (any case) belongs to an account.
     #[error("username taken")]
     UsernameTaken,
-    /// The email (any case) belongs to an account; the username is free.
-    #[error("email taken")]
-    EmailTaken,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -126,8 +138,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The storage port. Every implementation must pass the store contract tests.
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// Atomically stores a new user, its email guard and its confirmation token;
-    /// nothing is written unless all three can be.
+    /// Atomically stores a new, unconfirmed user and its confirmation token;
+    /// nothing is written unless both can be. The address is not claimed:
+    /// only a confirmation (or a reset) claims it, see
+    /// [`UserStore::confirm_email`].
     async fn create_user(
         &self,
         user: &UserRecord,
@@ -141,6 +155,10 @@ pub trait UserStore: Send + Sync {
         user: &UserRecord,
         confirm: &TokenRecord,
     ) -> StoreResult<()>;
+
+    /// The username of the account that has confirmed this address (by its
+    /// key), if any.
+    async fn address_holder(&self, email: &EmailAddress) -> StoreResult<Option<Username>>;
 
     /// The user with this username key.
     async fn get_user(&self, username: &Username) -> StoreResult<Option<UserRecord>>;
@@ -205,9 +223,10 @@ pub trait UserStore: Send + Sync {
         now: i64,
     ) -> StoreResult<bool>;
 
-    /// Stores a token; with a cap, only if the cap's counter is below its limit
-    /// (and then counts it). `false` when the cap was reached (nothing written).
-    async fn put_token(&self, token: &TokenRecord, cap: Option<&RateCap>) -> StoreResult<bool>;
+    /// Stores a token, but only if every cap's counter is below its limit
+    /// (and then counts it in each). `false` when a cap was reached (nothing
+    /// written).
+    async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<bool>;
 
     /// A live token of this purpose, without consuming it.
     async fn get_token(
@@ -217,15 +236,18 @@ pub trait UserStore: Send + Sync {
         now: i64,
     ) -> StoreResult<Option<TokenRecord>>;
 
-    /// Consumes a live confirmation token and marks its user's email verified.
-    /// `false` when the token is unknown, used, expired or its user is gone.
-    async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<bool>;
+    /// Consumes a live confirmation token, marks its user's email verified and
+    /// claims the address for that account, all at once: nothing changes
+    /// unless the address is free or already this account's.
+    async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation>;
 
     /// Consumes a live reset token (as read by [`UserStore::get_token`]) if its
     /// owner has had no reset since it was issued, sets the password hash,
-    /// marks the email verified, bumps the reset epoch, ends every session and
-    /// the failed-login run. Returns the updated user, or `None` when the
-    /// token was no longer good.
+    /// bumps the reset epoch, ends every session and the failed-login run.
+    /// The reset proves the mailbox too: the email is marked verified and the
+    /// address claimed, unless another account holds it (then the password
+    /// is still changed and the email stays unverified). Returns the updated
+    /// user, or `None` when the token was no longer good.
     async fn reset_password(
         &self,
         token: &TokenRecord,

@@ -14,7 +14,7 @@ use shared::adapters::DynamoStore;
 use shared::domain::{AccountId, EmailAddress, OneTimeToken, SessionId, Username};
 use shared::error::ApiError;
 use shared::ports::{
-    CreateUserError, StoreError, TokenPurpose, TokenRecord, UserRecord, UserStore,
+    Confirmation, CreateUserError, StoreError, TokenPurpose, TokenRecord, UserRecord, UserStore,
 };
 
 const TABLE: &str = "replayed";
@@ -92,6 +92,7 @@ fn token(purpose: TokenPurpose) -> TokenRecord {
         purpose,
         username: Username::from_stored("gus".into()),
         account_id: AccountId::from_stored("gus-account".into()),
+        email: EmailAddress::from_stored("gus@example.com".into()),
         expires_at: NOW + 100,
         epoch: 0,
     }
@@ -139,29 +140,59 @@ async fn a_registration_cancelled_by_a_transaction_conflict_is_retried() {
 
 #[tokio::test]
 async fn cancellation_reasons_are_read_per_item() {
-    // Items: profile, email guard, confirmation token.
-    for (reasons, taken) in [
-        (["ConditionalCheckFailed", "None", "None"], "username"),
-        (["None", "ConditionalCheckFailed", "None"], "email"),
+    // Registration's items: profile, confirmation token.
+    let (registry, http) = store(vec![cancelled(&["ConditionalCheckFailed", "None"])]).await;
+    let result = registry
+        .create_user(&user(), &token(TokenPurpose::Confirm))
+        .await;
+    assert!(
+        matches!(result, Err(CreateUserError::UsernameTaken)),
+        "{result:?}"
+    );
+    assert_eq!(sent(&http).len(), 1, "not retried");
+
+    // Confirmation's items: token, profile, address. Only a failed address
+    // alone means another account holds it.
+    for (reasons, expected) in [
         (
-            ["ConditionalCheckFailed", "ConditionalCheckFailed", "None"],
-            "username",
+            ["None", "None", "ConditionalCheckFailed"],
+            Confirmation::AddressTaken,
+        ),
+        (
+            ["None", "ConditionalCheckFailed", "None"],
+            Confirmation::NotFound,
+        ),
+        (
+            ["None", "ConditionalCheckFailed", "ConditionalCheckFailed"],
+            Confirmation::NotFound,
+        ),
+        (
+            ["ConditionalCheckFailed", "None", "ConditionalCheckFailed"],
+            Confirmation::NotFound,
         ),
     ] {
-        let (store, http) = store(vec![cancelled(&reasons)]).await;
+        let token = OneTimeToken::generate().unwrap();
+        let (store, http) = store(vec![
+            answer(200, json!({ "Item": token_item(&token) })),
+            cancelled(&reasons),
+        ])
+        .await;
 
-        let result = store
-            .create_user(&user(), &token(TokenPurpose::Confirm))
-            .await;
+        let confirmed = store.confirm_email(&token.hash(), NOW).await.unwrap();
 
-        let got = match result {
-            Err(CreateUserError::UsernameTaken) => "username",
-            Err(CreateUserError::EmailTaken) => "email",
-            other => panic!("{reasons:?}: {other:?}"),
-        };
-        assert_eq!(got, taken, "{reasons:?}");
-        assert_eq!(sent(&http).len(), 1, "{reasons:?}: not retried");
+        assert_eq!(confirmed, expected, "{reasons:?}");
+        assert_eq!(sent(&http).len(), 2, "{reasons:?}: not retried");
     }
+}
+
+/// A live confirmation token of `gus`, as DynamoDB returns it.
+fn token_item(token: &OneTimeToken) -> Value {
+    json!({
+        "pk": {"S": format!("TOKEN#{}", token.hash().as_str())}, "sk": {"S": "TOKEN"},
+        "purpose": {"S": "confirm"}, "username_key": {"S": "gus"},
+        "expires_at": {"N": (NOW + 100).to_string()}, "epoch": {"N": "0"},
+        "account_id": {"S": "gus-account"}, "email": {"S": "gus@example.com"}
+    })
 }
 
 #[tokio::test]
@@ -352,22 +383,19 @@ async fn a_link_clicked_twice_at_once_answers_4xx_not_503() {
     // The second click's transaction conflicts with the first; tried again,
     // it finds the token consumed.
     let token = OneTimeToken::generate().unwrap();
-    let token_item = json!({
-        "pk": {"S": format!("TOKEN#{}", token.hash().as_str())}, "sk": {"S": "TOKEN"},
-        "purpose": {"S": "confirm"}, "username_key": {"S": "gus"},
-        "expires_at": {"N": (NOW + 100).to_string()}, "epoch": {"N": "0"},
-        "account_id": {"S": "gus-account"}
-    });
     let (store, http) = store(vec![
-        answer(200, json!({ "Item": token_item })),
-        cancelled(&["TransactionConflict", "None"]),
-        cancelled(&["ConditionalCheckFailed", "None"]),
+        answer(200, json!({ "Item": token_item(&token) })),
+        cancelled(&["TransactionConflict", "None", "None"]),
+        cancelled(&["ConditionalCheckFailed", "None", "None"]),
     ])
     .await;
 
     let confirmed = store.confirm_email(&token.hash(), NOW).await;
 
-    assert!(matches!(confirmed, Ok(false)), "{confirmed:?}");
+    assert!(
+        matches!(confirmed, Ok(Confirmation::NotFound)),
+        "{confirmed:?}"
+    );
     assert_eq!(sent(&http).len(), 3);
 }
 

@@ -23,12 +23,15 @@ pub(super) struct UserItem {
     pub(super) user: UserRecord,
 }
 
+/// A confirmed address: which account holds it.
 #[derive(Serialize, Deserialize)]
 pub(super) struct EmailItem {
     pub(super) pk: String,
     pub(super) sk: String,
     pub(super) username_key: String,
     pub(super) created_at: i64,
+    #[serde(default, skip_serializing_if = "AccountId::is_legacy")]
+    pub(super) account_id: AccountId,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -54,6 +57,9 @@ pub(super) struct TokenItem {
     pub(super) epoch: u64,
     #[serde(default)]
     pub(super) account_id: AccountId,
+    /// The address the link was mailed to (absent on tokens from before).
+    #[serde(default)]
+    pub(super) email: Option<EmailAddress>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -144,13 +150,14 @@ pub(super) fn token_item(token: &TokenRecord) -> StoreResult<Item> {
         expires_at: token.expires_at,
         epoch: token.epoch,
         account_id: token.account_id.clone(),
+        email: Some(token.email.clone()),
     })
 }
 
 /// The condition that a profile is `account`'s, and the value it needs (a
 /// profile stored before accounts had ids has none).
 pub(super) fn same_account(account: &AccountId) -> (&'static str, Option<AttributeValue>) {
-    if account.as_str().is_empty() {
+    if account.is_legacy() {
         ("attribute_not_exists(account_id)", None)
     } else {
         ("account_id = :account", Some(s(account.as_str())))

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `USER#<username key>` | `PROFILE` | the user |
 //! | `USER#<username key>` | `SESSION#<sid>` | one session |
-//! | `EMAIL#<email key>` | `EMAIL` | uniqueness guard |
+//! | `EMAIL#<email key>` | `EMAIL` | the account that confirmed the address |
 //! | `TOKEN#<sha256>` | `TOKEN` | one-time token |
 //! | `RATE#login#<username key>` | `FAILS` | failed-login run |
 //! | `RATE#<scope>#<key>` | `<window start>` | fixed-window counter |
@@ -24,19 +24,19 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
 use self::errors::{build, cancelled_conditions, conditional, sdk_err};
 use self::items::{
-    COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, FAILURES_SK, FailuresItem, Item,
-    PROFILE_SK, TOKEN_SK, TokenItem, UserItem, counter_key, counter_values, email_pk, failures_pk,
-    from_item, key, n, s, same_account, session_sk, to_item, token_item, token_pk, user_pk,
-    with_account,
+    COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, FAILURES_SK, FailuresItem, PROFILE_SK,
+    TOKEN_SK, TokenItem, UserItem, counter_key, counter_values, email_pk, failures_pk, from_item,
+    key, n, s, same_account, session_sk, to_item, token_item, token_pk, user_pk, with_account,
 };
-use crate::domain::{LoginFailures, RateCap, SessionId, TokenHash, Username};
+use crate::domain::{EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username};
 use crate::ports::{
-    CreateUserError, SessionRecord, StoreResult, TokenPurpose, TokenRecord, UserRecord, UserStore,
+    Confirmation, CreateUserError, SessionRecord, StoreResult, TokenPurpose, TokenRecord,
+    UserRecord, UserStore,
 };
 
 pub use self::items::TTL_ATTRIBUTE;
@@ -75,26 +75,16 @@ impl UserStore for DynamoStore {
                 })?,
                 new,
             )?,
-            self.put(
-                to_item(&EmailItem {
-                    pk: email_pk(&user.email),
-                    sk: EMAIL_SK.into(),
-                    username_key: user.username.key().to_owned(),
-                    created_at: user.created_at,
-                })?,
-                new,
-            )?,
             self.put(token_item(confirm)?, new)?,
         ];
-        // Two registrations racing for one name or address can make DynamoDB
-        // cancel one with TransactionConflict: `transact` tries again, and the
-        // loser then sees the winner's item (409 or notice).
+        // Two registrations racing for one name can make DynamoDB cancel one
+        // with TransactionConflict: `transact` tries again, and the loser
+        // then sees the winner's item (409).
         let Err(err) = self.transact(items).await else {
             return Ok(());
         };
         match cancelled_conditions(&err).as_deref() {
             Some([true, ..]) => Err(CreateUserError::UsernameTaken),
-            Some([false, true, ..]) => Err(CreateUserError::EmailTaken),
             _ => Err(sdk_err("TransactWriteItems", err).into()),
         }
     }
@@ -104,53 +94,48 @@ impl UserStore for DynamoStore {
         user: &UserRecord,
         confirm: &TokenRecord,
     ) -> StoreResult<()> {
-        let delete = |k: Item, condition: Option<&str>, values: Vec<(&str, AttributeValue)>| {
-            let mut b = Delete::builder()
+        let (account, account_value) = same_account(&user.account_id);
+        let profile = build(
+            "Delete",
+            Delete::builder()
                 .table_name(&self.table)
-                .set_key(Some(k))
-                .set_condition_expression(condition.map(str::to_owned));
-            for (name, value) in values {
-                b = b.expression_attribute_values(name, value);
-            }
-            build("Delete", b.build()).map(|d| TransactWriteItem::builder().delete(d).build())
-        };
+                .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+                .condition_expression(format!(
+                    "is_email_verified = :f AND created_at = :c AND {account}"
+                ))
+                .set_expression_attribute_values(with_account(
+                    HashMap::from([
+                        (":f".to_owned(), AttributeValue::Bool(false)),
+                        (":c".to_owned(), n(user.created_at)),
+                    ]),
+                    account_value,
+                ))
+                .build(),
+        )?;
+        let token = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(token_pk(&confirm.hash), TOKEN_SK)))
+                .build(),
+        )?;
         let items = vec![
-            delete(
-                key(user_pk(&user.username), PROFILE_SK),
-                Some("is_email_verified = :f AND created_at = :c"),
-                vec![
-                    (":f", AttributeValue::Bool(false)),
-                    (":c", n(user.created_at)),
-                ],
-            )?,
-            delete(
-                key(email_pk(&user.email), EMAIL_SK),
-                Some("username_key = :k"),
-                vec![(":k", s(user.username.key()))],
-            )?,
-            delete(key(token_pk(&confirm.hash), TOKEN_SK), None, vec![])?,
+            TransactWriteItem::builder().delete(profile).build(),
+            TransactWriteItem::builder().delete(token).build(),
         ];
-        let err = match self.transact(items.clone()).await {
-            Ok(()) => return Ok(()),
-            Err(err) => err,
-        };
-        match cancelled_conditions(&err).as_deref() {
-            // The address's guard is someone else's: remove the account and
-            // its token, leave the guard to its owner (as the memory store does).
-            Some([false, true, ..]) => {
-                let ours = vec![items[0].clone(), items[2].clone()];
-                match self.transact(ours).await {
-                    Ok(()) => Ok(()),
-                    Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => {
-                        Ok(())
-                    }
-                    Err(err) => Err(sdk_err("TransactWriteItems", err)),
-                }
-            }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
             // Someone else's account (or already confirmed): leave it alone.
-            Some(c) if c.contains(&true) => Ok(()),
-            _ => Err(sdk_err("TransactWriteItems", err)),
+            Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(()),
+            Err(err) => Err(sdk_err("TransactWriteItems", err)),
         }
+    }
+
+    async fn address_holder(&self, email: &EmailAddress) -> StoreResult<Option<Username>> {
+        self.get(key(email_pk(email), EMAIL_SK))
+            .await?
+            .map(|item| from_item::<EmailItem>(item).map(|e| Username::from_stored(e.username_key)))
+            .transpose()
     }
 
     async fn get_user(&self, username: &Username) -> StoreResult<Option<UserRecord>> {
@@ -297,9 +282,9 @@ impl UserStore for DynamoStore {
         Ok(conditional("DeleteItem", out)?.is_some())
     }
 
-    async fn put_token(&self, token: &TokenRecord, cap: Option<&RateCap>) -> StoreResult<bool> {
+    async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<bool> {
         let item = token_item(token)?;
-        let Some(cap) = cap else {
+        if caps.is_empty() {
             self.client
                 .put_item()
                 .table_name(&self.table)
@@ -309,22 +294,26 @@ impl UserStore for DynamoStore {
                 .await
                 .map_err(|e| sdk_err("PutItem", e))?;
             return Ok(true);
-        };
-        let out = self
-            .client
-            .transact_write_items()
-            .transact_items(
+        }
+        let mut items = Vec::with_capacity(caps.len() + 1);
+        for cap in caps {
+            items.push(
                 TransactWriteItem::builder()
                     .update(self.counter_update(cap)?)
                     .build(),
-            )
-            .transact_items(self.put(item, Some("attribute_not_exists(pk)"))?)
+            );
+        }
+        items.push(self.put(item, Some("attribute_not_exists(pk)"))?);
+        let out = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
             .send()
             .await;
         match out {
             Ok(_) => Ok(true),
-            Err(err) => match cancelled_conditions(&err).as_deref() {
-                Some([true, ..]) => Ok(false),
+            Err(err) => match cancelled_conditions(&err) {
+                Some(c) if c[..caps.len().min(c.len())].contains(&true) => Ok(false),
                 _ => Err(sdk_err("TransactWriteItems", err)),
             },
         }
@@ -340,40 +329,43 @@ impl UserStore for DynamoStore {
             return Ok(None);
         };
         let t: TokenItem = from_item(item)?;
+        // A token from before tokens named their address proves no mailbox.
+        let Some(email) = t.email else {
+            return Ok(None);
+        };
         Ok(
             (t.purpose == purpose && t.expires_at > now).then(|| TokenRecord {
                 hash: hash.clone(),
                 purpose: t.purpose,
                 username: Username::from_stored(t.username_key),
                 account_id: t.account_id,
+                email,
                 expires_at: t.expires_at,
                 epoch: t.epoch,
             }),
         )
     }
 
-    async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<bool> {
-        // Read the token for its owner, then consume it and verify the email
-        // in one transaction: a failure leaves both as they were.
+    async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation> {
+        // Read the token for its owner, then consume it, verify the email
+        // and claim the address in one transaction: a failure leaves all
+        // three as they were.
         let Some(token) = self.get_token(hash, TokenPurpose::Confirm, now).await? else {
-            return Ok(false);
+            return Ok(Confirmation::NotFound);
         };
-        let (account, account_value) = same_account(&token.account_id);
-        let verify = build(
-            "Update",
-            Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(user_pk(&token.username), PROFILE_SK)))
-                .update_expression("SET is_email_verified = :t")
-                .condition_expression(format!("attribute_exists(pk) AND {account}"))
-                .set_expression_attribute_values(with_account(
-                    HashMap::from([(":t".to_owned(), AttributeValue::Bool(true))]),
-                    account_value,
-                ))
-                .build(),
-        )?;
-        self.consume_token_and_update(&token, TokenPurpose::Confirm, now, verify)
-            .await
+        let verify = self.verify_update(&token)?;
+        let claim = self.claim_address(&token.username, &token.account_id, &token.email, now)?;
+        let writes = vec![TransactWriteItem::builder().update(verify).build(), claim];
+        match self
+            .consume_token_with(&token, TokenPurpose::Confirm, now, writes)
+            .await?
+        {
+            Ok(()) => Ok(Confirmation::Confirmed),
+            Err(failed) if failed.get(..2).is_some_and(|f| f.contains(&true)) => {
+                Ok(Confirmation::NotFound)
+            }
+            Err(_) => Ok(Confirmation::AddressTaken),
+        }
     }
 
     async fn reset_password(
@@ -383,39 +375,35 @@ impl UserStore for DynamoStore {
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
         let username = &token.username;
-        let (account, account_value) = same_account(&token.account_id);
-        // Users stored before reset epochs existed have no attribute: epoch 0.
-        let same_epoch = if token.epoch == 0 {
-            "(attribute_not_exists(reset_epoch) OR reset_epoch = :e)"
-        } else {
-            "reset_epoch = :e"
-        };
-        let update = build(
-            "Update",
-            Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(user_pk(username), PROFILE_SK)))
-                .update_expression(
-                    "SET password_hash = :h, is_email_verified = :t, reset_epoch = :next",
-                )
-                .condition_expression(format!(
-                    "attribute_exists(pk) AND {same_epoch} AND {account}"
-                ))
-                .set_expression_attribute_values(with_account(
-                    HashMap::from([
-                        (":h".to_owned(), s(password_hash)),
-                        (":t".to_owned(), AttributeValue::Bool(true)),
-                        (":e".to_owned(), n(token.epoch)),
-                        (":next".to_owned(), n(token.epoch + 1)),
-                    ]),
-                    account_value,
-                ))
+        // First as a proof of the mailbox: the password, the verified flag
+        // and the address claim together.
+        let writes = vec![
+            TransactWriteItem::builder()
+                .update(self.password_update(token, password_hash, true)?)
                 .build(),
-        )?;
-        if !self
-            .consume_token_and_update(token, TokenPurpose::Reset, now, update)
+            self.claim_address(username, &token.account_id, &token.email, now)?,
+        ];
+        let done = match self
+            .consume_token_with(token, TokenPurpose::Reset, now, writes)
             .await?
         {
+            Ok(()) => true,
+            Err(failed) if failed.first() == Some(&true) => false,
+            // The address is another account's, or no longer this account's
+            // (or the reset epoch moved, which the next attempt sees too):
+            // the password alone.
+            Err(_) => {
+                let writes = vec![
+                    TransactWriteItem::builder()
+                        .update(self.password_update(token, password_hash, false)?)
+                        .build(),
+                ];
+                self.consume_token_with(token, TokenPurpose::Reset, now, writes)
+                    .await?
+                    .is_ok()
+            }
+        };
+        if !done {
             return Ok(None);
         }
         // The password is changed and old sessions are already dead (their

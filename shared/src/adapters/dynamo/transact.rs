@@ -1,20 +1,23 @@
 //! Transaction parts: conditional puts, the token-consuming transaction
-//! shared by confirmation and reset, and the counter update of a rate cap.
+//! shared by confirmation and reset, the claim of an address, and the
+//! counter update of a rate cap.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, conflicted, sdk_err};
 use super::items::{
-    COUNTER_CONDITION, COUNTER_UPDATE, Item, TOKEN_SK, counter_key, counter_values, key,
-    live_token_condition, n, purpose_value, s, token_pk,
+    COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, Item, PROFILE_SK, TOKEN_SK,
+    counter_key, counter_values, email_pk, key, live_token_condition, n, purpose_value, s,
+    same_account, to_item, token_pk, user_pk, with_account,
 };
-use crate::domain::RateCap;
+use crate::domain::{AccountId, EmailAddress, RateCap, Username};
 use crate::ports::{StoreResult, TokenPurpose, TokenRecord};
 
 /// What a transaction fails with.
@@ -71,15 +74,15 @@ impl DynamoStore {
     }
 
     /// In one transaction: consume a live token (still owned by its user) and
-    /// apply `update` to that user. `false` when either condition failed,
-    /// including a token of another purpose.
-    pub(super) async fn consume_token_and_update(
+    /// apply `writes`. `Ok(Err(failed))` when the transaction was cancelled
+    /// by failed conditions: `failed[0]` is the token's, then one per write.
+    pub(super) async fn consume_token_with(
         &self,
         token: &TokenRecord,
         purpose: TokenPurpose,
         now: i64,
-        update: Update,
-    ) -> StoreResult<bool> {
+        writes: Vec<TransactWriteItem>,
+    ) -> StoreResult<Result<(), Vec<bool>>> {
         let consume = build(
             "Delete",
             Delete::builder()
@@ -91,21 +94,111 @@ impl DynamoStore {
                 .expression_attribute_values(":k", s(token.username.key()))
                 .build(),
         )?;
-        let out = self
-            .transact(vec![
-                TransactWriteItem::builder().delete(consume).build(),
-                TransactWriteItem::builder().update(update).build(),
-            ])
-            .await;
+        let mut items = vec![TransactWriteItem::builder().delete(consume).build()];
+        items.extend(writes);
         // Two clicks on one link (or a mail scanner and a person) race: the
         // loser's retry finds the token gone, a 4xx, never a 503.
-        match out {
-            Ok(_) => Ok(true),
+        match self.transact(items).await {
+            Ok(()) => Ok(Ok(())),
             Err(err) => match cancelled_conditions(&err) {
-                Some(c) if c.contains(&true) => Ok(false),
+                Some(c) if c.contains(&true) => Ok(Err(c)),
                 _ => Err(sdk_err("TransactWriteItems", err)),
             },
         }
+    }
+
+    /// Claims `email` for `account` of `username`: only if no account holds
+    /// it, or this one already does.
+    pub(super) fn claim_address(
+        &self,
+        username: &Username,
+        account: &AccountId,
+        email: &EmailAddress,
+        now: i64,
+    ) -> StoreResult<TransactWriteItem> {
+        let (ours, account_value) = same_account(account);
+        let item = to_item(&EmailItem {
+            pk: email_pk(email),
+            sk: EMAIL_SK.into(),
+            username_key: username.key().to_owned(),
+            created_at: now,
+            account_id: account.clone(),
+        })?;
+        let put = build(
+            "Put",
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(format!(
+                    "attribute_not_exists(pk) OR (username_key = :k AND {ours})"
+                ))
+                .set_expression_attribute_values(with_account(
+                    HashMap::from([(":k".to_owned(), s(username.key()))]),
+                    account_value,
+                ))
+                .build(),
+        )?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The update of a confirmation: marks the email verified, only on the
+    /// token's account and while its address is still the one mailed.
+    pub(super) fn verify_update(&self, token: &TokenRecord) -> StoreResult<Update> {
+        self.user_update(token, true, None)
+    }
+
+    /// The update of a reset: the new password and the next reset epoch,
+    /// only on the token's account and in the token's epoch; with `verify`,
+    /// also the verified flag (as [`DynamoStore::verify_update`]).
+    pub(super) fn password_update(
+        &self,
+        token: &TokenRecord,
+        password_hash: &str,
+        verify: bool,
+    ) -> StoreResult<Update> {
+        self.user_update(token, verify, Some(password_hash))
+    }
+
+    fn user_update(
+        &self,
+        token: &TokenRecord,
+        verify: bool,
+        password_hash: Option<&str>,
+    ) -> StoreResult<Update> {
+        let (account, account_value) = same_account(&token.account_id);
+        let mut sets = Vec::new();
+        let mut conditions = vec!["attribute_exists(pk)".to_owned(), account.to_owned()];
+        let mut values = HashMap::new();
+        let mut b = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(&token.username), PROFILE_SK)));
+        if verify {
+            sets.push("is_email_verified = :t");
+            conditions.push("#email = :e".to_owned());
+            values.insert(":t".to_owned(), AttributeValue::Bool(true));
+            values.insert(":e".to_owned(), s(token.email.as_str()));
+            b = b.expression_attribute_names("#email", "email");
+        }
+        if let Some(hash) = password_hash {
+            sets.push("password_hash = :h");
+            sets.push("reset_epoch = :next");
+            // Users stored before reset epochs existed have none: epoch 0.
+            conditions.push(if token.epoch == 0 {
+                "(attribute_not_exists(reset_epoch) OR reset_epoch = :epoch)".to_owned()
+            } else {
+                "reset_epoch = :epoch".to_owned()
+            });
+            values.insert(":h".to_owned(), s(hash));
+            values.insert(":epoch".to_owned(), n(token.epoch));
+            values.insert(":next".to_owned(), n(token.epoch + 1));
+        }
+        build(
+            "Update",
+            b.update_expression(format!("SET {}", sets.join(", ")))
+                .condition_expression(conditions.join(" AND "))
+                .set_expression_attribute_values(with_account(values, account_value))
+                .build(),
+        )
     }
 
     pub(super) fn counter_update(&self, cap: &RateCap) -> StoreResult<Update> {

@@ -1,6 +1,6 @@
 //! `POST /api/registration`: field rules, uniqueness, the confirmation email and link.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tests::{PASSWORD, TestApp};
 
 #[tokio::test]
@@ -180,32 +180,79 @@ async fn phone_and_contacts_are_optional_strings() {
     assert_eq!(profile.body["data"]["contacts"], "telegram: @carol");
 }
 
-#[tokio::test]
-async fn an_already_registered_email_gets_a_notice_and_the_same_answer() {
-    let app = TestApp::spawn().await;
-    let first = app.register("owner", "owner@example.com", PASSWORD).await;
-
-    let second = app
-        .register("intruder", "OWNER@Example.com", PASSWORD)
+/// Everything a client can see of one account: the registration's answer,
+/// a login, the profile, a repeated registration, a reset request.
+async fn what_a_client_sees(app: &TestApp, username: &str, email: &str) -> Vec<(u16, Value)> {
+    let registered = app.register(username, email, PASSWORD).await;
+    let login = app.login(username, PASSWORD, false).await;
+    let mut profile = app
+        .get_bearer("/api/profile_settings", &login.token())
         .await;
+    profile.body["data"]["username"] = Value::Null;
+    profile.body["data"]["email"] = Value::Null;
+    let again = app
+        .register(username, "someone@example.org", "An0ther-Passw0rd!")
+        .await;
+    let reset = app.request_reset(username).await;
+    [registered, login, profile, again, reset]
+        .into_iter()
+        .map(|r| {
+            let mut body = r.body;
+            body["data"]["token"] = Value::Null;
+            (r.status, body)
+        })
+        .collect()
+}
 
-    assert_eq!(first.status, second.status);
-    assert_eq!(first.body, second.body);
+#[tokio::test]
+async fn registration_does_not_tell_whether_an_address_has_an_account() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("owner", "owner@example.com").await;
+
+    let taken = what_a_client_sees(&app, "intruder", "OWNER@Example.com").await;
+    let fresh = what_a_client_sees(&app, "newcomer", "newcomer@example.com").await;
+
+    assert_eq!(taken, fresh);
+    assert_eq!(taken[0].0, 200);
+    assert_eq!(taken[0].1["msg"], "Check your email...");
+    assert_eq!(taken[1].0, 200, "an unconfirmed account can log in");
+    assert_eq!(taken[2].1["data"]["is_email_verified"], false);
+    assert_eq!(taken[3].0, 409);
+    // The address's owner got a notice, never a link for the intruder's account.
     let mails = app.emails_to("owner@example.com").await;
-    assert_eq!(mails.len(), 2, "the confirmation, then the notice");
+    assert_eq!(mails.len(), 2, "the owner's confirmation, then the notice");
     assert!(mails[1].contains("Subject: Someone tried to register with your address"));
     assert!(mails[1].contains("To: OWNER@Example.com"));
     assert!(!mails[1].contains("/api/confirm_email/"));
-    app.login("intruder", PASSWORD, false)
-        .await
-        .expect(401, "wrong username or password");
-    app.request_reset("intruder")
-        .await
-        .expect(400, "user not found");
-    // The username stays free for a registration with another address.
-    app.register("intruder", "intruder@example.com", PASSWORD)
+    assert!(!mails[1].contains("/reset_password/"));
+}
+
+#[tokio::test]
+async fn an_unconfirmed_account_cannot_hold_an_address() {
+    let app = TestApp::spawn().await;
+    // Someone registers first with another person's address...
+    app.register("squatter", "victim@example.com", PASSWORD)
         .await
         .expect(200, "Check your email...");
+    let squatters_link = app
+        .link_to("victim@example.com", "/api/confirm_email/")
+        .await;
+
+    // ...and the address's owner can still register and confirm it.
+    app.register_confirmed("victim", "Victim@Example.com").await;
+
+    app.get(&app.path_of(&squatters_link))
+        .await
+        .expect(409, "email is already confirmed for another account.");
+    let squatter = app.token("squatter", PASSWORD).await;
+    let profile = app.get_bearer("/api/profile_settings", &squatter).await;
+    assert_eq!(profile.body["data"]["is_email_verified"], false);
+    // Nor does the squatter's account get reset links into the owner's inbox.
+    let before = app.emails_to("victim@example.com").await.len();
+    app.request_reset("squatter")
+        .await
+        .expect(200, "Check your email...");
+    assert_eq!(app.emails_to("victim@example.com").await.len(), before);
 }
 
 #[tokio::test]
@@ -250,12 +297,13 @@ async fn emails_are_multipart_and_never_contain_the_password() {
 }
 
 #[tokio::test]
-async fn notices_to_one_address_are_capped_but_answered_the_same() {
+async fn mail_to_one_address_is_capped_but_answered_the_same() {
     let app = TestApp::options()
-        .env("REGISTRATION_NOTICE_LIMIT", "1")
+        .env("ADDRESS_MAIL_LIMIT", "2")
         .spawn()
         .await;
-    app.register("owner", "owner@example.com", PASSWORD).await;
+    // The owner's link is the first mail of the hour.
+    app.register_confirmed("owner", "owner@example.com").await;
 
     let answers = [
         app.register("intruder1", "owner@example.com", PASSWORD)
@@ -267,18 +315,39 @@ async fn notices_to_one_address_are_capped_but_answered_the_same() {
     ];
     app.clock.advance(3600);
     app.register("intruder4", "owner@example.com", PASSWORD)
-        .await;
+        .await
+        .expect(200, "Check your email...");
 
     for answer in &answers {
         answer.expect(200, "Check your email...");
     }
-    let notices = app
-        .emails_to("owner@example.com")
-        .await
-        .into_iter()
+    let mails = app.emails_to("owner@example.com").await;
+    let notices = mails
+        .iter()
         .filter(|m| m.contains("Someone tried to register"))
         .count();
-    assert_eq!(notices, 2, "one per hour");
+    assert_eq!((mails.len(), notices), (3, 2), "two an hour in all");
+}
+
+#[tokio::test]
+async fn accounts_naming_one_unconfirmed_address_cannot_flood_it() {
+    let app = TestApp::options()
+        .env("ADDRESS_MAIL_LIMIT", "3")
+        .spawn()
+        .await;
+    for i in 0..3 {
+        app.register(&format!("flood{i}"), "inbox@example.com", PASSWORD)
+            .await
+            .expect(200, "Check your email...");
+    }
+
+    app.register("flood3", "inbox@example.com", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+    let reset = app.request_reset("flood0").await;
+
+    reset.expect(429, "too many reset emails for this user, try again later.");
+    assert_eq!(app.emails_to("inbox@example.com").await.len(), 3);
 }
 
 #[tokio::test]
@@ -308,17 +377,21 @@ async fn an_idn_domain_is_mailed_in_its_ascii_form_and_is_one_mailbox() {
     app.register("idn", "kim@b\u{fc}cher.example", PASSWORD)
         .await
         .expect(200, "Check your email...");
+    let link = app
+        .link_to("kim@xn--bcher-kva.example", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&link))
+        .await
+        .expect(200, "Your email has been confirmed.");
     app.register("idn2", "KIM@B\u{dc}CHER.example", PASSWORD)
         .await
         .expect(200, "Check your email...");
 
-    // The second address is the same mailbox: it got the notice, not an account.
+    // The second address is the same mailbox, confirmed: it got the notice.
     let mail = app.emails_to("kim@xn--bcher-kva.example").await;
     assert_eq!(mail.len(), 2, "{mail:?}");
-    assert!(
-        mail.iter().any(|m| m.contains("/api/confirm_email/")),
-        "one confirmation"
-    );
+    assert!(mail[0].contains("/api/confirm_email/"), "the confirmation");
+    assert!(mail[1].contains("Someone tried to register"), "the notice");
 }
 
 #[tokio::test]

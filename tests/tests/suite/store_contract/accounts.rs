@@ -1,27 +1,23 @@
 //! Accounts: registration is all or nothing, can be undone, and its
 //! confirmation token is single use, expires, and has a purpose.
 
-use shared::domain::{AccountId, TokenHash};
-use shared::ports::{CreateUserError, TokenPurpose};
+use shared::domain::{AccountId, EmailAddress, TokenHash};
+use shared::ports::{Confirmation, CreateUserError, TokenPurpose, TokenRecord};
 
 use super::{NOW, Store, name, session, sid, token, user};
 
 pub(super) async fn create_user_is_all_or_nothing(store: Store) {
     let (_, t1) = token(TokenPurpose::Confirm, "admin", NOW + 100);
     store
-        .create_user(&user("Admin", "a@x.io"), &t1)
+        .create_user(&user("Admin", "admin@x.io"), &t1)
         .await
         .unwrap();
 
     let (_, t2) = token(TokenPurpose::Confirm, "admin", NOW + 100);
     let same_name = store.create_user(&user("ADMIN", "other@x.io"), &t2).await;
-    let (_, t3) = token(TokenPurpose::Confirm, "bob", NOW + 100);
-    let same_email = store.create_user(&user("bob", "A@X.IO"), &t3).await;
 
     assert!(matches!(same_name, Err(CreateUserError::UsernameTaken)));
-    assert!(matches!(same_email, Err(CreateUserError::EmailTaken)));
-    // Nothing of the failed attempts was written: their email, name and tokens are free.
-    assert!(store.get_user(&name("bob")).await.unwrap().is_none());
+    // Nothing of the failed attempt was written: its token is not there.
     assert!(
         store
             .get_token(&t2.hash, TokenPurpose::Confirm, NOW)
@@ -29,20 +25,109 @@ pub(super) async fn create_user_is_all_or_nothing(store: Store) {
             .unwrap()
             .is_none()
     );
+    // An unconfirmed address is nobody's: another account may name it.
+    let (_, t3) = token(TokenPurpose::Confirm, "bob", NOW + 100);
+    store
+        .create_user(&user("bob", "ADMIN@X.IO"), &t3)
+        .await
+        .unwrap();
+    let stored = store.get_user(&name("admin")).await.unwrap().unwrap();
+    assert_eq!(stored, user("Admin", "admin@x.io"));
     assert!(
         store
-            .get_token(&t3.hash, TokenPurpose::Confirm, NOW)
+            .address_holder(&EmailAddress::parse("admin@x.io").unwrap())
             .await
             .unwrap()
             .is_none()
     );
-    let (_, t4) = token(TokenPurpose::Confirm, "carol", NOW + 100);
+}
+
+pub(super) async fn an_address_belongs_to_the_first_account_that_confirms_it(store: Store) {
+    // bob and carl both name shared@x.io; neither has confirmed it.
+    let shared = EmailAddress::parse("Shared@X.io").unwrap();
+    let (_, tb) = token(TokenPurpose::Confirm, "bob", NOW + 100);
+    let tb = TokenRecord {
+        email: shared.clone(),
+        ..tb
+    };
     store
-        .create_user(&user("carol", "other@x.io"), &t4)
+        .create_user(&user("bob", "Shared@X.io"), &tb)
         .await
         .unwrap();
-    let stored = store.get_user(&name("admin")).await.unwrap().unwrap();
-    assert_eq!(stored, user("Admin", "a@x.io"));
+    let (_, tc) = token(TokenPurpose::Confirm, "carl", NOW + 100);
+    let tc = TokenRecord {
+        email: shared.clone(),
+        ..tc
+    };
+    store
+        .create_user(&user("carl", "Shared@X.io"), &tc)
+        .await
+        .unwrap();
+
+    let bob = store.confirm_email(&tb.hash, NOW).await.unwrap();
+    let carl = store.confirm_email(&tc.hash, NOW).await.unwrap();
+
+    assert_eq!(bob, Confirmation::Confirmed);
+    assert_eq!(carl, Confirmation::AddressTaken);
+    let holder = store
+        .address_holder(&EmailAddress::parse("shared@x.io").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(holder, Some(name("bob")));
+    let carl = store.get_user(&name("carl")).await.unwrap().unwrap();
+    assert!(!carl.is_email_verified, "carl's account is not verified");
+    assert!(
+        store
+            .get_token(&tc.hash, TokenPurpose::Confirm, NOW)
+            .await
+            .unwrap()
+            .is_some(),
+        "carl's link is refused, not consumed"
+    );
+    // Undoing carl's registration leaves bob's address to bob.
+    store.delete_unverified_user(&carl, &tc).await.unwrap();
+    assert!(store.get_user(&name("carl")).await.unwrap().is_none());
+    assert_eq!(
+        store.address_holder(&shared).await.unwrap(),
+        Some(name("bob"))
+    );
+    // A second link of bob's own still confirms (the address is already his).
+    let (_, again) = token(TokenPurpose::Confirm, "bob", NOW + 100);
+    let again = TokenRecord {
+        email: shared.clone(),
+        ..again
+    };
+    assert!(store.put_token(&again, &[]).await.unwrap());
+    assert_eq!(
+        store.confirm_email(&again.hash, NOW).await.unwrap(),
+        Confirmation::Confirmed
+    );
+}
+
+pub(super) async fn a_link_proves_only_the_address_it_was_mailed_to(store: Store) {
+    // The account's address is new@x.io; this link went to old@x.io.
+    let (_, t) = token(TokenPurpose::Confirm, "pat", NOW + 100);
+    store
+        .create_user(&user("pat", "new@x.io"), &t)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.confirm_email(&t.hash, NOW).await.unwrap(),
+        Confirmation::NotFound
+    );
+    assert!(
+        !store
+            .get_user(&name("pat"))
+            .await
+            .unwrap()
+            .unwrap()
+            .is_email_verified
+    );
+    for address in ["new@x.io", "pat@x.io"] {
+        let address = EmailAddress::parse(address).unwrap();
+        assert!(store.address_holder(&address).await.unwrap().is_none());
+    }
 }
 
 pub(super) async fn undoing_a_registration_frees_name_and_email(store: Store) {
@@ -53,11 +138,11 @@ pub(super) async fn undoing_a_registration_frees_name_and_email(store: Store) {
     store.delete_unverified_user(&u, &t).await.unwrap();
 
     assert!(store.get_user(&name("dave")).await.unwrap().is_none());
-    assert!(!store.confirm_email(&t.hash, NOW).await.unwrap());
+    assert!(store.confirm_email(&t.hash, NOW).await.unwrap() == Confirmation::NotFound);
     let (_, t2) = token(TokenPurpose::Confirm, "dave", NOW + 100);
     store.create_user(&u, &t2).await.unwrap();
     // A confirmed account is never undone.
-    assert!(store.confirm_email(&t2.hash, NOW).await.unwrap());
+    assert!(store.confirm_email(&t2.hash, NOW).await.unwrap() == Confirmation::Confirmed);
     store.delete_unverified_user(&u, &t2).await.unwrap();
     assert!(
         store
@@ -76,22 +161,23 @@ pub(super) async fn confirmation_tokens_are_single_use_and_expire(store: Store) 
         .await
         .unwrap();
     let (_, late) = token(TokenPurpose::Confirm, "erin", NOW + 100);
-    store.put_token(&late, None).await.unwrap();
+    store.put_token(&late, &[]).await.unwrap();
 
     assert!(
-        !store.confirm_email(&late.hash, NOW + 100).await.unwrap(),
+        store.confirm_email(&late.hash, NOW + 100).await.unwrap() == Confirmation::NotFound,
         "expired"
     );
-    assert!(store.confirm_email(&t.hash, NOW + 99).await.unwrap());
+    assert!(store.confirm_email(&t.hash, NOW + 99).await.unwrap() == Confirmation::Confirmed);
     assert!(
-        !store.confirm_email(&t.hash, NOW + 99).await.unwrap(),
+        store.confirm_email(&t.hash, NOW + 99).await.unwrap() == Confirmation::NotFound,
         "used"
     );
     assert!(
-        !store
+        store
             .confirm_email(&TokenHash::from_link(&"A".repeat(43)).unwrap(), NOW)
             .await
             .unwrap()
+            == Confirmation::NotFound
     );
     assert!(
         store
@@ -110,7 +196,7 @@ pub(super) async fn tokens_have_a_purpose(store: Store) {
         .await
         .unwrap();
     let (_, reset) = token(TokenPurpose::Reset, "fay", NOW + 100);
-    store.put_token(&reset, None).await.unwrap();
+    store.put_token(&reset, &[]).await.unwrap();
 
     assert!(
         store
@@ -119,7 +205,7 @@ pub(super) async fn tokens_have_a_purpose(store: Store) {
             .unwrap()
             .is_none()
     );
-    assert!(!store.confirm_email(&reset.hash, NOW).await.unwrap());
+    assert!(store.confirm_email(&reset.hash, NOW).await.unwrap() == Confirmation::NotFound);
     assert!(
         store
             .reset_password(&confirm, "h", NOW)
@@ -155,11 +241,11 @@ pub(super) async fn tokens_and_sessions_never_outlive_their_account(store: Store
             .unwrap()
     );
     let (_, second) = token(TokenPurpose::Confirm, "nia", NOW + 100);
-    assert!(store.put_token(&second, None).await.unwrap());
+    assert!(store.put_token(&second, &[]).await.unwrap());
     store.delete_unverified_user(&old, &first).await.unwrap();
 
     // Its leftovers are refused while no account has the name...
-    assert!(!store.confirm_email(&second.hash, NOW).await.unwrap());
+    assert!(store.confirm_email(&second.hash, NOW).await.unwrap() == Confirmation::NotFound);
     assert!(
         !store
             .create_session(&session("nia", "late", NOW + 100), false)
@@ -174,7 +260,7 @@ pub(super) async fn tokens_and_sessions_never_outlive_their_account(store: Store
     let (_, fresh) = token(TokenPurpose::Confirm, "nia", NOW + 100);
     store.create_user(&new, &fresh).await.unwrap();
     assert!(
-        !store.confirm_email(&second.hash, NOW).await.unwrap(),
+        store.confirm_email(&second.hash, NOW).await.unwrap() == Confirmation::NotFound,
         "an old link does not confirm the new account"
     );
     assert!(
@@ -200,10 +286,10 @@ pub(super) async fn a_token_whose_account_is_gone_is_refused_and_kept(store: Sto
     let u = user("oli", "oli@x.io");
     store.create_user(&u, &first).await.unwrap();
     let (_, second) = token(TokenPurpose::Confirm, "oli", NOW + 100);
-    assert!(store.put_token(&second, None).await.unwrap());
+    assert!(store.put_token(&second, &[]).await.unwrap());
     store.delete_unverified_user(&u, &first).await.unwrap();
 
-    assert!(!store.confirm_email(&second.hash, NOW).await.unwrap());
+    assert!(store.confirm_email(&second.hash, NOW).await.unwrap() == Confirmation::NotFound);
 
     // Not consumed (DynamoDB's transaction leaves it): it is still there to read.
     assert!(
@@ -212,38 +298,5 @@ pub(super) async fn a_token_whose_account_is_gone_is_refused_and_kept(store: Sto
             .await
             .unwrap()
             .is_some()
-    );
-}
-
-pub(super) async fn undoing_a_registration_leaves_another_accounts_address_guard(store: Store) {
-    // bob owns the guard of shared@x.io; carl's record names that address.
-    let (_, tb) = token(TokenPurpose::Confirm, "bob", NOW + 100);
-    store
-        .create_user(&user("bob", "shared@x.io"), &tb)
-        .await
-        .unwrap();
-    let (_, tc) = token(TokenPurpose::Confirm, "carl", NOW + 100);
-    store
-        .create_user(&user("carl", "carl@x.io"), &tc)
-        .await
-        .unwrap();
-    let carl_with_bobs_address = user("carl", "shared@x.io");
-
-    store
-        .delete_unverified_user(&carl_with_bobs_address, &tc)
-        .await
-        .unwrap();
-
-    assert!(
-        store.get_user(&name("carl")).await.unwrap().is_none(),
-        "the account is undone"
-    );
-    let (_, td) = token(TokenPurpose::Confirm, "dora", NOW + 100);
-    assert!(
-        matches!(
-            store.create_user(&user("dora", "shared@x.io"), &td).await,
-            Err(CreateUserError::EmailTaken)
-        ),
-        "bob's address is still his"
     );
 }

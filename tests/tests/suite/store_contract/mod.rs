@@ -75,6 +75,7 @@ pub(super) fn token(
         purpose,
         username: name(username_key),
         account_id: account(username_key),
+        email: EmailAddress::from_stored(format!("{}@x.io", username_key.to_ascii_lowercase())),
         expires_at,
         epoch: 0,
     };
@@ -136,12 +137,14 @@ macro_rules! contract {
 
 contract!(
     accounts::create_user_is_all_or_nothing,
+    accounts::an_address_belongs_to_the_first_account_that_confirms_it,
+    accounts::a_link_proves_only_the_address_it_was_mailed_to,
+    resets::a_reset_proves_the_mailbox_unless_another_account_holds_it,
     accounts::undoing_a_registration_frees_name_and_email,
     accounts::confirmation_tokens_are_single_use_and_expire,
     accounts::tokens_have_a_purpose,
     accounts::tokens_and_sessions_never_outlive_their_account,
     accounts::a_token_whose_account_is_gone_is_refused_and_kept,
-    accounts::undoing_a_registration_leaves_another_accounts_address_guard,
     sessions::sessions_live_until_they_expire_or_are_deleted,
     sessions::login_failures_count_until_cleared_or_forgotten,
     sessions::caps_count_per_key_and_window,

@@ -132,7 +132,7 @@ pub(super) async fn sessions_from_before_a_reset_are_dead(store: Store) {
         .await
         .unwrap();
     let (_, reset) = token(TokenPurpose::Reset, "lee", NOW + 100);
-    store.put_token(&reset, None).await.unwrap();
+    store.put_token(&reset, &[]).await.unwrap();
     store
         .reset_password(&reset, "h", NOW)
         .await
@@ -179,13 +179,13 @@ pub(super) async fn caps_count_per_key_and_window(store: Store) {
     let (_, t2) = token(TokenPurpose::Reset, "ida", NOW + 100);
     assert!(
         store
-            .put_token(&t1, Some(&cap("reset#ida", 0, 1)))
+            .put_token(&t1, &[cap("reset#ida", 0, 1)])
             .await
             .unwrap()
     );
     assert!(
         !store
-            .put_token(&t2, Some(&cap("reset#ida", 0, 1)))
+            .put_token(&t2, &[cap("reset#ida", 0, 1)])
             .await
             .unwrap()
     );
