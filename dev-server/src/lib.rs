@@ -9,10 +9,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{RequestExt, Response};
@@ -21,6 +25,7 @@ use shared::error::ApiError;
 use shared::http::routes::{RouteMatch, match_route};
 use shared::http::{MAX_BODY_BYTES, error_response, guard, unrouted_response};
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 mod settings;
 
@@ -46,11 +51,23 @@ pub fn handler(function: &str) -> Option<Handler> {
 }
 
 /// What the dev server adds around the handlers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Browser origins allowed by CORS (`CORS_ORIGINS`), as API Gateway's
     /// CORS configuration in template.yaml allows them in production.
     pub cors_origins: Vec<String>,
+    /// A client that has not sent a whole request head within this long is
+    /// disconnected (slow-request protection; 10 s).
+    pub header_read_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            header_read_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 struct Server {
@@ -65,19 +82,78 @@ pub fn router(app: Arc<App>, options: Options) -> Router {
         .with_state(Arc::new(Server { app, options }))
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves.
+/// The request line and headers API Gateway accepts (its HTTP API quota
+/// "request line and header values", 10 KiB); the dev server answers
+/// larger ones with the envelope, as far as hyper hands them over.
+const MAX_HEAD_BYTES: usize = 10 * 1024;
+/// More headers than this get 431 with the envelope.
+const MAX_HEADERS: usize = 100;
+/// What hyper itself accepts, so that requests between our limits and these
+/// reach `dispatch` and get the envelope. Beyond these (a URI over 64 KiB,
+/// more than this many headers) or for a request line hyper cannot parse,
+/// hyper answers 414, 431 or 400 itself with an empty body: it offers no
+/// hook for those answers.
+const HYPER_MAX_HEADERS: usize = 1000;
+/// Serves `app` on `listener` until `shutdown` resolves, then lets the
+/// requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
     options: Options,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(app, options).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let header_read_timeout = options.header_read_timeout;
+    let router = router(app, options);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait, go on.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(req.map(axum::body::Body::new))
+        });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout)
+            .max_headers(HYPER_MAX_HEADERS)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(err) = conn.await {
+                tracing::debug!(error = %err, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// The envelope for a request head over API Gateway's limits, if it is.
+fn oversized_head(parts: &axum::http::request::Parts) -> Option<ApiError> {
+    let line = parts.method.as_str().len() + parts.uri.to_string().len() + 10;
+    if line > MAX_HEAD_BYTES {
+        return Some(ApiError::UriTooLong);
+    }
+    let headers: usize = parts
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    (parts.headers.len() > MAX_HEADERS || line + headers > MAX_HEAD_BYTES)
+        .then_some(ApiError::HeadersTooLarge)
 }
 
 /// The request's Origin, when CORS allows it.
@@ -138,11 +214,15 @@ async fn dispatch(
     let head = method == axum::http::Method::HEAD;
     let routed_as = if head { "GET" } else { method.as_str() };
     // Only the route pattern is logged: real paths can hold one-time tokens.
-    let (label, resp) = match match_route(routed_as, parts.uri.path()) {
-        RouteMatch::NotFound | RouteMatch::MethodNotAllowed(_) => {
+    let (label, resp) = match (
+        oversized_head(&parts),
+        match_route(routed_as, parts.uri.path()),
+    ) {
+        (Some(err), _) => ("-", error_response(&err)),
+        (None, RouteMatch::NotFound | RouteMatch::MethodNotAllowed(_)) => {
             ("-", unrouted_response(method.as_str(), parts.uri.path()))
         }
-        RouteMatch::Found(route, params) => {
+        (None, RouteMatch::Found(route, params)) => {
             let declared = parts
                 .headers
                 .get(axum::http::header::CONTENT_LENGTH)

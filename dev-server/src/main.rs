@@ -11,6 +11,7 @@ async fn main() -> anyhow::Result<()> {
     let port = settings.port;
     let options = dev_server::Options {
         cors_origins: settings.cors_origins.clone(),
+        ..dev_server::Options::default()
     };
     let (app, mut notes) = dev_server::build_app(settings).await?;
     if !options.cors_origins.is_empty() {

@@ -28,6 +28,12 @@ pub enum ApiError {
     /// 413: the body is over the limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// 414: the request line is over the limit.
+    #[error("request URI too long")]
+    UriTooLong,
+    /// 431: the request's headers are too many or too large.
+    #[error("request headers too large")]
+    HeadersTooLarge,
     /// 415: a body that is not declared as `application/json`.
     #[error("Content-Type must be application/json.")]
     UnsupportedMediaType,
@@ -71,6 +77,8 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UriTooLong => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

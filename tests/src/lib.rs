@@ -185,6 +185,11 @@ impl TestApp {
                 .get("CORS_ORIGINS")
                 .map(|v| v.split(',').map(str::to_owned).collect())
                 .unwrap_or_default(),
+            // A test knob, not a server setting.
+            header_read_timeout: env
+                .get("HEADER_READ_TIMEOUT_MS")
+                .map(|ms| std::time::Duration::from_millis(ms.parse().unwrap()))
+                .unwrap_or(dev_server::Options::default().header_read_timeout),
         };
         tokio::spawn(dev_server::serve(listener, app.clone(), options, async {
             let _ = rx.await;

@@ -290,6 +290,74 @@ async fn head_on_a_get_route_answers_like_get_without_a_body() {
     assert_eq!(head.headers()["allow"], "POST");
 }
 
+/// One raw HTTP/1.1 exchange: what the server wrote before closing.
+async fn raw_exchange(app: &TestApp, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server closes the connection")
+    .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn oversized_request_heads_get_the_envelope() {
+    let app = TestApp::spawn().await;
+    let long_path = format!("/api/confirm_email/{}", "a".repeat(11 * 1024));
+    let long_url = app.get(&long_path).await;
+    let mut many = app.request("GET", "/");
+    for i in 0..150 {
+        many = many.header(format!("x-h{i}"), "1");
+    }
+    let many = app.send(many).await;
+    let large = app
+        .send(
+            app.request("GET", "/")
+                .header("x-big", "b".repeat(11 * 1024)),
+        )
+        .await;
+
+    long_url.expect(414, "request URI too long");
+    many.expect(431, "request headers too large");
+    large.expect(431, "request headers too large");
+    // Under API Gateway's limits, the same requests are served.
+    app.send(
+        app.request("GET", "/")
+            .header("x-big", "b".repeat(8 * 1024)),
+    )
+    .await
+    .expect(200, "user_account");
+}
+
+#[tokio::test]
+async fn a_request_line_hyper_cannot_parse_gets_400_and_the_connection_closes() {
+    // hyper answers this itself, before any handler runs: no envelope is
+    // possible, but it is a 400 and never a hang or a 5xx.
+    let app = TestApp::spawn().await;
+    let answer = raw_exchange(&app, b"\x01\x02 garbage\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let app = TestApp::options()
+        .env("HEADER_READ_TIMEOUT_MS", "300")
+        .spawn()
+        .await;
+    // A whole request head would be answered; this one never ends.
+    let started = std::time::Instant::now();
+    let answer = raw_exchange(&app, b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: 1").await;
+    assert!(!answer.contains("200"), "{answer:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
+
 use proptest::strategy::Strategy as _;
 
 proptest::proptest! {
