@@ -45,6 +45,16 @@ pub fn handler(function: &str) -> Option<Handler> {
         "confirm_email" => |a, r| Box::pin(confirm_email::handle(a, r)),
         "reset_password" => |a, r| Box::pin(reset_password::handle(a, r)),
         "logout" => |a, r| Box::pin(logout::handle(a, r)),
+        "account_export" => |a, r| Box::pin(account_export::handle(a, r)),
+        "delete_account" => |a, r| Box::pin(delete_account::handle(a, r)),
+        "logout_all" => |a, r| Box::pin(logout_all::handle(a, r)),
+        "end_session" => |a, r| Box::pin(end_session::handle(a, r)),
+        "sessions" => |a, r| Box::pin(sessions::handle(a, r)),
+        "resend_confirmation" => |a, r| Box::pin(resend_confirmation::handle(a, r)),
+        "revert_email" => |a, r| Box::pin(revert_email::handle(a, r)),
+        "change_email" => |a, r| Box::pin(change_email::handle(a, r)),
+        "change_password" => |a, r| Box::pin(change_password::handle(a, r)),
+        "update_profile" => |a, r| Box::pin(update_profile::handle(a, r)),
         _ => return None,
     };
     Some(h)
@@ -187,7 +197,7 @@ fn add_preflight_cors(resp: &mut Response<lambda_http::Body>) {
     let headers = resp.headers_mut();
     headers.insert(
         "access-control-allow-methods",
-        HeaderValue::from_static("GET, POST, OPTIONS"),
+        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
     );
     headers.insert(
         "access-control-allow-headers",

@@ -154,6 +154,11 @@ impl Config {
         format!("{}/api/confirm_email/{token}", self.public_base_url)
     }
 
+    /// The link that undoes a change of address, for a raw token.
+    pub fn revert_link(&self, token: &str) -> String {
+        format!("{}/api/revert_email/{token}", self.public_base_url)
+    }
+
     /// The reset link for a raw token.
     pub fn reset_link(&self, token: &str) -> String {
         if self.reset_password_url.contains("{token}") {

@@ -16,6 +16,9 @@ pub enum ApiError {
     /// 404: no such path.
     #[error("not found")]
     NotFound,
+    /// 404 with a message of its own (a thing the route names is not there).
+    #[error("{0}")]
+    Missing(&'static str),
     /// 405: the path exists with other methods (listed in `Allow`).
     #[error("method not allowed")]
     MethodNotAllowed {
@@ -72,7 +75,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::Missing(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

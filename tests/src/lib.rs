@@ -315,6 +315,8 @@ impl TestApp {
             is_email_verified: false,
             created_at: now,
             reset_epoch: 0,
+            confirm_epoch: 0,
+            pending_email: None,
         };
         // The store writes an account with its confirmation token; nobody
         // has this one but us, and a confirmed account used it (which is

@@ -94,6 +94,7 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         created_at: now,
         expires_at: now + ttl,
         reset_epoch: user.reset_epoch,
+        remember,
     };
     // The attempt was counted: a success ends the run.
     if !app.store.create_session(&session, true).await? {

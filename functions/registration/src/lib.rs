@@ -106,6 +106,8 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
         is_email_verified: false,
         created_at: now,
         reset_epoch: 0,
+        confirm_epoch: 0,
+        pending_email: None,
     };
     let confirm = TokenRecord {
         hash: token.hash(),

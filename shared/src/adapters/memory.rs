@@ -11,8 +11,9 @@ use crate::domain::{
     AccountId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
 };
 use crate::ports::{
-    Confirmation, CreateUserError, SessionRecord, StoreError, StoreResult, TokenPurpose,
-    TokenRecord, UserRecord, UserStore,
+    AccountData, Confirmation, CreateUserError, PendingEmail, SessionRecord, StoreError,
+    StoreResult, TokenPurpose, TokenRecord, USER_COUNTER_SCOPES, UserRecord, UserStore,
+    WriteOutcome,
 };
 
 #[derive(Default)]
@@ -103,6 +104,18 @@ impl Tables {
             user.is_email_verified = true;
         }
         true
+    }
+
+    /// Drops `user`'s claim on its current address, if it holds it.
+    fn release_address(&mut self, user: &UserRecord) {
+        let key = user.email.key();
+        let ours = self
+            .emails
+            .get(key)
+            .is_some_and(|(k, account)| k == user.username.key() && *account == user.account_id);
+        if ours {
+            self.emails.remove(key);
+        }
     }
 
     fn end_sessions(&mut self, username_key: &str) {
@@ -313,23 +326,146 @@ impl UserStore for MemoryStore {
 
     async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation> {
         let mut t = self.lock()?;
-        let Some(token) = t.live_token(hash, TokenPurpose::Confirm, now).cloned() else {
-            return Ok(Confirmation::NotFound);
+        let token = match t.live_token(hash, TokenPurpose::Confirm, now) {
+            Some(token) => token.clone(),
+            None => match t.live_token(hash, TokenPurpose::ChangeEmail, now) {
+                Some(token) => token.clone(),
+                None => return Ok(Confirmation::NotFound),
+            },
         };
         // Like the DynamoDB transaction: a token whose account is gone, or
         // whose address another account holds, is refused and left as it is.
-        let username_key = token.username.key();
-        let ours = t.users.get(username_key).is_some_and(|u| {
-            u.account_id == token.account_id && u.email.as_str() == token.email.as_str()
-        });
-        if !ours {
+        let username_key = token.username.key().to_owned();
+        let Some(user) = t
+            .users
+            .get(&username_key)
+            .filter(|u| u.account_id == token.account_id)
+            .cloned()
+        else {
             return Ok(Confirmation::NotFound);
-        }
-        if !t.claim_address(username_key, &token.email) {
-            return Ok(Confirmation::AddressTaken);
+        };
+        if token.purpose == TokenPurpose::Confirm {
+            let latest =
+                user.confirm_epoch == token.epoch && user.email.as_str() == token.email.as_str();
+            if !latest {
+                return Ok(Confirmation::NotFound);
+            }
+            if !t.claim_address(&username_key, &token.email) {
+                return Ok(Confirmation::AddressTaken);
+            }
+        } else {
+            let pending = user
+                .pending_email
+                .as_ref()
+                .is_some_and(|p| p.email.as_str() == token.email.as_str());
+            if !pending {
+                return Ok(Confirmation::NotFound);
+            }
+            let mut moved = user.clone();
+            moved.email = token.email.clone();
+            if !t.address_free_for(&moved) {
+                return Ok(Confirmation::AddressTaken);
+            }
+            t.release_address(&user);
+            if let Some(u) = t.users.get_mut(&username_key) {
+                u.email = token.email.clone();
+                u.pending_email = None;
+            }
+            t.claim_address(&username_key, &token.email);
         }
         t.tokens.remove(hash);
         Ok(Confirmation::Confirmed)
+    }
+
+    async fn request_email_change(
+        &self,
+        user: &UserRecord,
+        pending: &PendingEmail,
+        change: &TokenRecord,
+        revert: &TokenRecord,
+        caps: &[RateCap],
+    ) -> StoreResult<WriteOutcome> {
+        let mut t = self.lock()?;
+        let same = t.users.get(user.username.key()).is_some_and(|u| {
+            u.account_id == user.account_id && u.email.as_str() == user.email.as_str()
+        });
+        if !same {
+            return Ok(WriteOutcome::Stale);
+        }
+        if !caps.iter().all(|cap| below_limit(&t, cap)) {
+            return Ok(WriteOutcome::Capped);
+        }
+        for cap in caps {
+            hit_counter(&mut t, cap);
+        }
+        if let Some(u) = t.users.get_mut(user.username.key()) {
+            u.pending_email = Some(pending.clone());
+        }
+        t.tokens.insert(change.hash.clone(), change.clone());
+        t.tokens.insert(revert.hash.clone(), revert.clone());
+        Ok(WriteOutcome::Done)
+    }
+
+    async fn revert_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation> {
+        let mut t = self.lock()?;
+        let Some(token) = t.live_token(hash, TokenPurpose::RevertEmail, now).cloned() else {
+            return Ok(Confirmation::NotFound);
+        };
+        let username_key = token.username.key().to_owned();
+        let Some(user) = t
+            .users
+            .get(&username_key)
+            .filter(|u| u.account_id == token.account_id)
+            .cloned()
+        else {
+            return Ok(Confirmation::NotFound);
+        };
+        let mut restored = user.clone();
+        restored.email = token.email.clone();
+        if !t.address_free_for(&restored) {
+            return Ok(Confirmation::AddressTaken);
+        }
+        if user.email.as_str() != token.email.as_str() {
+            t.release_address(&user);
+        }
+        if let Some(u) = t.users.get_mut(&username_key) {
+            u.email = token.email.clone();
+            u.pending_email = None;
+            u.reset_epoch += 1;
+        }
+        t.claim_address(&username_key, &token.email);
+        t.end_sessions(&username_key);
+        t.tokens.remove(hash);
+        Ok(Confirmation::Confirmed)
+    }
+
+    async fn resend_confirmation(
+        &self,
+        user: &UserRecord,
+        token: &TokenRecord,
+        caps: &[RateCap],
+    ) -> StoreResult<WriteOutcome> {
+        let mut t = self.lock()?;
+        let same = t.users.get(user.username.key()).is_some_and(|u| {
+            u.account_id == user.account_id
+                && u.email.as_str() == user.email.as_str()
+                && !u.is_email_verified
+                && u.confirm_epoch == user.confirm_epoch
+        });
+        if !same {
+            return Ok(WriteOutcome::Stale);
+        }
+        if !caps.iter().all(|cap| below_limit(&t, cap)) {
+            return Ok(WriteOutcome::Capped);
+        }
+        for cap in caps {
+            hit_counter(&mut t, cap);
+        }
+        if let Some(u) = t.users.get_mut(user.username.key()) {
+            u.confirm_epoch = token.epoch;
+        }
+        t.tokens.insert(token.hash.clone(), token.clone());
+        Ok(WriteOutcome::Done)
     }
 
     async fn reset_password(
@@ -365,6 +501,115 @@ impl UserStore for MemoryStore {
         let mut t = self.lock()?;
         t.sweep(cap.window_start);
         Ok(hit_counter(&mut t, cap))
+    }
+
+    async fn account_data(&self, username: &Username) -> StoreResult<Option<AccountData>> {
+        let t = self.lock()?;
+        let key = username.key();
+        let Some(user) = t.users.get(key).cloned() else {
+            return Ok(None);
+        };
+        let mut sessions: Vec<SessionRecord> = t
+            .sessions
+            .iter()
+            .filter(|((owner, _), _)| owner == key)
+            .map(|(_, s)| s.clone())
+            .collect();
+        // As DynamoDB's query returns them: by sort key.
+        sessions.sort_by(|a, b| a.sid.as_str().cmp(b.sid.as_str()));
+        let mut tokens: Vec<TokenRecord> = t
+            .tokens
+            .values()
+            .filter(|tok| tok.username.key() == key)
+            .cloned()
+            .collect();
+        tokens.sort_by(|a, b| a.hash.as_str().cmp(b.hash.as_str()));
+        Ok(Some(AccountData {
+            user,
+            sessions,
+            tokens,
+        }))
+    }
+
+    async fn update_profile(&self, user: &UserRecord) -> StoreResult<Option<UserRecord>> {
+        let mut t = self.lock()?;
+        let Some(stored) = t
+            .users
+            .get_mut(user.username.key())
+            .filter(|u| u.account_id == user.account_id)
+        else {
+            return Ok(None);
+        };
+        stored.full_name = user.full_name.clone();
+        stored.phone = user.phone.clone();
+        stored.contacts = user.contacts.clone();
+        Ok(Some(stored.clone()))
+    }
+
+    async fn change_password(
+        &self,
+        user: &UserRecord,
+        password_hash: &str,
+        keep: &SessionId,
+    ) -> StoreResult<bool> {
+        let mut t = self.lock()?;
+        let key = user.username.key().to_owned();
+        let Some(stored) = t
+            .users
+            .get_mut(&key)
+            .filter(|u| u.account_id == user.account_id && u.reset_epoch == user.reset_epoch)
+        else {
+            return Ok(false);
+        };
+        stored.password_hash = password_hash.to_owned();
+        stored.reset_epoch += 1;
+        let epoch = stored.reset_epoch;
+        t.sessions
+            .retain(|(owner, sid), _| *owner != key || sid == keep.as_str());
+        if let Some(current) = t.sessions.get_mut(&(key.clone(), keep.as_str().to_owned())) {
+            current.reset_epoch = epoch;
+        }
+        t.login_failures.remove(&key);
+        Ok(true)
+    }
+
+    async fn forget_login_failures(&self, username: &Username) -> StoreResult<()> {
+        self.lock()?.login_failures.remove(username.key());
+        Ok(())
+    }
+
+    async fn end_all_sessions(&self, username: &Username) -> StoreResult<()> {
+        self.lock()?.end_sessions(username.key());
+        Ok(())
+    }
+
+    async fn delete_account(&self, data: &AccountData, _current: &SessionId) -> StoreResult<()> {
+        let mut t = self.lock()?;
+        let key = data.user.username.key().to_owned();
+        let ours = t
+            .users
+            .get(&key)
+            .is_some_and(|u| u.account_id == data.user.account_id);
+        if !ours {
+            return Ok(());
+        }
+        t.end_sessions(&key);
+        t.tokens.retain(|_, tok| tok.username.key() != key);
+        t.login_failures.remove(&key);
+        let scoped: Vec<String> = USER_COUNTER_SCOPES
+            .iter()
+            .map(|scope| format!("{scope}#{key}"))
+            .collect();
+        t.counters.retain(|(k, _), _| !scoped.contains(k));
+        let address = data.user.email.key().to_owned();
+        if t.emails
+            .get(&address)
+            .is_some_and(|(k, account)| *k == key && *account == data.user.account_id)
+        {
+            t.emails.remove(&address);
+        }
+        t.users.remove(&key);
+        Ok(())
     }
 }
 

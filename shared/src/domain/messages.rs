@@ -52,7 +52,7 @@ pub fn already_registered(config: &Config, to: &str) -> Result<Email, ApiError> 
         "Someone tried to register with your address",
         &[
             "Hello,",
-            "Someone tried to register a new account with this email address, which already has an account. No new account was created.",
+            "Someone tried to register a new account with this email address, which already belongs to your account. The address stays yours: that account cannot confirm it, use it or reset a password through it.",
         ],
         None,
         &[
@@ -90,6 +90,97 @@ pub fn password_changed(config: &Config, to: &str, username: &str) -> Result<Ema
         ],
         None,
         &["If you did not do this, reset your password now and contact support."],
+    )
+}
+
+/// "Your password was changed": sent after a signed-in change.
+pub fn password_changed_by_user(
+    config: &Config,
+    to: &str,
+    username: &str,
+) -> Result<Email, ApiError> {
+    compose(
+        config,
+        to,
+        "Your password was changed",
+        &[
+            &format!("Hello {username},"),
+            "The password of your account was just changed; every other session was signed out.",
+        ],
+        None,
+        &["If you did not do this, reset your password now and contact support."],
+    )
+}
+
+/// "Confirm your new address" with the link that applies the change.
+pub fn confirm_new_address(
+    config: &Config,
+    to: &str,
+    username: &str,
+    link: &str,
+) -> Result<Email, ApiError> {
+    compose(
+        config,
+        to,
+        "Confirm your new email address",
+        &[
+            &format!("Hello {username},"),
+            "To make this the email address of your account, open this link:",
+        ],
+        Some(link),
+        &[
+            "The link works once and expires in 24 hours. Until then your account keeps its old address. If you did not ask for this, ignore this email.",
+        ],
+    )
+}
+
+/// To the old address: the change was asked for, with the link that undoes it.
+pub fn address_change_requested(
+    config: &Config,
+    to: &str,
+    username: &str,
+    link: &str,
+) -> Result<Email, ApiError> {
+    compose(
+        config,
+        to,
+        "Your email address is being changed",
+        &[
+            &format!("Hello {username},"),
+            "Someone signed in to your account asked to change its email address away from this one. If it was not you, open this link: it keeps (or restores) this address and signs every session out.",
+        ],
+        Some(link),
+        &["The link works once and for 7 days. Then reset your password."],
+    )
+}
+
+/// To an address that belongs to another account, named in a change.
+pub fn address_in_use(config: &Config, to: &str) -> Result<Email, ApiError> {
+    compose(
+        config,
+        to,
+        "Someone tried to use your email address",
+        &[
+            "Hello,",
+            "Someone tried to change another account's email address to this one, which belongs to your account. Nothing changed: the address stays yours.",
+        ],
+        None,
+        &["You can ignore this email."],
+    )
+}
+
+/// "Your account was deleted".
+pub fn account_deleted(config: &Config, to: &str, username: &str) -> Result<Email, ApiError> {
+    compose(
+        config,
+        to,
+        "Your account was deleted",
+        &[
+            &format!("Hello {username},"),
+            "Your account and everything stored about it were just deleted.",
+        ],
+        None,
+        &["If you did not do this, contact support."],
     )
 }
 

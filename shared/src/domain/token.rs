@@ -101,6 +101,13 @@ impl SessionId {
         Self(raw)
     }
 
+    /// A handle that names this session in a list without being it: the
+    /// first 16 bytes of a SHA-256 of the id, base64url. Not a credential.
+    pub fn handle(&self) -> String {
+        let digest = Sha256::digest(format!("session-handle:{}", self.0).as_bytes());
+        URL_SAFE_NO_PAD.encode(&digest[..16])
+    }
+
     /// The id.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -69,12 +69,29 @@ pub fn check_lockout(app: &App, failures: LoginFailures, now: i64) -> Result<(),
     }
 }
 
-/// The cap on emails that registrations and reset requests send to one address.
+/// The cap on emails that registrations and reset requests send to one
+/// address. Its counter is keyed by the SHA-256 of the address's key: it
+/// outlives a deleted account (or the cap could be reset by deleting one)
+/// without keeping the address in the table.
 pub fn address_mail_cap(app: &App, email: &EmailAddress, now: i64) -> RateCap {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(email.key().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     fixed_window(
-        format!("mail#{}", email.key()),
+        format!("mail#{hex}"),
         app.config.address_mail_limit,
         app.config.address_mail_window_secs,
+        now,
+    )
+}
+
+/// The cap on emails a signed-in user asks for (confirmation links resent,
+/// changes of address): the reset limits, per username.
+pub fn user_mail_cap(app: &App, username: &Username, now: i64) -> RateCap {
+    fixed_window(
+        format!("resend#{}", username.key()),
+        app.config.reset_email_limit,
+        app.config.reset_email_window_secs,
         now,
     )
 }

@@ -2,6 +2,7 @@
 //! authenticating callers, per-client limits, the route table, and turning
 //! results into the one JSON envelope.
 
+pub mod account;
 pub mod envelope;
 pub mod limits;
 pub mod request;

@@ -39,6 +39,11 @@ impl JsonBody {
         }
     }
 
+    /// Whether the body names this field (`null` included).
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
     /// A required string field.
     pub fn str(&self, name: &str) -> Result<&str, ApiError> {
         match self.0.get(name) {

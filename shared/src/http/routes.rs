@@ -13,7 +13,7 @@ pub struct Route {
 }
 
 /// Every endpoint of the contract.
-pub const ROUTES: [Route; 8] = [
+pub const ROUTES: [Route; 18] = [
     route("GET", "/", "index"),
     route("POST", "/api/login", "login"),
     route("POST", "/api/registration", "registration"),
@@ -26,6 +26,16 @@ pub const ROUTES: [Route; 8] = [
     route("GET", "/api/confirm_email/{token}", "confirm_email"),
     route("POST", "/api/reset_password/{token}", "reset_password"),
     route("GET", "/api/logout", "logout"),
+    route("POST", "/api/profile_settings", "update_profile"),
+    route("POST", "/api/change_password", "change_password"),
+    route("POST", "/api/change_email", "change_email"),
+    route("GET", "/api/revert_email/{token}", "revert_email"),
+    route("POST", "/api/resend_confirmation", "resend_confirmation"),
+    route("GET", "/api/sessions", "sessions"),
+    route("DELETE", "/api/sessions/{id}", "end_session"),
+    route("POST", "/api/logout_all", "logout_all"),
+    route("POST", "/api/delete_account", "delete_account"),
+    route("GET", "/api/account_export", "account_export"),
 ];
 
 const fn route(method: &'static str, path: &'static str, function: &'static str) -> Route {

@@ -11,6 +11,7 @@ pub use app::App;
 pub use clock::Clock;
 pub use mailer::{MailError, Mailer};
 pub use store::{
-    Confirmation, CreateUserError, SessionRecord, StoreError, StoreResult, TokenPurpose,
-    TokenRecord, UserRecord, UserStore,
+    AccountData, Confirmation, CreateUserError, PendingEmail, SessionRecord, StoreError,
+    StoreResult, TokenPurpose, TokenRecord, USER_COUNTER_SCOPES, UserRecord, UserStore,
+    WriteOutcome,
 };

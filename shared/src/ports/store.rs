@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{
     AccountId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
 };
+
+/// The per-user counter scopes: `RATE#<scope>#<username key>` items that an
+/// account deletion removes with the account.
+pub const USER_COUNTER_SCOPES: [&str; 2] = ["reset", "resend"];
 use crate::error::ApiError;
 
 /// A stored account.
@@ -34,10 +38,26 @@ pub struct UserRecord {
     pub is_email_verified: bool,
     /// Epoch seconds.
     pub created_at: i64,
-    /// Bumped by every password reset; a reset token is only good for the
-    /// epoch it was issued in, so one completed reset voids the others.
+    /// Bumped by every password reset or change; a reset token is only good
+    /// for the epoch it was issued in, so one completed reset voids the
+    /// others, and a session only for the epoch it began in.
     #[serde(default)]
     pub reset_epoch: u64,
+    /// Bumped by every resent confirmation link: only the latest link works.
+    #[serde(default)]
+    pub confirm_epoch: u64,
+    /// A change of address waiting for its link to be opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_email: Option<PendingEmail>,
+}
+
+/// A requested change of address, not yet confirmed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PendingEmail {
+    /// The new address (the link went there).
+    pub email: EmailAddress,
+    /// Epoch seconds when its link expires.
+    pub expires_at: i64,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -66,6 +86,40 @@ pub struct SessionRecord {
     pub created_at: i64,
     /// Epoch seconds after which the session is over.
     pub expires_at: i64,
+    /// Whether the login asked to be remembered.
+    pub remember: bool,
+}
+
+/// Everything stored in a user's own partition, read at once: the profile,
+/// the sessions and the outstanding one-time tokens.
+#[derive(Debug, Clone)]
+pub struct AccountData {
+    /// The profile.
+    pub user: UserRecord,
+    /// Every session, live or not (expired ones wait for the TTL).
+    pub sessions: Vec<SessionRecord>,
+    /// Every outstanding token, by its hash (the raw token is never stored).
+    pub tokens: Vec<TokenRecord>,
+}
+
+impl AccountData {
+    /// `sid`'s session, if it is live and belongs to this account and its
+    /// current reset epoch: the same rule as [`UserStore::session_user`].
+    pub fn live_session(&self, sid: &SessionId, now: i64) -> Option<&SessionRecord> {
+        self.sessions
+            .iter()
+            .find(|s| &s.sid == sid)
+            .filter(|s| s.is_live_for(&self.user, now))
+    }
+}
+
+impl SessionRecord {
+    /// Whether this session authenticates `user` at `now`.
+    pub fn is_live_for(&self, user: &UserRecord, now: i64) -> bool {
+        self.expires_at > now
+            && self.reset_epoch == user.reset_epoch
+            && self.account_id == user.account_id
+    }
 }
 
 /// What a one-time token is for.
@@ -76,6 +130,10 @@ pub enum TokenPurpose {
     Confirm,
     /// Password reset (sent on request).
     Reset,
+    /// Confirms a change of address (sent to the new address).
+    ChangeEmail,
+    /// Undoes a change of address (sent to the old address).
+    RevertEmail,
 }
 
 /// A stored one-time token (only its hash).
@@ -108,6 +166,18 @@ pub enum Confirmation {
     NotFound,
     /// Another account confirmed this address first; the token is left as it was.
     AddressTaken,
+}
+
+/// What a guarded write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Written.
+    Done,
+    /// A cap was reached: nothing written.
+    Capped,
+    /// The account is not as it was read (gone, changed, or confirmed
+    /// meanwhile): nothing written.
+    Stale,
 }
 
 /// Why a registration was not stored.
@@ -238,7 +308,11 @@ pub trait UserStore: Send + Sync {
 
     /// Consumes a live confirmation token, marks its user's email verified and
     /// claims the address for that account, all at once: nothing changes
-    /// unless the address is free or already this account's.
+    /// unless the address is free or already this account's. A registration
+    /// link works only if it is the latest sent (`confirm_epoch`) and the
+    /// account's address is still the one it was sent to; a change-of-address
+    /// link only while that change is the pending one, and it then makes the
+    /// new address the account's (releasing the old one).
     async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation>;
 
     /// Consumes a live reset token (as read by [`UserStore::get_token`]) if its
@@ -257,6 +331,66 @@ pub trait UserStore: Send + Sync {
 
     /// Counts a hit against a fixed-window cap; `false` when the cap was reached.
     async fn hit(&self, cap: &RateCap) -> StoreResult<bool>;
+
+    /// The user's partition: profile, sessions and outstanding tokens.
+    async fn account_data(&self, username: &Username) -> StoreResult<Option<AccountData>>;
+
+    /// Writes `user`'s `full_name`, `phone` and `contacts`, only while the
+    /// account is `user.account_id`; the stored user afterwards, or `None`.
+    async fn update_profile(&self, user: &UserRecord) -> StoreResult<Option<UserRecord>>;
+
+    /// Sets a new password hash on `user`'s account if its reset epoch is
+    /// still `user.reset_epoch`, and bumps it: every session ends at once
+    /// except `keep` (moved to the new epoch), outstanding reset links die,
+    /// and the failed-login run ends. `false` when the account changed
+    /// meanwhile. The other sessions' items are deleted afterwards.
+    async fn change_password(
+        &self,
+        user: &UserRecord,
+        password_hash: &str,
+        keep: &SessionId,
+    ) -> StoreResult<bool>;
+
+    /// Records a requested change of `user`'s address to `pending` and
+    /// stores its two links at once: `change` (mailed to the new address)
+    /// and `revert` (mailed to the current one), under `caps`. Replaces an
+    /// earlier pending change (whose link then no longer works).
+    async fn request_email_change(
+        &self,
+        user: &UserRecord,
+        pending: &PendingEmail,
+        change: &TokenRecord,
+        revert: &TokenRecord,
+        caps: &[RateCap],
+    ) -> StoreResult<WriteOutcome>;
+
+    /// Consumes a live revert link: the address it was sent to becomes (or
+    /// stays) the account's, verified and claimed; a pending change is
+    /// dropped; every session ends. `AddressTaken` when another account
+    /// has claimed that address since (nothing changes).
+    async fn revert_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation>;
+
+    /// Stores a fresh confirmation link for `user` (unverified, address
+    /// unchanged) under `caps`, and voids every earlier one.
+    async fn resend_confirmation(
+        &self,
+        user: &UserRecord,
+        token: &TokenRecord,
+        caps: &[RateCap],
+    ) -> StoreResult<WriteOutcome>;
+
+    /// Ends the user's failed-login run (a correct password was given).
+    async fn forget_login_failures(&self, username: &Username) -> StoreResult<()>;
+
+    /// Ends every session of the user.
+    async fn end_all_sessions(&self, username: &Username) -> StoreResult<()>;
+
+    /// Deletes everything stored about the account read as `data`: profile,
+    /// sessions, tokens, its address (if it holds it), its failed-login run
+    /// and its per-user counters. Idempotent: a retry after a failure
+    /// finishes the job; the profile and the caller's session (`current`)
+    /// go last, together, so that until then a retry still authenticates.
+    async fn delete_account(&self, data: &AccountData, current: &SessionId) -> StoreResult<()>;
 }
 
 impl From<StoreError> for ApiError {

@@ -83,6 +83,8 @@ fn user() -> UserRecord {
         is_email_verified: false,
         created_at: NOW,
         reset_epoch: 0,
+        confirm_epoch: 0,
+        pending_email: None,
     }
 }
 
@@ -414,6 +416,7 @@ async fn a_login_whose_session_write_conflicts_is_retried() {
         reset_epoch: 0,
         created_at: NOW,
         expires_at: NOW + 100,
+        remember: false,
     };
 
     let written = store.create_session(&session, true).await;

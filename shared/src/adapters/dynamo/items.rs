@@ -44,8 +44,13 @@ pub(super) struct SessionItem {
     pub(super) reset_epoch: u64,
     #[serde(default)]
     pub(super) account_id: AccountId,
+    #[serde(default)]
+    pub(super) remember: bool,
 }
 
+/// A one-time token: `TOKEN#<hash>`, and the same attributes under the
+/// owner's partition (`USER#<key>` / `TOKEN#<hash>`), so that an account's
+/// tokens can be listed and deleted with it.
 #[derive(Serialize, Deserialize)]
 pub(super) struct TokenItem {
     pub(super) pk: String,
@@ -122,6 +127,8 @@ pub(super) fn purpose_value(purpose: TokenPurpose) -> AttributeValue {
     match purpose {
         TokenPurpose::Confirm => s("confirm"),
         TokenPurpose::Reset => s("reset"),
+        TokenPurpose::ChangeEmail => s("change_email"),
+        TokenPurpose::RevertEmail => s("revert_email"),
     }
 }
 
@@ -141,10 +148,40 @@ pub(super) fn counter_values(cap: &RateCap) -> Item {
     ])
 }
 
+/// The sort key of a token's reference in its owner's partition.
+pub(super) fn token_ref_sk(hash: &TokenHash) -> String {
+    format!("TOKEN#{}", hash.as_str())
+}
+
 pub(super) fn token_item(token: &TokenRecord) -> StoreResult<Item> {
+    token_item_at(token, token_pk(&token.hash), TOKEN_SK.into())
+}
+
+/// The token's reference under its owner's partition.
+pub(super) fn token_ref_item(token: &TokenRecord) -> StoreResult<Item> {
+    token_item_at(token, user_pk(&token.username), token_ref_sk(&token.hash))
+}
+
+impl TokenItem {
+    /// The record this item holds, for the token `hash`; `None` for a token
+    /// from before tokens named their address (it proves no mailbox).
+    pub(super) fn into_record(self, hash: TokenHash) -> Option<TokenRecord> {
+        Some(TokenRecord {
+            hash,
+            purpose: self.purpose,
+            username: Username::from_stored(self.username_key),
+            account_id: self.account_id,
+            email: self.email?,
+            expires_at: self.expires_at,
+            epoch: self.epoch,
+        })
+    }
+}
+
+fn token_item_at(token: &TokenRecord, pk: String, sk: String) -> StoreResult<Item> {
     to_item(&TokenItem {
-        pk: token_pk(&token.hash),
-        sk: TOKEN_SK.into(),
+        pk,
+        sk,
         purpose: token.purpose,
         username_key: token.username.key().to_owned(),
         expires_at: token.expires_at,

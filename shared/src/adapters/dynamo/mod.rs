@@ -11,7 +11,9 @@
 //!
 //! Expiry is always checked in code too: TTL deletes late (up to days).
 
+mod account;
 mod batch;
+mod email_change;
 mod errors;
 mod items;
 mod sessions;
@@ -31,12 +33,13 @@ use self::errors::{build, cancelled_conditions, conditional, sdk_err};
 use self::items::{
     COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, FAILURES_SK, FailuresItem, PROFILE_SK,
     TOKEN_SK, TokenItem, UserItem, counter_key, counter_values, email_pk, failures_pk, from_item,
-    key, n, s, same_account, session_sk, to_item, token_item, token_pk, user_pk, with_account,
+    key, n, s, same_account, session_sk, to_item, token_item, token_pk, token_ref_item,
+    token_ref_sk, user_pk, with_account,
 };
 use crate::domain::{EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username};
 use crate::ports::{
-    Confirmation, CreateUserError, SessionRecord, StoreResult, TokenPurpose, TokenRecord,
-    UserRecord, UserStore,
+    AccountData, Confirmation, CreateUserError, PendingEmail, SessionRecord, StoreResult,
+    TokenPurpose, TokenRecord, UserRecord, UserStore, WriteOutcome,
 };
 
 pub use self::items::TTL_ATTRIBUTE;
@@ -76,6 +79,7 @@ impl UserStore for DynamoStore {
                 new,
             )?,
             self.put(token_item(confirm)?, new)?,
+            self.put(token_ref_item(confirm)?, None)?,
         ];
         // Two registrations racing for one name can make DynamoDB cancel one
         // with TransactionConflict: `transact` tries again, and the loser
@@ -119,9 +123,20 @@ impl UserStore for DynamoStore {
                 .set_key(Some(key(token_pk(&confirm.hash), TOKEN_SK)))
                 .build(),
         )?;
+        let token_ref = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(
+                    user_pk(&user.username),
+                    token_ref_sk(&confirm.hash),
+                )))
+                .build(),
+        )?;
         let items = vec![
             TransactWriteItem::builder().delete(profile).build(),
             TransactWriteItem::builder().delete(token).build(),
+            TransactWriteItem::builder().delete(token_ref).build(),
         ];
         match self.transact(items).await {
             Ok(()) => Ok(()),
@@ -283,19 +298,7 @@ impl UserStore for DynamoStore {
     }
 
     async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<bool> {
-        let item = token_item(token)?;
-        if caps.is_empty() {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await
-                .map_err(|e| sdk_err("PutItem", e))?;
-            return Ok(true);
-        }
-        let mut items = Vec::with_capacity(caps.len() + 1);
+        let mut items = Vec::with_capacity(caps.len() + 2);
         for cap in caps {
             items.push(
                 TransactWriteItem::builder()
@@ -303,7 +306,8 @@ impl UserStore for DynamoStore {
                     .build(),
             );
         }
-        items.push(self.put(item, Some("attribute_not_exists(pk)"))?);
+        items.push(self.put(token_item(token)?, Some("attribute_not_exists(pk)"))?);
+        items.push(self.put(token_ref_item(token)?, None)?);
         let out = self
             .client
             .transact_write_items()
@@ -329,29 +333,26 @@ impl UserStore for DynamoStore {
             return Ok(None);
         };
         let t: TokenItem = from_item(item)?;
-        // A token from before tokens named their address proves no mailbox.
-        let Some(email) = t.email else {
-            return Ok(None);
-        };
-        Ok(
-            (t.purpose == purpose && t.expires_at > now).then(|| TokenRecord {
-                hash: hash.clone(),
-                purpose: t.purpose,
-                username: Username::from_stored(t.username_key),
-                account_id: t.account_id,
-                email,
-                expires_at: t.expires_at,
-                epoch: t.epoch,
-            }),
-        )
+        Ok(t.into_record(hash.clone())
+            .filter(|t| t.purpose == purpose && t.expires_at > now))
     }
 
     async fn confirm_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation> {
         // Read the token for its owner, then consume it, verify the email
         // and claim the address in one transaction: a failure leaves all
         // three as they were.
-        let Some(token) = self.get_token(hash, TokenPurpose::Confirm, now).await? else {
+        let Some(item) = self.get(key(token_pk(hash), TOKEN_SK)).await? else {
             return Ok(Confirmation::NotFound);
+        };
+        let token = from_item::<TokenItem>(item)?
+            .into_record(hash.clone())
+            .filter(|t| t.expires_at > now);
+        let token = match token {
+            Some(t) if t.purpose == TokenPurpose::Confirm => t,
+            Some(t) if t.purpose == TokenPurpose::ChangeEmail => {
+                return self.confirm_change(&t, now).await;
+            }
+            _ => return Ok(Confirmation::NotFound),
         };
         let verify = self.verify_update(&token)?;
         let claim = self.claim_address(&token.username, &token.account_id, &token.email, now)?;
@@ -416,6 +417,67 @@ impl UserStore for DynamoStore {
                 self.get_user(username).await
             }
         }
+    }
+
+    async fn account_data(&self, username: &Username) -> StoreResult<Option<AccountData>> {
+        self.partition(username).await
+    }
+
+    async fn update_profile(&self, user: &UserRecord) -> StoreResult<Option<UserRecord>> {
+        self.write_profile(user).await
+    }
+
+    async fn change_password(
+        &self,
+        user: &UserRecord,
+        password_hash: &str,
+        keep: &SessionId,
+    ) -> StoreResult<bool> {
+        self.set_password(user, password_hash, keep).await
+    }
+
+    async fn request_email_change(
+        &self,
+        user: &UserRecord,
+        pending: &PendingEmail,
+        change: &TokenRecord,
+        revert: &TokenRecord,
+        caps: &[RateCap],
+    ) -> StoreResult<WriteOutcome> {
+        self.record_email_change(user, pending, change, revert, caps)
+            .await
+    }
+
+    async fn revert_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation> {
+        self.restore_email(hash, now).await
+    }
+
+    async fn resend_confirmation(
+        &self,
+        user: &UserRecord,
+        token: &TokenRecord,
+        caps: &[RateCap],
+    ) -> StoreResult<WriteOutcome> {
+        self.new_confirmation(user, token, caps).await
+    }
+
+    async fn forget_login_failures(&self, username: &Username) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(failures_pk(username), FAILURES_SK)))
+            .send()
+            .await
+            .map_err(|e| sdk_err("DeleteItem", e))?;
+        Ok(())
+    }
+
+    async fn end_all_sessions(&self, username: &Username) -> StoreResult<()> {
+        self.end_sessions(username).await.map(|_| ())
+    }
+
+    async fn delete_account(&self, data: &AccountData, current: &SessionId) -> StoreResult<()> {
+        self.delete_partition(data, current).await
     }
 
     async fn hit(&self, cap: &RateCap) -> StoreResult<bool> {

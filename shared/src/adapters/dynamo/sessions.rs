@@ -27,6 +27,7 @@ impl DynamoStore {
             expires_at: session.expires_at,
             reset_epoch: session.reset_epoch,
             account_id: session.account_id.clone(),
+            remember: session.remember,
         })?;
         // The session is written only while its account exists: a login
         // racing the account's removal cannot leave a session behind that a

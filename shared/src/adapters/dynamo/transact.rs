@@ -15,7 +15,7 @@ use super::errors::{build, cancelled_conditions, conflicted, sdk_err};
 use super::items::{
     COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, Item, PROFILE_SK, TOKEN_SK,
     counter_key, counter_values, email_pk, key, live_token_condition, n, purpose_value, s,
-    same_account, to_item, token_pk, user_pk, with_account,
+    same_account, to_item, token_pk, token_ref_sk, user_pk, with_account,
 };
 use crate::domain::{AccountId, EmailAddress, RateCap, Username};
 use crate::ports::{StoreResult, TokenPurpose, TokenRecord};
@@ -94,8 +94,21 @@ impl DynamoStore {
                 .expression_attribute_values(":k", s(token.username.key()))
                 .build(),
         )?;
+        // The token's reference in its owner's partition goes with it (last,
+        // so that the indices of `writes` stay 1..).
+        let consume_ref = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(
+                    user_pk(&token.username),
+                    token_ref_sk(&token.hash),
+                )))
+                .build(),
+        )?;
         let mut items = vec![TransactWriteItem::builder().delete(consume).build()];
         items.extend(writes);
+        items.push(TransactWriteItem::builder().delete(consume_ref).build());
         // Two clicks on one link (or a mail scanner and a person) race: the
         // loser's retry finds the token gone, a 4xx, never a 503.
         match self.transact(items).await {
@@ -142,9 +155,10 @@ impl DynamoStore {
     }
 
     /// The update of a confirmation: marks the email verified, only on the
-    /// token's account and while its address is still the one mailed.
+    /// token's account, while its address is still the one mailed and the
+    /// token is the latest confirmation link (`confirm_epoch`).
     pub(super) fn verify_update(&self, token: &TokenRecord) -> StoreResult<Update> {
-        self.user_update(token, true, None)
+        self.user_update(token, true, None, true)
     }
 
     /// The update of a reset: the new password and the next reset epoch,
@@ -156,7 +170,7 @@ impl DynamoStore {
         password_hash: &str,
         verify: bool,
     ) -> StoreResult<Update> {
-        self.user_update(token, verify, Some(password_hash))
+        self.user_update(token, verify, Some(password_hash), false)
     }
 
     fn user_update(
@@ -164,6 +178,7 @@ impl DynamoStore {
         token: &TokenRecord,
         verify: bool,
         password_hash: Option<&str>,
+        latest_link: bool,
     ) -> StoreResult<Update> {
         let (account, account_value) = same_account(&token.account_id);
         let mut sets = Vec::new();
@@ -178,6 +193,15 @@ impl DynamoStore {
             values.insert(":t".to_owned(), AttributeValue::Bool(true));
             values.insert(":e".to_owned(), s(token.email.as_str()));
             b = b.expression_attribute_names("#email", "email");
+        }
+        if latest_link {
+            // Accounts stored before links were resent have no attribute: 0.
+            conditions.push(if token.epoch == 0 {
+                "(attribute_not_exists(confirm_epoch) OR confirm_epoch = :ce)".to_owned()
+            } else {
+                "confirm_epoch = :ce".to_owned()
+            });
+            values.insert(":ce".to_owned(), n(token.epoch));
         }
         if let Some(hash) = password_hash {
             sets.push("password_hash = :h");

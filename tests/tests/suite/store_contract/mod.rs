@@ -61,6 +61,8 @@ pub(super) fn user(username: &str, email: &str) -> UserRecord {
         is_email_verified: false,
         created_at: NOW,
         reset_epoch: 0,
+        confirm_epoch: 0,
+        pending_email: None,
     }
 }
 
@@ -90,6 +92,7 @@ pub(super) fn session(username_key: &str, sid: &str, expires_at: i64) -> Session
         sid: self::sid(sid),
         created_at: NOW,
         expires_at,
+        remember: false,
     }
 }
 

@@ -1,0 +1,63 @@
+//! `GET /api/account_export` (authenticated): everything stored about the
+//! user, except password and token hashes.
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::http::account::{caller_account, live_sessions, rfc3339, session_view};
+use shared::http::respond;
+use shared::ports::TokenPurpose;
+use shared::{ApiError, App, Reply};
+
+/// Handles `GET /api/account_export`.
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(export(&app, &req).await)
+}
+
+async fn export(app: &App, req: &Request) -> Result<Reply, ApiError> {
+    let now = app.clock.now();
+    let (caller, data) = caller_account(app, req, now).await?;
+    let user = &data.user;
+    let sessions: Vec<_> = live_sessions(&data, now)
+        .into_iter()
+        .map(|s| session_view(s, &caller))
+        .collect();
+    let links: Vec<_> = data
+        .tokens
+        .iter()
+        .filter(|t| t.expires_at > now)
+        .map(|t| {
+            let purpose = match t.purpose {
+                TokenPurpose::Confirm => "confirm_email",
+                TokenPurpose::Reset => "reset_password",
+                TokenPurpose::ChangeEmail => "change_email",
+                TokenPurpose::RevertEmail => "revert_email",
+            };
+            json!({
+                "purpose": purpose,
+                "sent_to": t.email.as_str(),
+                "expires_at": rfc3339(t.expires_at),
+            })
+        })
+        .collect();
+    let pending = user
+        .pending_email
+        .as_ref()
+        .filter(|p| p.expires_at > now)
+        .map(|p| json!({ "email": p.email.as_str(), "expires_at": rfc3339(p.expires_at) }));
+    Ok(Reply::msg("success").with_data(json!({
+        "profile": {
+            "username": user.username.as_str(),
+            "full_name": user.full_name,
+            "email": user.email.as_str(),
+            "phone": user.phone,
+            "contacts": user.contacts,
+            "is_email_verified": user.is_email_verified,
+            "created_at": rfc3339(user.created_at),
+        },
+        "sessions": sessions,
+        "pending_email_change": pending,
+        "outstanding_links": links,
+    })))
+}

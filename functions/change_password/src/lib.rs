@@ -1,0 +1,57 @@
+//! `POST /api/change_password` (authenticated) `{pwd, new_pwd}`.
+//!
+//! The current password is checked as a login checks it (under the
+//! username's lockout). Every other session ends, this one stays; reset
+//! links still outstanding die; a notice goes to the account's address.
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use secrecy::SecretString;
+use shared::domain::Password;
+use shared::domain::hashing::hash_password;
+use shared::domain::messages;
+use shared::http::account::{caller_user, confirm_password};
+use shared::http::session::NOT_AUTHENTICATED;
+use shared::http::{JsonBody, respond};
+use shared::{ApiError, App, Reply};
+
+/// Handles `POST /api/change_password`.
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(change(&app, &req).await)
+}
+
+async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
+    let now = app.clock.now();
+    let (caller, user) = caller_user(app, req, now).await?;
+    let body = JsonBody::parse(req)?;
+    let pwd = SecretString::from(body.str("pwd")?);
+    // The new password is judged before the current one is tried: a bad
+    // choice costs no attempt.
+    let new_pwd = Password::parse(body.str("new_pwd")?, &caller.username)
+        .map_err(|e| ApiError::bad_request(format!("new_pwd {e}")))?;
+    confirm_password(app, &caller, &user, pwd, now, true).await?;
+
+    let password_hash = hash_password(new_pwd.secret().clone()).await?;
+    let notice = messages::password_changed_by_user(
+        &app.config,
+        user.email.as_str(),
+        user.username.as_str(),
+    )?;
+    if !app
+        .store
+        .change_password(&user, &password_hash, &caller.sid)
+        .await?
+    {
+        // A reset or another change got there first: this session is over.
+        return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
+    }
+    // The password is changed either way; a lost notice is logged.
+    if let Err(err) = app.mailer.send(&notice).await {
+        tracing::warn!(
+            error = format!("{err:#}"),
+            "password-changed notice not sent"
+        );
+    }
+    Ok(Reply::msg("Your password has been changed."))
+}

@@ -1,0 +1,45 @@
+//! `POST /api/delete_account` (authenticated) `{pwd}`: deletes the account
+//! and everything stored about it, clears the cookies, sends a notice.
+//!
+//! The username and the address can be registered again afterwards; no
+//! session or link of the deleted account works again, also not for a later
+//! account with the same username (they carry the account's id).
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use secrecy::SecretString;
+use shared::domain::messages;
+use shared::http::account::{caller_account, confirm_password};
+use shared::http::session::logout_cookies;
+use shared::http::{JsonBody, respond};
+use shared::{ApiError, App, Reply};
+
+/// Handles `POST /api/delete_account`.
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(delete(&app, &req).await)
+}
+
+async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
+    let now = app.clock.now();
+    let (caller, data) = caller_account(app, req, now).await?;
+    let pwd = SecretString::from(JsonBody::parse(req)?.str("pwd")?);
+    confirm_password(app, &caller, &data.user, pwd, now, true).await?;
+
+    let notice = messages::account_deleted(
+        &app.config,
+        data.user.email.as_str(),
+        data.user.username.as_str(),
+    )?;
+    app.store.delete_account(&data, &caller.sid).await?;
+    if let Err(err) = app.mailer.send(&notice).await {
+        tracing::warn!(
+            error = format!("{err:#}"),
+            "account-deleted notice not sent"
+        );
+    }
+    let [access, csrf] = logout_cookies();
+    Ok(Reply::msg("Your account has been deleted.")
+        .with_cookie(access)
+        .with_cookie(csrf))
+}

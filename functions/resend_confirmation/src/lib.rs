@@ -1,0 +1,72 @@
+//! `POST /api/resend_confirmation` (authenticated): a fresh confirmation
+//! link to the account's address; every earlier one stops working.
+//!
+//! Capped like reset emails (per user and per address). An account whose
+//! address another account has confirmed gets the same answer and no mail.
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use shared::domain::OneTimeToken;
+use shared::domain::messages;
+use shared::http::account::caller_user;
+use shared::http::limits::{address_mail_cap, user_mail_cap};
+use shared::http::respond;
+use shared::http::session::NOT_AUTHENTICATED;
+use shared::ports::{TokenPurpose, TokenRecord, WriteOutcome};
+use shared::{ApiError, App, Reply};
+
+/// Handles `POST /api/resend_confirmation`.
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(resend(&app, &req).await)
+}
+
+async fn resend(app: &App, req: &Request) -> Result<Reply, ApiError> {
+    let now = app.clock.now();
+    let (_, user) = caller_user(app, req, now).await?;
+    if user.is_email_verified {
+        return Err(ApiError::bad_request("email is already confirmed."));
+    }
+    let taken = app
+        .store
+        .address_holder(&user.email)
+        .await?
+        .is_some_and(|holder| holder != user.username);
+    if taken {
+        return Ok(Reply::msg("Check your email..."));
+    }
+    let token = OneTimeToken::generate()?;
+    let record = TokenRecord {
+        hash: token.hash(),
+        purpose: TokenPurpose::Confirm,
+        username: user.username.clone(),
+        account_id: user.account_id.clone(),
+        email: user.email.clone(),
+        expires_at: now + app.config.confirm_token_ttl_secs,
+        epoch: user.confirm_epoch + 1,
+    };
+    let mail = messages::confirmation(
+        &app.config,
+        user.email.as_str(),
+        user.username.as_str(),
+        &app.config.confirm_link(token.expose()),
+    )?;
+    let caps = [
+        user_mail_cap(app, &user.username, now),
+        address_mail_cap(app, &user.email, now),
+    ];
+    match app.store.resend_confirmation(&user, &record, &caps).await? {
+        WriteOutcome::Done => {}
+        WriteOutcome::Capped => {
+            let until = caps.iter().map(|c| c.expires_at).max().unwrap_or(now);
+            return Err(ApiError::TooManyRequests {
+                msg: "too many emails, try again later.",
+                retry_after: until - now,
+            });
+        }
+        // Confirmed or changed meanwhile: the next request says which.
+        WriteOutcome::Stale => return Err(ApiError::Unauthorized(NOT_AUTHENTICATED)),
+    }
+    app.mailer.send(&mail).await?;
+    Ok(Reply::msg("Check your email..."))
+}

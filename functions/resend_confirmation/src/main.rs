@@ -1,0 +1,16 @@
+//! The `resend_confirmation` Lambda function.
+
+use shared::setup::lambda::{Needs, run};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    run(
+        Needs {
+            table: true,
+            mail: true,
+            jwt: true,
+        },
+        resend_confirmation::handle,
+    )
+    .await
+}

@@ -1,0 +1,16 @@
+//! The `revert_email` Lambda function.
+
+use shared::setup::lambda::{Needs, run};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    run(
+        Needs {
+            table: true,
+            mail: false,
+            jwt: false,
+        },
+        revert_email::handle,
+    )
+    .await
+}

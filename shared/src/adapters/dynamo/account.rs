@@ -1,0 +1,262 @@
+//! A user's partition as a whole: read it (profile, sessions, token
+//! references), edit the profile, change the password, delete the account.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem, Update};
+
+use super::DynamoStore;
+use super::errors::{build, cancelled_conditions, conditional, sdk_err};
+use super::items::{
+    EMAIL_SK, FAILURES_SK, Item, PROFILE_SK, SessionItem, TOKEN_SK, TokenItem, UserItem, email_pk,
+    failures_pk, from_item, key, n, s, same_account, session_sk, token_pk, user_pk, with_account,
+};
+use crate::domain::{SessionId, TokenHash, Username};
+use crate::ports::{AccountData, SessionRecord, StoreResult, USER_COUNTER_SCOPES, UserRecord};
+
+impl DynamoStore {
+    /// Every item of one partition, by one consistent query (paginated).
+    async fn query_partition(&self, pk: String) -> StoreResult<Vec<Item>> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut items = Vec::new();
+        while let Some(item) = pages.next().await {
+            items.push(item.map_err(|e| sdk_err("Query", e))?);
+        }
+        Ok(items)
+    }
+
+    pub(super) async fn partition(&self, username: &Username) -> StoreResult<Option<AccountData>> {
+        let mut user = None;
+        let mut sessions = Vec::new();
+        let mut tokens = Vec::new();
+        for item in self.query_partition(user_pk(username)).await? {
+            let sk = item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            if sk == PROFILE_SK {
+                user = Some(from_item::<UserItem>(item)?.user);
+            } else if let Some(sid) = sk.strip_prefix("SESSION#") {
+                let s: SessionItem = from_item(item)?;
+                sessions.push(SessionRecord {
+                    username: username.clone(),
+                    account_id: s.account_id,
+                    sid: SessionId::from_stored(sid.to_owned()),
+                    reset_epoch: s.reset_epoch,
+                    created_at: s.created_at,
+                    expires_at: s.expires_at,
+                    remember: s.remember,
+                });
+            } else if let Some(hash) = sk.strip_prefix("TOKEN#") {
+                let hash = TokenHash::from_stored(hash.to_owned());
+                if let Some(t) = from_item::<TokenItem>(item)?.into_record(hash) {
+                    tokens.push(t);
+                }
+            }
+        }
+        Ok(user.map(|user| AccountData {
+            user,
+            sessions,
+            tokens,
+        }))
+    }
+
+    pub(super) async fn write_profile(&self, user: &UserRecord) -> StoreResult<Option<UserRecord>> {
+        let (account, account_value) = same_account(&user.account_id);
+        let optional = |v: &Option<String>| match v {
+            Some(v) => s(v.as_str()),
+            None => AttributeValue::Null(true),
+        };
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+            .update_expression("SET full_name = :f, phone = :p, contacts = :c")
+            .condition_expression(format!("attribute_exists(pk) AND {account}"))
+            .set_expression_attribute_values(with_account(
+                HashMap::from([
+                    (":f".to_owned(), s(user.full_name.as_str())),
+                    (":p".to_owned(), optional(&user.phone)),
+                    (":c".to_owned(), optional(&user.contacts)),
+                ]),
+                account_value,
+            ))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        conditional("UpdateItem", out)?
+            .and_then(|out| out.attributes)
+            .map(|item| from_item::<UserItem>(item).map(|u| u.user))
+            .transpose()
+    }
+
+    pub(super) async fn set_password(
+        &self,
+        user: &UserRecord,
+        password_hash: &str,
+        keep: &SessionId,
+    ) -> StoreResult<bool> {
+        let username = &user.username;
+        let (account, account_value) = same_account(&user.account_id);
+        let epoch = if user.reset_epoch == 0 {
+            "(attribute_not_exists(reset_epoch) OR reset_epoch = :e)"
+        } else {
+            "reset_epoch = :e"
+        };
+        let profile = build(
+            "Update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(username), PROFILE_SK)))
+                .update_expression("SET password_hash = :h, reset_epoch = :next")
+                .condition_expression(format!("attribute_exists(pk) AND {epoch} AND {account}"))
+                .set_expression_attribute_values(with_account(
+                    HashMap::from([
+                        (":h".to_owned(), s(password_hash)),
+                        (":e".to_owned(), n(user.reset_epoch)),
+                        (":next".to_owned(), n(user.reset_epoch + 1)),
+                    ]),
+                    account_value,
+                ))
+                .build(),
+        )?;
+        // The session that made the change moves to the new epoch; every
+        // other one (even a login racing this) is stale at once.
+        let current = build(
+            "Update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(username), session_sk(keep))))
+                .update_expression("SET reset_epoch = :next")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":next", n(user.reset_epoch + 1))
+                .build(),
+        )?;
+        let failures = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(failures_pk(username), FAILURES_SK)))
+                .build(),
+        )?;
+        let items = vec![
+            TransactWriteItem::builder().update(profile).build(),
+            TransactWriteItem::builder().update(current).build(),
+            TransactWriteItem::builder().delete(failures).build(),
+        ];
+        match self.transact(items).await {
+            Ok(()) => {}
+            Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => {
+                return Ok(false);
+            }
+            Err(err) => return Err(sdk_err("TransactWriteItems", err)),
+        }
+        // The other sessions are already dead (stale epoch): deleting them is
+        // cleanup, logged if it fails rather than answered with a 5xx.
+        let others = async {
+            let mut ages = self.session_ages(username).await?;
+            ages.retain(|(_, sk)| *sk != session_sk(keep));
+            let doomed = ages
+                .into_iter()
+                .map(|(_, sk)| key(user_pk(username), sk))
+                .collect();
+            self.batch_delete(doomed).await
+        };
+        if let Err(err) = others.await {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "password change: session cleanup failed"
+            );
+        }
+        Ok(true)
+    }
+
+    pub(super) async fn delete_partition(
+        &self,
+        data: &AccountData,
+        current: &SessionId,
+    ) -> StoreResult<()> {
+        let user = &data.user;
+        let username = &user.username;
+        // Everything but the profile and the caller's session first: all of
+        // it idempotent, so a retry after a failure here still authenticates.
+        let mut doomed: Vec<Item> = data
+            .sessions
+            .iter()
+            .filter(|s| &s.sid != current)
+            .map(|s| key(user_pk(username), session_sk(&s.sid)))
+            .collect();
+        for t in &data.tokens {
+            doomed.push(key(token_pk(&t.hash), TOKEN_SK));
+            doomed.push(key(user_pk(username), format!("TOKEN#{}", t.hash.as_str())));
+        }
+        doomed.push(key(failures_pk(username), FAILURES_SK));
+        for scope in USER_COUNTER_SCOPES {
+            let counters = self
+                .query_partition(format!("RATE#{scope}#{}", username.key()))
+                .await?;
+            for item in counters {
+                if let (Some(pk), Some(sk)) = (item.get("pk"), item.get("sk")) {
+                    doomed.push(HashMap::from([
+                        ("pk".to_owned(), pk.clone()),
+                        ("sk".to_owned(), sk.clone()),
+                    ]));
+                }
+            }
+        }
+        self.batch_delete(doomed).await?;
+        // The address, if this account holds it.
+        let (account, account_value) = same_account(&user.account_id);
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(email_pk(&user.email), EMAIL_SK)))
+            .condition_expression(format!("username_key = :k AND {account}"))
+            .set_expression_attribute_values(with_account(
+                HashMap::from([(":k".to_owned(), s(username.key()))]),
+                account_value.clone(),
+            ))
+            .send()
+            .await;
+        conditional("DeleteItem", out)?;
+        // Last, at once: the profile and the caller's session.
+        let profile = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(username), PROFILE_SK)))
+                .condition_expression(account)
+                .set_expression_attribute_values(with_account(HashMap::new(), account_value))
+                .build(),
+        )?;
+        let session = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(username), session_sk(current))))
+                .build(),
+        )?;
+        let items = vec![
+            TransactWriteItem::builder().delete(profile).build(),
+            TransactWriteItem::builder().delete(session).build(),
+        ];
+        match self.transact(items).await {
+            // Already gone, or another account by now: nothing of ours left.
+            Ok(()) => Ok(()),
+            Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(()),
+            Err(err) => Err(sdk_err("TransactWriteItems", err)),
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Changing an address: the pending change and its two links, confirming
+//! it, reverting it; and resending a registration's confirmation link.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+
+use super::DynamoStore;
+use super::errors::{build, cancelled_conditions, conditional, sdk_err};
+use super::items::{
+    EMAIL_SK, PROFILE_SK, TOKEN_SK, TokenItem, email_pk, from_item, key, n, s, same_account,
+    token_item, token_pk, token_ref_item, user_pk, with_account,
+};
+use crate::domain::{RateCap, TokenHash, Username};
+use crate::ports::{
+    Confirmation, PendingEmail, StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord,
+    WriteOutcome,
+};
+
+impl DynamoStore {
+    /// In one transaction: count `caps`, apply `update` to the user (whose
+    /// condition says the account is as read), store `tokens` with their
+    /// references.
+    async fn guarded_write(
+        &self,
+        caps: &[RateCap],
+        update: Update,
+        tokens: &[&TokenRecord],
+    ) -> StoreResult<WriteOutcome> {
+        let mut items = Vec::new();
+        for cap in caps {
+            items.push(
+                TransactWriteItem::builder()
+                    .update(self.counter_update(cap)?)
+                    .build(),
+            );
+        }
+        items.push(TransactWriteItem::builder().update(update).build());
+        for token in tokens {
+            items.push(self.put(token_item(token)?, Some("attribute_not_exists(pk)"))?);
+            items.push(self.put(token_ref_item(token)?, None)?);
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(WriteOutcome::Done),
+            Err(err) => match cancelled_conditions(&err) {
+                Some(c) if c.iter().take(caps.len()).any(|f| *f) => Ok(WriteOutcome::Capped),
+                Some(c) if c.get(caps.len()) == Some(&true) => Ok(WriteOutcome::Stale),
+                _ => Err(sdk_err("TransactWriteItems", err)),
+            },
+        }
+    }
+
+    /// The user update condition "this account, with this address".
+    fn user_as_read(&self, user: &UserRecord) -> (String, HashMap<String, AttributeValue>) {
+        let (account, account_value) = same_account(&user.account_id);
+        let mut values = HashMap::from([(":cur".to_owned(), s(user.email.as_str()))]);
+        if let Some(v) = account_value {
+            values.insert(":account".to_owned(), v);
+        }
+        (
+            format!("attribute_exists(pk) AND {account} AND #email = :cur"),
+            values,
+        )
+    }
+
+    pub(super) async fn record_email_change(
+        &self,
+        user: &UserRecord,
+        pending: &PendingEmail,
+        change: &TokenRecord,
+        revert: &TokenRecord,
+        caps: &[RateCap],
+    ) -> StoreResult<WriteOutcome> {
+        let (condition, mut values) = self.user_as_read(user);
+        let pending = serde_dynamo::to_attribute_value(pending)
+            .map_err(|e| StoreError::Internal(anyhow::anyhow!("encode pending change: {e}")))?;
+        values.insert(":p".to_owned(), pending);
+        let update = build(
+            "Update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+                .update_expression("SET pending_email = :p")
+                .condition_expression(condition)
+                .expression_attribute_names("#email", "email")
+                .set_expression_attribute_values(Some(values))
+                .build(),
+        )?;
+        self.guarded_write(caps, update, &[change, revert]).await
+    }
+
+    pub(super) async fn new_confirmation(
+        &self,
+        user: &UserRecord,
+        token: &TokenRecord,
+        caps: &[RateCap],
+    ) -> StoreResult<WriteOutcome> {
+        let (condition, mut values) = self.user_as_read(user);
+        let epoch = if user.confirm_epoch == 0 {
+            "(attribute_not_exists(confirm_epoch) OR confirm_epoch = :ce)"
+        } else {
+            "confirm_epoch = :ce"
+        };
+        values.insert(":ce".to_owned(), n(user.confirm_epoch));
+        values.insert(":next".to_owned(), n(token.epoch));
+        values.insert(":f".to_owned(), AttributeValue::Bool(false));
+        let update = build(
+            "Update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+                .update_expression("SET confirm_epoch = :next")
+                .condition_expression(format!(
+                    "{condition} AND is_email_verified = :f AND {epoch}"
+                ))
+                .expression_attribute_names("#email", "email")
+                .set_expression_attribute_values(Some(values))
+                .build(),
+        )?;
+        self.guarded_write(caps, update, &[token]).await
+    }
+
+    /// The user a token names, if it is still the token's account.
+    async fn token_owner(&self, token: &TokenRecord) -> StoreResult<Option<UserRecord>> {
+        Ok(self
+            .get_user_item(&token.username)
+            .await?
+            .filter(|u| u.account_id == token.account_id))
+    }
+
+    async fn get_user_item(&self, username: &Username) -> StoreResult<Option<UserRecord>> {
+        self.get(key(user_pk(username), PROFILE_SK))
+            .await?
+            .map(|item| from_item::<super::items::UserItem>(item).map(|u| u.user))
+            .transpose()
+    }
+
+    /// Drops `user`'s claim on its address `email` if the claim names it;
+    /// cleanup after the account moved to another address, so a failure is
+    /// logged, not answered.
+    async fn release_address(&self, user: &UserRecord, email: &crate::domain::EmailAddress) {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(email_pk(email), EMAIL_SK)))
+            .condition_expression("username_key = :k")
+            .expression_attribute_values(":k", s(user.username.key()))
+            .send()
+            .await;
+        if let Err(err) = conditional("DeleteItem", out) {
+            tracing::warn!(error = format!("{err:#}"), "old address not released");
+        }
+    }
+
+    pub(super) async fn confirm_change(
+        &self,
+        token: &TokenRecord,
+        now: i64,
+    ) -> StoreResult<Confirmation> {
+        let Some(user) = self.token_owner(token).await? else {
+            return Ok(Confirmation::NotFound);
+        };
+        let (condition, mut values) = self.user_as_read(&user);
+        values.insert(":new".to_owned(), s(token.email.as_str()));
+        values.insert(":t".to_owned(), AttributeValue::Bool(true));
+        let update = build(
+            "Update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+                .update_expression("SET #email = :new, is_email_verified = :t REMOVE pending_email")
+                .condition_expression(format!("{condition} AND #pe.#email = :new"))
+                .expression_attribute_names("#email", "email")
+                .expression_attribute_names("#pe", "pending_email")
+                .set_expression_attribute_values(Some(values))
+                .build(),
+        )?;
+        let claim = self.claim_address(&user.username, &user.account_id, &token.email, now)?;
+        let writes = vec![TransactWriteItem::builder().update(update).build(), claim];
+        match self
+            .consume_token_with(token, TokenPurpose::ChangeEmail, now, writes)
+            .await?
+        {
+            Ok(()) => {
+                if user.email != token.email {
+                    self.release_address(&user, &user.email).await;
+                }
+                Ok(Confirmation::Confirmed)
+            }
+            Err(failed) if failed.get(..2).is_some_and(|f| f.contains(&true)) => {
+                Ok(Confirmation::NotFound)
+            }
+            Err(_) => Ok(Confirmation::AddressTaken),
+        }
+    }
+
+    pub(super) async fn restore_email(
+        &self,
+        hash: &TokenHash,
+        now: i64,
+    ) -> StoreResult<Confirmation> {
+        let Some(item) = self.get(key(token_pk(hash), TOKEN_SK)).await? else {
+            return Ok(Confirmation::NotFound);
+        };
+        let Some(token) = from_item::<TokenItem>(item)?
+            .into_record(hash.clone())
+            .filter(|t| t.purpose == TokenPurpose::RevertEmail && t.expires_at > now)
+        else {
+            return Ok(Confirmation::NotFound);
+        };
+        let Some(user) = self.token_owner(&token).await? else {
+            return Ok(Confirmation::NotFound);
+        };
+        let (condition, mut values) = self.user_as_read(&user);
+        let epoch = if user.reset_epoch == 0 {
+            "(attribute_not_exists(reset_epoch) OR reset_epoch = :e)"
+        } else {
+            "reset_epoch = :e"
+        };
+        values.insert(":old".to_owned(), s(token.email.as_str()));
+        values.insert(":t".to_owned(), AttributeValue::Bool(true));
+        values.insert(":e".to_owned(), n(user.reset_epoch));
+        values.insert(":next".to_owned(), n(user.reset_epoch + 1));
+        // The next reset epoch ends every session at once.
+        let update = build(
+            "Update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+                .update_expression(
+                    "SET #email = :old, is_email_verified = :t, reset_epoch = :next REMOVE pending_email",
+                )
+                .condition_expression(format!("{condition} AND {epoch}"))
+                .expression_attribute_names("#email", "email")
+                .set_expression_attribute_values(with_account(values, None))
+                .build(),
+        )?;
+        let claim = self.claim_address(&user.username, &user.account_id, &token.email, now)?;
+        let writes = vec![TransactWriteItem::builder().update(update).build(), claim];
+        match self
+            .consume_token_with(&token, TokenPurpose::RevertEmail, now, writes)
+            .await?
+        {
+            Ok(()) => {}
+            Err(failed) if failed.get(..2).is_some_and(|f| f.contains(&true)) => {
+                return Ok(Confirmation::NotFound);
+            }
+            Err(_) => return Ok(Confirmation::AddressTaken),
+        }
+        if user.email != token.email {
+            self.release_address(&user, &user.email).await;
+        }
+        // Sessions are dead already (stale epoch); deleting them is cleanup.
+        if let Err(err) = self.end_sessions(&user.username).await {
+            tracing::warn!(error = format!("{err:#}"), "revert: session cleanup failed");
+        }
+        Ok(Confirmation::Confirmed)
+    }
+}

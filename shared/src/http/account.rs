@@ -1,0 +1,128 @@
+//! The signed-in account: reading it whole with the caller's session
+//! checked, re-checking the password for sensitive changes (under the
+//! login lockout), and how a profile and sessions are shown.
+
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::domain::hashing::verify_password;
+use crate::domain::mask_email;
+use crate::error::ApiError;
+use crate::http::limits::check_lockout;
+use crate::http::session::{Caller, NOT_AUTHENTICATED, authenticate};
+use crate::ports::{AccountData, App, SessionRecord, UserRecord};
+
+/// The 401 for a wrong current password.
+pub const WRONG_PASSWORD: &str = "wrong password";
+
+/// The caller and their whole account (one read), or 401 unless the
+/// caller's session is live in it.
+pub async fn caller_account(
+    app: &App,
+    req: &lambda_http::Request,
+    now: i64,
+) -> Result<(Caller, AccountData), ApiError> {
+    let caller = authenticate(app.jwt()?, &app.config, req, now)?;
+    let data = app
+        .store
+        .account_data(&caller.username)
+        .await?
+        .filter(|d| d.live_session(&caller.sid, now).is_some())
+        .ok_or(ApiError::Unauthorized(NOT_AUTHENTICATED))?;
+    Ok((caller, data))
+}
+
+/// The caller and their user, or 401 (one read: session and profile).
+pub async fn caller_user(
+    app: &App,
+    req: &lambda_http::Request,
+    now: i64,
+) -> Result<(Caller, UserRecord), ApiError> {
+    let caller = authenticate(app.jwt()?, &app.config, req, now)?;
+    let user = app
+        .store
+        .session_user(&caller.username, &caller.sid, now)
+        .await?
+        .ok_or(ApiError::Unauthorized(NOT_AUTHENTICATED))?;
+    Ok((caller, user))
+}
+
+/// Checks the signed-in user's current password as a login would: under
+/// the username's lockout (429 while locked), each attempt counted before
+/// the check, a wrong one a 401 `"wrong password"`. A right one ends the
+/// failed-login run unless `keep_run` (the caller's next write ends it).
+pub async fn confirm_password(
+    app: &App,
+    caller: &Caller,
+    user: &UserRecord,
+    pwd: SecretString,
+    now: i64,
+    keep_run: bool,
+) -> Result<(), ApiError> {
+    let (_, failures) = app.store.login_state(&caller.username, now).await?;
+    check_lockout(app, failures, now)?;
+    let forget_at = now + app.config.login_failure_ttl_secs;
+    if !app
+        .store
+        .claim_login_attempt(&caller.username, failures, now, forget_at, &caller.sid)
+        .await?
+    {
+        return Err(ApiError::TooManyRequests {
+            msg: "too many requests, try again later.",
+            retry_after: 1,
+        });
+    }
+    if !verify_password(pwd, Some(user.password_hash.clone())).await? {
+        return Err(ApiError::Unauthorized(WRONG_PASSWORD));
+    }
+    if !keep_run {
+        app.store.forget_login_failures(&caller.username).await?;
+    }
+    Ok(())
+}
+
+/// The profile as `GET /api/profile_settings` shows it.
+pub fn profile_view(user: &UserRecord) -> Value {
+    json!({
+        "username": user.username.as_str(),
+        "full_name": user.full_name,
+        "email": mask_email(user.email.as_str()),
+        "phone": user.phone,
+        "contacts": user.contacts,
+        "is_email_verified": user.is_email_verified,
+        "pwd": "********",
+    })
+}
+
+/// Epoch seconds as RFC 3339 (UTC).
+pub fn rfc3339(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// One session as `GET /api/sessions` lists it.
+pub fn session_view(session: &SessionRecord, current: &Caller) -> Value {
+    json!({
+        "id": session.sid.handle(),
+        "created_at": rfc3339(session.created_at),
+        "expires_at": rfc3339(session.expires_at),
+        "remember": session.remember,
+        "current": session.sid == current.sid,
+    })
+}
+
+/// The account's live sessions, newest first.
+pub fn live_sessions(data: &AccountData, now: i64) -> Vec<&SessionRecord> {
+    let mut live: Vec<&SessionRecord> = data
+        .sessions
+        .iter()
+        .filter(|s| s.is_live_for(&data.user, now))
+        .collect();
+    live.sort_by_key(|s| std::cmp::Reverse(s.created_at));
+    live
+}
