@@ -258,6 +258,18 @@ impl TestApp {
             .await
     }
 
+    /// `POST path` with a JSON body and `Authorization: Bearer token`.
+    pub async fn post_bearer(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.send(self.request("POST", path).bearer_auth(token).json(body))
+            .await
+    }
+
+    /// `DELETE path` with `Authorization: Bearer token`.
+    pub async fn delete_bearer(&self, path: &str, token: &str) -> Resp {
+        self.send(self.request("DELETE", path).bearer_auth(token))
+            .await
+    }
+
     /// `GET path` with a `Cookie` header.
     pub async fn get_cookie(&self, path: &str, cookie: &str) -> Resp {
         self.send(self.request("GET", path).header("cookie", cookie))

@@ -1,7 +1,9 @@
 //! End-to-end tests over real HTTP against the dev server's app (on the
 //! memory store, or on DynamoDB + SES with `TEST_STORE=dynamodb`).
 
+mod account;
 mod csrf;
+mod email_change;
 mod hostile;
 mod index;
 mod limits;
@@ -10,3 +12,4 @@ mod logout;
 mod profile;
 mod registration;
 mod reset;
+mod sessions;

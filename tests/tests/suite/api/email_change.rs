@@ -1,0 +1,196 @@
+//! `POST /api/change_email` and `GET /api/revert_email/{token}`.
+
+use serde_json::json;
+use tests::{PASSWORD, TestApp};
+
+async fn change(app: &TestApp, token: &str, new_email: &str) -> tests::Resp {
+    app.post_bearer(
+        "/api/change_email",
+        token,
+        &json!({"pwd": PASSWORD, "new_email": new_email}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_email_change_waits_for_the_link_sent_to_the_new_address() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@old.example").await;
+    let token = app.token("alice", PASSWORD).await;
+
+    change(&app, &token, "alice@new.example")
+        .await
+        .expect(200, "Check your email...");
+
+    // Nothing changed yet: the profile, a reset and login use the old address.
+    let profile = app.get_bearer("/api/profile_settings", &token).await;
+    assert!(
+        profile.body["data"]["email"]
+            .as_str()
+            .unwrap()
+            .ends_with("@old.example")
+    );
+    app.request_reset("alice").await;
+    assert!(
+        app.emails_to("alice@old.example")
+            .await
+            .last()
+            .unwrap()
+            .contains("Reset your password")
+    );
+    let notice = app.emails_to("alice@old.example").await;
+    assert!(notice.iter().any(|m| m.contains("/api/revert_email/")));
+
+    let link = app
+        .link_to("alice@new.example", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&link))
+        .await
+        .expect(200, "Your email has been confirmed.");
+
+    let profile = app.get_bearer("/api/profile_settings", &token).await;
+    assert!(
+        profile.body["data"]["email"]
+            .as_str()
+            .unwrap()
+            .ends_with("@new.example")
+    );
+    assert_eq!(profile.body["data"]["is_email_verified"], true);
+    app.get(&app.path_of(&link))
+        .await
+        .expect(400, "user not found.");
+    // The old address is free for someone else now; the new one is taken.
+    app.register_confirmed("bob", "alice@old.example").await;
+    app.register("carol", "alice@new.example", PASSWORD).await;
+    assert!(
+        app.emails_to("alice@new.example")
+            .await
+            .last()
+            .unwrap()
+            .contains("Someone tried to register")
+    );
+}
+
+#[tokio::test]
+async fn the_old_address_can_undo_a_change_and_every_session_ends() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@old.example").await;
+    let token = app.token("alice", PASSWORD).await;
+    let other = app.token("alice", PASSWORD).await;
+    change(&app, &token, "attacker@evil.example")
+        .await
+        .expect(200, "Check your email...");
+    let applied = app
+        .link_to("attacker@evil.example", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&applied))
+        .await
+        .expect(200, "Your email has been confirmed.");
+
+    let revert = app.link_to("alice@old.example", "/api/revert_email/").await;
+    app.get(&app.path_of(&revert))
+        .await
+        .expect(200, "Your email has been restored.");
+
+    for t in [&token, &other] {
+        app.get_bearer("/api/profile_settings", t)
+            .await
+            .expect(401, "authentication required");
+    }
+    let fresh = app.token("alice", PASSWORD).await;
+    let profile = app.get_bearer("/api/profile_settings", &fresh).await;
+    assert!(
+        profile.body["data"]["email"]
+            .as_str()
+            .unwrap()
+            .ends_with("@old.example")
+    );
+    assert_eq!(profile.body["data"]["is_email_verified"], true);
+    app.get(&app.path_of(&revert))
+        .await
+        .expect(400, "user not found.");
+    // The other address is released: its owner can confirm an account with it.
+    app.register_confirmed("eve", "attacker@evil.example").await;
+}
+
+#[tokio::test]
+async fn undoing_a_pending_change_voids_its_link() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@old.example").await;
+    let token = app.token("alice", PASSWORD).await;
+    change(&app, &token, "alice@new.example")
+        .await
+        .expect(200, "Check your email...");
+
+    let revert = app.link_to("alice@old.example", "/api/revert_email/").await;
+    app.get(&app.path_of(&revert))
+        .await
+        .expect(200, "Your email has been restored.");
+
+    let link = app
+        .link_to("alice@new.example", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&link))
+        .await
+        .expect(400, "user not found.");
+}
+
+#[tokio::test]
+async fn a_second_change_voids_the_first_link() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@old.example").await;
+    let token = app.token("alice", PASSWORD).await;
+    change(&app, &token, "first@new.example").await;
+    change(&app, &token, "second@new.example").await;
+
+    let first = app
+        .link_to("first@new.example", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&first))
+        .await
+        .expect(400, "user not found.");
+    let second = app
+        .link_to("second@new.example", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&second))
+        .await
+        .expect(200, "Your email has been confirmed.");
+}
+
+#[tokio::test]
+async fn changing_to_an_address_another_account_holds_looks_the_same() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("owner", "owner@example.com").await;
+    app.register_confirmed("alice", "alice@example.com").await;
+    let token = app.token("alice", PASSWORD).await;
+
+    let taken = change(&app, &token, "OWNER@example.com").await;
+    let free = change(&app, &token, "free@example.com").await;
+
+    assert_eq!((taken.status, &taken.body), (free.status, &free.body));
+    let to_owner = app.emails_to("owner@example.com").await;
+    let notice = to_owner.last().unwrap();
+    assert!(notice.contains("Subject: Someone tried to use your email address"));
+    assert!(!notice.contains("/api/confirm_email/"));
+}
+
+#[tokio::test]
+async fn an_email_change_needs_the_password_and_a_new_valid_address() {
+    let app = TestApp::spawn().await;
+    app.given_user("alice", "alice@example.com").await;
+    let token = app.token("alice", PASSWORD).await;
+    app.post_bearer(
+        "/api/change_email",
+        &token,
+        &json!({"pwd": "Wr0ng-Passw0rd!", "new_email": "a@new.example"}),
+    )
+    .await
+    .expect(401, "wrong password");
+    change(&app, &token, "not an address")
+        .await
+        .expect(400, "new_email is not a valid email address.");
+    change(&app, &token, "ALICE@example.com")
+        .await
+        .expect(400, "new_email is already the account's address.");
+    assert!(app.emails_to("alice@example.com").await.is_empty());
+}
