@@ -23,6 +23,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FUNCTIONS = [
     "index", "login", "registration", "reset_password_request",
     "profile_settings", "confirm_email", "reset_password", "logout",
+    "update_profile", "change_password", "change_email", "revert_email",
+    "resend_confirmation", "sessions", "end_session", "logout_all",
+    "delete_account", "account_export",
+]
+# The session functions: their events carry a made-up token (401); run again
+# below with the token login issues.
+SIGNED_IN = [
+    "update_profile", "change_password", "change_email", "resend_confirmation",
+    "sessions", "end_session", "logout_all", "delete_account", "account_export",
 ]
 
 
@@ -129,6 +138,9 @@ def main() -> int:
         check("confirm_email", load("confirm_email"), 400, "user not found.")
         check("reset_password", load("reset_password"), 400, "user not found")
         check("logout", load("logout"), 401, "authentication required")
+        check("revert_email", load("revert_email"), 400, "user not found.")
+        for function in SIGNED_IN:
+            check(function, load(function), 401, "authentication required")
 
         # API Gateway's $default route (no route matched) is served by index.
         fallback = load("index")
@@ -152,7 +164,15 @@ def main() -> int:
             failures.append(f"login: no persistent access cookie in {cookies}")
         for function, status, msg in [
             ("profile_settings", 200, "success"),
-            ("logout", 200, "user logout"),
+            ("update_profile", 200, "success"),
+            ("sessions", 200, "success"),
+            ("account_export", 200, "success"),
+            ("end_session", 404, "session not found"),
+            ("resend_confirmation", 200, "Check your email..."),
+            ("change_password", 401, "wrong password"),
+            ("change_email", 401, "wrong password"),
+            ("delete_account", 401, "wrong password"),
+            ("logout_all", 200, "user logout"),
             ("profile_settings", 401, "authentication required"),
         ]:
             event = load(function)

@@ -13,9 +13,9 @@ use lambda_http::{Body, Request, Response};
 use shared::domain::hashing::{hash_password, verify_password};
 use shared::domain::messages;
 use shared::domain::{
-    AccountId, Contacts, EmailAddress, FullName, OneTimeToken, Password, Phone, Username,
+    AccountId, Contacts, EmailAddress, FullName, OneTimeToken, Password, Phone, SessionId, Username,
 };
-use shared::http::limits::{IpAction, address_mail_cap, limit_ip};
+use shared::http::limits::{IpAction, address_mail_cap, check_lockout, limit_ip};
 use shared::http::{JsonBody, respond};
 use shared::ports::{CreateUserError, TokenPurpose, TokenRecord, UserRecord};
 use shared::{ApiError, App, Reply};
@@ -157,21 +157,40 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
             }
         }
         Err(CreateUserError::UsernameTaken) => {
-            let Some(existing) = app.store.get_user(&user.username).await? else {
-                return Err(ApiError::Conflict("username is already taken."));
-            };
+            let taken = || ApiError::Conflict("username is already taken.");
             // A client retrying this very registration after a 5xx whose
             // write had in fact been applied (its answer lost, or its undo
             // failed) finds its own fresh, unconfirmed account: same address,
             // same password. It gets the answer it asked for and its mail.
-            let own_retry = !existing.is_email_verified
-                && existing.email.as_str() == user.email.as_str()
-                && (0..=RETRY_WINDOW_SECS).contains(&(now - existing.created_at))
-                && verify_password(pwd.secret().clone(), Some(existing.password_hash.clone()))
-                    .await?;
-            if !own_retry {
-                return Err(ApiError::Conflict("username is already taken."));
-            }
+            let (existing, failures) = app.store.login_state(&user.username, now).await?;
+            let candidate = existing.filter(|e| {
+                !e.is_email_verified
+                    && e.email.as_str() == user.email.as_str()
+                    && (0..=RETRY_WINDOW_SECS).contains(&(now - e.created_at))
+            });
+            // Comparing the password is a login attempt: under the
+            // username's lockout and counted before it is made, so this path
+            // tests passwords no faster than login does. Every 409 costs one
+            // verification, so its timing does not single out a candidate.
+            let attempt = SessionId::generate()?;
+            let claimed = match &candidate {
+                Some(_) if check_lockout(app, failures, now).is_ok() => {
+                    let forget_at = now + app.config.login_failure_ttl_secs;
+                    app.store
+                        .claim_login_attempt(&user.username, failures, now, forget_at, &attempt)
+                        .await?
+                }
+                _ => false,
+            };
+            let phc = candidate
+                .as_ref()
+                .filter(|_| claimed)
+                .map(|e| e.password_hash.clone());
+            let same_password = verify_password(pwd.secret().clone(), phc).await?;
+            let (Some(existing), true) = (candidate, same_password) else {
+                return Err(taken());
+            };
+            app.store.forget_login_failures(&user.username).await?;
             let resend = TokenRecord {
                 account_id: existing.account_id,
                 ..confirm

@@ -2,7 +2,8 @@
 //! link to the account's address; every earlier one stops working.
 //!
 //! Capped like reset emails (per user and per address). An account whose
-//! address another account has confirmed gets the same answer and no mail.
+//! address another account has confirmed gets the same answer, and that
+//! address the "someone tried to register" notice instead of a link.
 
 use std::sync::Arc;
 
@@ -27,14 +28,6 @@ async fn resend(app: &App, req: &Request) -> Result<Reply, ApiError> {
     if user.is_email_verified {
         return Err(ApiError::bad_request("email is already confirmed."));
     }
-    let taken = app
-        .store
-        .address_holder(&user.email)
-        .await?
-        .is_some_and(|holder| holder != user.username);
-    if taken {
-        return Ok(Reply::msg("Check your email..."));
-    }
     let token = OneTimeToken::generate()?;
     let record = TokenRecord {
         hash: token.hash(),
@@ -45,12 +38,24 @@ async fn resend(app: &App, req: &Request) -> Result<Reply, ApiError> {
         expires_at: now + app.config.confirm_token_ttl_secs,
         epoch: user.confirm_epoch + 1,
     };
-    let mail = messages::confirmation(
-        &app.config,
-        user.email.as_str(),
-        user.username.as_str(),
-        &app.config.confirm_link(token.expose()),
-    )?;
+    // An address another account has confirmed gets the notice instead of
+    // a link (as at registration); everything else is the same, caps
+    // included, so the answers tell nobody whose address it is.
+    let taken = app
+        .store
+        .address_holder(&user.email)
+        .await?
+        .is_some_and(|holder| holder != user.username);
+    let mail = if taken {
+        messages::already_registered(&app.config, user.email.as_str())?
+    } else {
+        messages::confirmation(
+            &app.config,
+            user.email.as_str(),
+            user.username.as_str(),
+            &app.config.confirm_link(token.expose()),
+        )?
+    };
     let caps = [
         user_mail_cap(app, &user.username, now),
         address_mail_cap(app, &user.email, now),

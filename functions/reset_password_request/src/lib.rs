@@ -38,19 +38,6 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let username = username.ok_or_else(not_found)?;
     let user = app.store.get_user(&username).await?.ok_or_else(not_found)?;
 
-    // An unconfirmed account naming an address that another account has
-    // confirmed gets no mail: that mailbox's owner is not sent links for
-    // accounts they did not make (the answer is the same).
-    if !user.is_email_verified
-        && app
-            .store
-            .address_holder(&user.email)
-            .await?
-            .is_some_and(|holder| holder != user.username)
-    {
-        return Ok(Reply::msg("Check your email..."));
-    }
-
     let now = app.clock.now();
     let token = OneTimeToken::generate()?;
     let record = TokenRecord {
@@ -70,7 +57,11 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         user.username.as_str(),
         &link,
     )?;
-    // Per username, and per address: unconfirmed accounts may share one.
+    // Per username, and per address: unconfirmed accounts may share one
+    // (even one another account has confirmed: its owner then gets at most
+    // the address's cap of mail, and a link that can change the password of
+    // that unconfirmed account but never claim the address). Every account
+    // is treated alike, so the answers tell nobody whose address it is.
     let caps = [
         reset_email_cap(app, &username, now),
         address_mail_cap(app, &user.email, now),

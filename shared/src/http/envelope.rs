@@ -119,6 +119,14 @@ pub fn unrouted_response(method: &str, path: &str) -> Response<Body> {
             }
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
             headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+            headers.insert(
+                "x-content-type-options",
+                HeaderValue::from_static("nosniff"),
+            );
+            headers.insert(
+                "content-security-policy",
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            );
             resp
         }
         RouteMatch::MethodNotAllowed(allow) => {

@@ -135,6 +135,16 @@ async fn every_event_file_gets_the_contract_answer_from_its_handler() {
         ("confirm_email", 400, "user not found."),
         ("reset_password", 400, "user not found"),
         ("logout", 401, "authentication required"),
+        ("update_profile", 401, "authentication required"),
+        ("change_password", 401, "authentication required"),
+        ("change_email", 401, "authentication required"),
+        ("revert_email", 400, "user not found."),
+        ("resend_confirmation", 401, "authentication required"),
+        ("sessions", 401, "authentication required"),
+        ("end_session", 401, "authentication required"),
+        ("logout_all", 401, "authentication required"),
+        ("delete_account", 401, "authentication required"),
+        ("account_export", 401, "authentication required"),
     ];
     for (function, status, msg) in expected {
         let request = lambda_http::request::from_str(&read(&format!("events/{function}.json")))

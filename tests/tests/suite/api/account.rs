@@ -40,7 +40,10 @@ async fn profile_edits_follow_the_registration_rules() {
     app.given_user("alice", "alice@example.com").await;
     let token = app.token("alice", PASSWORD).await;
     for (body, msg) in [
-        (json!({"full_name": ""}), "full_name must be 1-100 characters."),
+        (
+            json!({"full_name": ""}),
+            "full_name must be 1-100 characters.",
+        ),
         (json!({"full_name": null}), "full_name is required."),
         (json!({"phone": 5}), "phone must be a string or null."),
         (

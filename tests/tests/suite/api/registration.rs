@@ -220,11 +220,15 @@ async fn registration_does_not_tell_whether_an_address_has_an_account() {
     assert_eq!(taken[3].0, 409);
     // The address's owner got a notice, never a link for the intruder's account.
     let mails = app.emails_to("owner@example.com").await;
-    assert_eq!(mails.len(), 2, "the owner's confirmation, then the notice");
+    assert_eq!(
+        mails.len(),
+        3,
+        "the owner's confirmation, the notice, the intruder's reset link"
+    );
+    assert!(mails[2].contains("Subject: Reset your password"));
     assert!(mails[1].contains("Subject: Someone tried to register with your address"));
     assert!(mails[1].contains("To: OWNER@Example.com"));
     assert!(!mails[1].contains("/api/confirm_email/"));
-    assert!(!mails[1].contains("/reset_password/"));
 }
 
 #[tokio::test]
@@ -247,12 +251,58 @@ async fn an_unconfirmed_account_cannot_hold_an_address() {
     let squatter = app.token("squatter", PASSWORD).await;
     let profile = app.get_bearer("/api/profile_settings", &squatter).await;
     assert_eq!(profile.body["data"]["is_email_verified"], false);
-    // Nor does the squatter's account get reset links into the owner's inbox.
-    let before = app.emails_to("victim@example.com").await.len();
+    // A reset link for the squatter's account (it goes to the owner's
+    // inbox, counted against the address's cap) cannot claim the address.
     app.request_reset("squatter")
         .await
         .expect(200, "Check your email...");
-    assert_eq!(app.emails_to("victim@example.com").await.len(), before);
+    let reset = app.reset_token_for("victim@example.com").await;
+    app.reset_password(&reset, "An0ther-Passw0rd!")
+        .await
+        .expect(200, "Your password has been reset.");
+    let squatter = app.token("squatter", "An0ther-Passw0rd!").await;
+    let profile = app.get_bearer("/api/profile_settings", &squatter).await;
+    assert_eq!(profile.body["data"]["is_email_verified"], false);
+}
+
+#[tokio::test]
+async fn reset_requests_do_not_tell_whether_another_account_confirmed_the_address() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("owner", "victim@example.com").await;
+    app.register("probe1", "victim@example.com", PASSWORD).await;
+    app.register("probe2", "fresh@example.com", PASSWORD).await;
+
+    let mut answers = Vec::new();
+    for probe in ["probe1", "probe2"] {
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            let r = app.request_reset(probe).await;
+            seen.push((r.status, r.msg().to_owned()));
+        }
+        answers.push(seen);
+    }
+
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0][3].0, 429, "{answers:?}");
+}
+
+#[tokio::test]
+async fn a_repeated_registration_cannot_test_passwords_faster_than_login() {
+    let app = TestApp::spawn().await;
+    app.stored_user("target", "target@example.com", false).await;
+    for _ in 0..5 {
+        app.register("target", "target@example.com", "Wr0ng-Guess-1!")
+            .await
+            .expect(409, "username is already taken.");
+    }
+
+    // The right password now finds the username locked, like a login.
+    app.register("target", "target@example.com", PASSWORD)
+        .await
+        .expect(409, "username is already taken.");
+    app.login("target", PASSWORD, false)
+        .await
+        .expect(429, "too many failed login attempts, try again later.");
 }
 
 #[tokio::test]

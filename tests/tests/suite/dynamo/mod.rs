@@ -251,6 +251,60 @@ async fn stored_items_hold_hashes_and_expiry_never_secrets() {
     assert!(items.iter().any(|i| s(i, "pk").starts_with("RATE#")));
 }
 
+#[tokio::test]
+async fn a_deleted_account_leaves_no_item_behind() {
+    require_moto!();
+    let backend = Backend::moto(None).await;
+    let table = backend.table.clone().unwrap();
+    let app = TestApp::options().backend(backend).spawn().await;
+    // An account with everything an account gathers: sessions, a failed
+    // login, a reset link, a pending change of address with its two links,
+    // counters.
+    app.register_confirmed("Alice", "alice@example.com").await;
+    app.login("alice", "Wr0ng-Passw0rd!", false).await;
+    let token = app.token("alice", PASSWORD).await;
+    app.login("alice", PASSWORD, true).await;
+    app.request_reset("alice").await;
+    app.post_bearer(
+        "/api/change_email",
+        &token,
+        &serde_json::json!({"pwd": PASSWORD, "new_email": "alice@new.example"}),
+    )
+    .await
+    .expect(200, "Check your email...");
+    app.login("alice", "Wr0ng-Passw0rd!", false).await;
+    // Someone else, whose items must stay.
+    app.register_confirmed("bob", "bob@example.com").await;
+
+    app.post_bearer(
+        "/api/delete_account",
+        &token,
+        &serde_json::json!({"pwd": PASSWORD}),
+    )
+    .await
+    .expect(200, "Your account has been deleted.");
+
+    let items = raw_client()
+        .await
+        .scan()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let left: Vec<String> = items
+        .iter()
+        .map(|i| format!("{i:?}"))
+        .filter(|i| i.to_lowercase().contains("alice"))
+        .collect();
+    assert!(left.is_empty(), "items of the deleted account: {left:#?}");
+    assert!(
+        items.iter().any(|i| s(i, "pk") == "USER#bob"),
+        "the other account is untouched"
+    );
+}
+
 fn s(item: &std::collections::HashMap<String, AttributeValue>, key: &str) -> String {
     item.get(key)
         .and_then(|v| v.as_s().ok())
