@@ -31,17 +31,28 @@ for _ in $(seq 1 200); do
     sleep 0.1
 done
 
-curl -fsS -X POST "$BASE/api/registration" -H 'content-type: application/json' \
-    -d '{"username":"fuzzer","full_name":"Fuzz","email":"fuzzer@example.com","phone":null,"contacts":null,"pwd":"S3cure-Passw0rd!"}' >/dev/null
+register() {
+    curl -fsS -X POST "$BASE/api/registration" -H 'content-type: application/json' \
+        -d "{\"username\":\"$1\",\"full_name\":\"Fuzz\",\"email\":\"$1@example.com\",\"phone\":null,\"contacts\":null,\"pwd\":\"S3cure-Passw0rd!\"}" >/dev/null
+}
 login() {
     curl -fsS -X POST "$BASE/api/login" -H 'content-type: application/json' \
-        -d '{"username":"fuzzer","pwd":"S3cure-Passw0rd!","remember":true}' |
+        -d "{\"username\":\"$1\",\"pwd\":\"S3cure-Passw0rd!\",\"remember\":true}" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["token"])'
 }
-# One session for the profile, one for logout (which ends its own).
-ST_TOKEN="$(login)"
-ST_LOGOUT_TOKEN="$(login)"
-export ST_TOKEN ST_LOGOUT_TOKEN
+# fuzzer: one session for most operations, one for logout (which ends its
+# own). Operations that end sessions or check the password (and so count
+# toward a lockout) get users of their own.
+register fuzzer
+register fuzzer_all
+register fuzzer_pwd
+register fuzzer_end
+ST_TOKEN="$(login fuzzer)"
+ST_LOGOUT_TOKEN="$(login fuzzer)"
+ST_LOGOUT_ALL_TOKEN="$(login fuzzer_all)"
+ST_PASSWORD_TOKEN="$(login fuzzer_pwd)"
+ST_END_TOKEN="$(login fuzzer_end)"
+export ST_TOKEN ST_LOGOUT_TOKEN ST_LOGOUT_ALL_TOKEN ST_PASSWORD_TOKEN ST_END_TOKEN
 
 export HYPOTHESIS_STORAGE_DIRECTORY="$WORK/hypothesis"
 st --config-file scripts/schemathesis.toml run openapi.yaml \
