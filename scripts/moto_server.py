@@ -6,15 +6,35 @@ and applies its writes without isolation from concurrent requests, so two
 racing transactions can both pass. Serialising requests restores the
 guarantee the real service gives, which the race tests rely on.
 
+It also answers `GET /_test/ses/raw-messages` with just the raw messages
+SES has "sent" (source and MIME text): the tests read their mail there.
+moto's own `/moto-api/data.json` dumps every backend, every table with
+every item included, inside the lock, so reading mail through it slowed
+every other request as the run went on.
+
 Usage: python3 scripts/moto_server.py HOST PORT
 """
 
+import json
 import signal
 import sys
 import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.ses.models import RawMessage, ses_backends
 from werkzeug.serving import run_simple
+
+RAW_MESSAGES = "/_test/ses/raw-messages"
+
+
+def raw_messages() -> bytes:
+    out = []
+    for regions in list(ses_backends.values()):
+        for backend in list(regions.values()):
+            for message in list(backend.sent_messages):
+                if isinstance(message, RawMessage):
+                    out.append({"source": message.source, "raw_data": message.raw_data})
+    return json.dumps(out).encode()
 
 
 def main() -> None:
@@ -23,6 +43,14 @@ def main() -> None:
     lock = threading.Lock()
 
     def serialised(environ, start_response):
+        if environ.get("PATH_INFO") == RAW_MESSAGES:
+            with lock:
+                body = raw_messages()
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
         with lock:
             # Materialise the body inside the lock: the work happens there.
             return list(app(environ, start_response))

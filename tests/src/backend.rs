@@ -49,13 +49,23 @@ impl MailSource {
                     .collect()
             }
             Self::Moto { endpoint, sender } => {
-                let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
-                    .await
-                    .unwrap()
-                    .json()
+                // scripts/moto_server.py serves just the mail; a plain
+                // moto_server only the dump of every backend.
+                let resp = reqwest::get(format!("{endpoint}/_test/ses/raw-messages"))
                     .await
                     .unwrap();
-                data["ses"]["RawMessage"]
+                let messages: Value = if resp.status().is_success() {
+                    resp.json().await.unwrap()
+                } else {
+                    let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    data["ses"]["RawMessage"].clone()
+                };
+                messages
                     .as_array()
                     .cloned()
                     .unwrap_or_default()

@@ -329,6 +329,8 @@ impl TestApp {
             reset_epoch: 0,
             confirm_epoch: 0,
             pending_email: None,
+            email_changes: 0,
+            reverts_voided: Vec::new(),
         };
         // The store writes an account with its confirmation token; nobody
         // has this one but us, and a confirmed account used it (which is

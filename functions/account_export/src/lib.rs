@@ -7,8 +7,28 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::http::account::{caller_account, live_sessions, rfc3339, session_view};
 use shared::http::respond;
-use shared::ports::TokenPurpose;
+use shared::ports::{TokenPurpose, TokenRecord, UserRecord};
 use shared::{ApiError, App, Reply};
+
+/// Whether an outstanding link would still do something (superseded ones
+/// are stored until they expire, but work no more).
+fn link_still_works(user: &UserRecord, t: &TokenRecord) -> bool {
+    match t.purpose {
+        TokenPurpose::Confirm => {
+            !user.is_email_verified
+                && t.epoch == user.confirm_epoch
+                && t.email.as_str() == user.email.as_str()
+        }
+        TokenPurpose::Reset => {
+            t.epoch == user.reset_epoch && t.email.as_str() == user.email.as_str()
+        }
+        TokenPurpose::ChangeEmail => user
+            .pending_email
+            .as_ref()
+            .is_some_and(|p| p.email.as_str() == t.email.as_str()),
+        TokenPurpose::RevertEmail => user.revert_is_live(t.epoch),
+    }
+}
 
 /// Handles `GET /api/account_export`.
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
@@ -26,7 +46,8 @@ async fn export(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let links: Vec<_> = data
         .tokens
         .iter()
-        .filter(|t| t.expires_at > now)
+        .filter(|t| t.expires_at > now && t.account_id == user.account_id)
+        .filter(|t| link_still_works(user, t))
         .map(|t| {
             let purpose = match t.purpose {
                 TokenPurpose::Confirm => "confirm_email",

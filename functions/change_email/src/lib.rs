@@ -13,7 +13,7 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use shared::domain::messages;
 use shared::domain::{EmailAddress, OneTimeToken};
-use shared::http::account::{caller_user, confirm_password};
+use shared::http::account::{caller_user_and_failures, confirm_password};
 use shared::http::limits::{address_mail_cap, user_mail_cap};
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
@@ -30,7 +30,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 
 async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let now = app.clock.now();
-    let (caller, user) = caller_user(app, req, now).await?;
+    let (caller, user, failures) = caller_user_and_failures(app, req, now).await?;
     let body = JsonBody::parse(req)?;
     let pwd = SecretString::from(body.str("pwd")?);
     let new_email = EmailAddress::parse(body.str("new_email")?)
@@ -40,7 +40,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
             "new_email is already the account's address.",
         ));
     }
-    confirm_password(app, &caller, &user, pwd, now, false).await?;
+    confirm_password(app, &caller, &user, Some(failures), pwd, now, false).await?;
 
     let change = OneTimeToken::generate()?;
     let revert = OneTimeToken::generate()?;
@@ -53,13 +53,16 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         expires_at: now + app.config.confirm_token_ttl_secs,
         epoch: 0,
     };
-    let revert_record = TokenRecord {
+    // A revert link proves nothing about an address the account never
+    // verified: such an address is told, without a link.
+    let revert_record = user.is_email_verified.then(|| TokenRecord {
         hash: revert.hash(),
         purpose: TokenPurpose::RevertEmail,
         email: user.email.clone(),
         expires_at: now + REVERT_TTL_SECS,
+        epoch: user.email_changes + 1,
         ..change_record.clone()
-    };
+    });
     let pending = PendingEmail {
         email: new_email.clone(),
         expires_at: change_record.expires_at,
@@ -81,33 +84,40 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
             &app.config.confirm_link(change.expose()),
         )?
     };
+    let revert_link = app.config.revert_link(revert.expose());
     let to_old = messages::address_change_requested(
         &app.config,
         user.email.as_str(),
         user.username.as_str(),
-        &app.config.revert_link(revert.expose()),
+        revert_record.as_ref().map(|_| revert_link.as_str()),
     )?;
-    let caps = [
-        user_mail_cap(app, &user.username, now),
-        address_mail_cap(app, &new_email, now),
-    ];
+    let cap = user_mail_cap(app, &user.username, now);
     match app
         .store
-        .request_email_change(&user, &pending, &change_record, &revert_record, &caps)
+        .request_email_change(
+            &user,
+            &pending,
+            &change_record,
+            revert_record.as_ref(),
+            std::slice::from_ref(&cap),
+        )
         .await?
     {
         WriteOutcome::Done => {}
         WriteOutcome::Capped => {
-            let until = caps.iter().map(|c| c.expires_at).max().unwrap_or(now);
             return Err(ApiError::TooManyRequests {
                 msg: "too many emails, try again later.",
-                retry_after: until - now,
+                retry_after: cap.expires_at - now,
             });
         }
         WriteOutcome::Stale => return Err(ApiError::Unauthorized(NOT_AUTHENTICATED)),
     }
-    // A retry after a failed send simply replaces this pending change.
-    app.mailer.send(&to_old).await?;
-    app.mailer.send(&to_new).await?;
+    // Each address's cap is silent (see reset_password_request). A retry
+    // after a failed send simply replaces this pending change.
+    for (address, mail) in [(&user.email, &to_old), (&new_email, &to_new)] {
+        if app.store.hit(&address_mail_cap(app, address, now)).await? {
+            app.mailer.send(mail).await?;
+        }
+    }
     Ok(Reply::msg("Check your email..."))
 }

@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use shared::domain::Password;
 use shared::domain::hashing::hash_password;
 use shared::domain::messages;
-use shared::http::account::{caller_user, confirm_password};
+use shared::http::account::{caller_user_and_failures, confirm_password};
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
 use shared::{ApiError, App, Reply};
@@ -23,14 +23,14 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 
 async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let now = app.clock.now();
-    let (caller, user) = caller_user(app, req, now).await?;
+    let (caller, user, failures) = caller_user_and_failures(app, req, now).await?;
     let body = JsonBody::parse(req)?;
     let pwd = SecretString::from(body.str("pwd")?);
     // The new password is judged before the current one is tried: a bad
     // choice costs no attempt.
     let new_pwd = Password::parse(body.str("new_pwd")?, &caller.username)
         .map_err(|e| ApiError::bad_request(format!("new_pwd {e}")))?;
-    confirm_password(app, &caller, &user, pwd, now, true).await?;
+    confirm_password(app, &caller, &user, Some(failures), pwd, now, true).await?;
 
     let password_hash = hash_password(new_pwd.secret().clone()).await?;
     let notice = messages::password_changed_by_user(

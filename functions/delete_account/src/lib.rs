@@ -24,7 +24,7 @@ async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let now = app.clock.now();
     let (caller, data) = caller_account(app, req, now).await?;
     let pwd = SecretString::from(JsonBody::parse(req)?.str("pwd")?);
-    confirm_password(app, &caller, &data.user, pwd, now, true).await?;
+    confirm_password(app, &caller, &data.user, None, pwd, now, true).await?;
 
     let notice = messages::account_deleted(
         &app.config,

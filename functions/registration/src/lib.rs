@@ -108,6 +108,8 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
         reset_epoch: 0,
         confirm_epoch: 0,
         pending_email: None,
+        email_changes: 0,
+        reverts_voided: Vec::new(),
     };
     let confirm = TokenRecord {
         hash: token.hash(),
@@ -193,6 +195,7 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
             app.store.forget_login_failures(&user.username).await?;
             let resend = TokenRecord {
                 account_id: existing.account_id,
+                epoch: existing.confirm_epoch,
                 ..confirm
             };
             if app.store.put_token(&resend, &[cap]).await? {

@@ -56,22 +56,29 @@ async fn resend(app: &App, req: &Request) -> Result<Reply, ApiError> {
             &app.config.confirm_link(token.expose()),
         )?
     };
-    let caps = [
-        user_mail_cap(app, &user.username, now),
-        address_mail_cap(app, &user.email, now),
-    ];
-    match app.store.resend_confirmation(&user, &record, &caps).await? {
+    let cap = user_mail_cap(app, &user.username, now);
+    match app
+        .store
+        .resend_confirmation(&user, &record, std::slice::from_ref(&cap))
+        .await?
+    {
         WriteOutcome::Done => {}
         WriteOutcome::Capped => {
-            let until = caps.iter().map(|c| c.expires_at).max().unwrap_or(now);
             return Err(ApiError::TooManyRequests {
                 msg: "too many emails, try again later.",
-                retry_after: until - now,
+                retry_after: cap.expires_at - now,
             });
         }
         // Confirmed or changed meanwhile: the next request says which.
         WriteOutcome::Stale => return Err(ApiError::Unauthorized(NOT_AUTHENTICATED)),
     }
-    app.mailer.send(&mail).await?;
+    // The address's cap is silent (see reset_password_request).
+    if app
+        .store
+        .hit(&address_mail_cap(app, &user.email, now))
+        .await?
+    {
+        app.mailer.send(&mail).await?;
+    }
     Ok(Reply::msg("Check your email..."))
 }

@@ -57,22 +57,29 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         user.username.as_str(),
         &link,
     )?;
-    // Per username, and per address: unconfirmed accounts may share one
-    // (even one another account has confirmed: its owner then gets at most
-    // the address's cap of mail, and a link that can change the password of
-    // that unconfirmed account but never claim the address). Every account
-    // is treated alike, so the answers tell nobody whose address it is.
-    let caps = [
-        reset_email_cap(app, &username, now),
-        address_mail_cap(app, &user.email, now),
-    ];
-    if !app.store.put_token(&record, &caps).await? {
-        let until = caps.iter().map(|cap| cap.expires_at).max().unwrap_or(now);
+    // Per username: past it, 429. Per address too (unconfirmed accounts may
+    // share one, even one another account has confirmed: its owner then
+    // gets at most the address's cap of mail, and links that can change the
+    // password of such an account but never claim the address). The address
+    // cap is silent: answered the same, nothing sent, so that filling an
+    // address's cap does not tell which usernames name it.
+    let cap = reset_email_cap(app, &username, now);
+    if !app
+        .store
+        .put_token(&record, std::slice::from_ref(&cap))
+        .await?
+    {
         return Err(ApiError::TooManyRequests {
             msg: "too many reset emails for this user, try again later.",
-            retry_after: until - now,
+            retry_after: cap.expires_at - now,
         });
     }
-    app.mailer.send(&mail).await?;
+    if app
+        .store
+        .hit(&address_mail_cap(app, &user.email, now))
+        .await?
+    {
+        app.mailer.send(&mail).await?;
+    }
     Ok(Reply::msg("Check your email..."))
 }

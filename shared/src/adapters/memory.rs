@@ -286,6 +286,17 @@ impl UserStore for MemoryStore {
         }))
     }
 
+    async fn session_user_and_failures(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        now: i64,
+    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
+        let user = self.session_user(username, sid, now).await?;
+        let (_, failures) = self.login_state(username, now).await?;
+        Ok((user, failures))
+    }
+
     async fn delete_session(
         &self,
         username: &Username,
@@ -382,27 +393,32 @@ impl UserStore for MemoryStore {
         user: &UserRecord,
         pending: &PendingEmail,
         change: &TokenRecord,
-        revert: &TokenRecord,
+        revert: Option<&TokenRecord>,
         caps: &[RateCap],
     ) -> StoreResult<WriteOutcome> {
         let mut t = self.lock()?;
         let same = t.users.get(user.username.key()).is_some_and(|u| {
-            u.account_id == user.account_id && u.email.as_str() == user.email.as_str()
+            u.account_id == user.account_id
+                && u.email.as_str() == user.email.as_str()
+                && u.email_changes == user.email_changes
         });
-        if !same {
-            return Ok(WriteOutcome::Stale);
-        }
         if !caps.iter().all(|cap| below_limit(&t, cap)) {
             return Ok(WriteOutcome::Capped);
+        }
+        if !same {
+            return Ok(WriteOutcome::Stale);
         }
         for cap in caps {
             hit_counter(&mut t, cap);
         }
         if let Some(u) = t.users.get_mut(user.username.key()) {
             u.pending_email = Some(pending.clone());
+            u.email_changes = user.email_changes + 1;
         }
         t.tokens.insert(change.hash.clone(), change.clone());
-        t.tokens.insert(revert.hash.clone(), revert.clone());
+        if let Some(revert) = revert {
+            t.tokens.insert(revert.hash.clone(), revert.clone());
+        }
         Ok(WriteOutcome::Done)
     }
 
@@ -415,7 +431,7 @@ impl UserStore for MemoryStore {
         let Some(user) = t
             .users
             .get(&username_key)
-            .filter(|u| u.account_id == token.account_id)
+            .filter(|u| u.account_id == token.account_id && u.revert_is_live(token.epoch))
             .cloned()
         else {
             return Ok(Confirmation::NotFound);
@@ -432,6 +448,9 @@ impl UserStore for MemoryStore {
             u.email = token.email.clone();
             u.pending_email = None;
             u.reset_epoch += 1;
+            if u.email_changes > token.epoch {
+                u.reverts_voided.push((token.epoch, u.email_changes));
+            }
         }
         t.claim_address(&username_key, &token.email);
         t.end_sessions(&username_key);
@@ -452,11 +471,11 @@ impl UserStore for MemoryStore {
                 && !u.is_email_verified
                 && u.confirm_epoch == user.confirm_epoch
         });
-        if !same {
-            return Ok(WriteOutcome::Stale);
-        }
         if !caps.iter().all(|cap| below_limit(&t, cap)) {
             return Ok(WriteOutcome::Capped);
+        }
+        if !same {
+            return Ok(WriteOutcome::Stale);
         }
         for cap in caps {
             hit_counter(&mut t, cap);
@@ -479,10 +498,13 @@ impl UserStore for MemoryStore {
         let live = t
             .live_token(&token.hash, TokenPurpose::Reset, now)
             .is_some_and(|tok| tok.username.key() == username_key);
-        let same_epoch = t
-            .users
-            .get(username_key)
-            .is_some_and(|u| u.reset_epoch == token.epoch && u.account_id == token.account_id);
+        // The link proves only the address it was mailed to: once that is
+        // not the account's address any more, the link is void.
+        let same_epoch = t.users.get(username_key).is_some_and(|u| {
+            u.reset_epoch == token.epoch
+                && u.account_id == token.account_id
+                && u.email.as_str() == token.email.as_str()
+        });
         if !live || !same_epoch {
             return Ok(None);
         }
@@ -554,6 +576,13 @@ impl UserStore for MemoryStore {
     ) -> StoreResult<bool> {
         let mut t = self.lock()?;
         let key = user.username.key().to_owned();
+        // Like the DynamoDB transaction: the caller's session must still be there.
+        if !t
+            .sessions
+            .contains_key(&(key.clone(), keep.as_str().to_owned()))
+        {
+            return Ok(false);
+        }
         let Some(stored) = t
             .users
             .get_mut(&key)
@@ -601,13 +630,10 @@ impl UserStore for MemoryStore {
             .map(|scope| format!("{scope}#{key}"))
             .collect();
         t.counters.retain(|(k, _), _| !scoped.contains(k));
-        let address = data.user.email.key().to_owned();
-        if t.emails
-            .get(&address)
-            .is_some_and(|(k, account)| *k == key && *account == data.user.account_id)
-        {
-            t.emails.remove(&address);
-        }
+        // Every address this account holds (its own, or a pending one it
+        // claimed meanwhile).
+        t.emails
+            .retain(|_, (k, account)| !(*k == key && *account == data.user.account_id));
         t.users.remove(&key);
         Ok(())
     }

@@ -134,23 +134,31 @@ pub fn confirm_new_address(
     )
 }
 
-/// To the old address: the change was asked for, with the link that undoes it.
+/// To the old address: the change was asked for, with the link that undoes
+/// it (none for an address the account never verified).
 pub fn address_change_requested(
     config: &Config,
     to: &str,
     username: &str,
-    link: &str,
+    link: Option<&str>,
 ) -> Result<Email, ApiError> {
+    let (what, after): (&str, &[&str]) = match link {
+        Some(_) => (
+            "Someone signed in to your account asked to change its email address away from this one. If it was not you, open this link: it keeps (or restores) this address and signs every session out.",
+            &["The link works once and for 7 days. Then reset your password."],
+        ),
+        None => (
+            "Someone signed in to your account asked to change its email address away from this one, which was never confirmed.",
+            &["If it was not you, reset your password and contact support."],
+        ),
+    };
     compose(
         config,
         to,
         "Your email address is being changed",
-        &[
-            &format!("Hello {username},"),
-            "Someone signed in to your account asked to change its email address away from this one. If it was not you, open this link: it keeps (or restores) this address and signs every session out.",
-        ],
-        Some(link),
-        &["The link works once and for 7 days. Then reset your password."],
+        &[&format!("Hello {username},"), what],
+        link,
+        after,
     )
 }
 

@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::domain::hashing::verify_password;
-use crate::domain::mask_email;
+use crate::domain::{LoginFailures, SessionId, mask_email};
 use crate::error::ApiError;
 use crate::http::limits::check_lockout;
 use crate::http::session::{Caller, NOT_AUTHENTICATED, authenticate};
@@ -47,24 +47,48 @@ pub async fn caller_user(
     Ok((caller, user))
 }
 
+/// The caller, their user and their failed-login run, or 401 (one read:
+/// session, profile and run), for a request that re-checks the password.
+pub async fn caller_user_and_failures(
+    app: &App,
+    req: &lambda_http::Request,
+    now: i64,
+) -> Result<(Caller, UserRecord, LoginFailures), ApiError> {
+    let caller = authenticate(app.jwt()?, &app.config, req, now)?;
+    let (user, failures) = app
+        .store
+        .session_user_and_failures(&caller.username, &caller.sid, now)
+        .await?;
+    let user = user.ok_or(ApiError::Unauthorized(NOT_AUTHENTICATED))?;
+    Ok((caller, user, failures))
+}
+
 /// Checks the signed-in user's current password as a login would: under
 /// the username's lockout (429 while locked), each attempt counted before
-/// the check, a wrong one a 401 `"wrong password"`. A right one ends the
-/// failed-login run unless `keep_run` (the caller's next write ends it).
+/// the check, a wrong one a 401 `"wrong password"`. `failures` is the run
+/// as read with the user (`None`: read it now). A right password ends the
+/// run unless `keep_run` (the caller's next write ends it).
 pub async fn confirm_password(
     app: &App,
     caller: &Caller,
     user: &UserRecord,
+    failures: Option<LoginFailures>,
     pwd: SecretString,
     now: i64,
     keep_run: bool,
 ) -> Result<(), ApiError> {
-    let (_, failures) = app.store.login_state(&caller.username, now).await?;
+    let failures = match failures {
+        Some(f) => f,
+        None => app.store.login_state(&caller.username, now).await?.1,
+    };
     check_lockout(app, failures, now)?;
     let forget_at = now + app.config.login_failure_ttl_secs;
+    // Each attempt names itself (never the session: parallel attempts from
+    // one session must not take each other's claim for their own).
+    let attempt = SessionId::generate()?;
     if !app
         .store
-        .claim_login_attempt(&caller.username, failures, now, forget_at, &caller.sid)
+        .claim_login_attempt(&caller.username, failures, now, forget_at, &attempt)
         .await?
     {
         return Err(ApiError::TooManyRequests {

@@ -49,6 +49,25 @@ pub struct UserRecord {
     /// A change of address waiting for its link to be opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_email: Option<PendingEmail>,
+    /// Changes of address asked for so far: each revert link carries the
+    /// number of its change.
+    #[serde(default)]
+    pub email_changes: u64,
+    /// Revert links voided by a revert: `(used, last]` means the links of
+    /// changes `used+1 ..= last`. Using an older link voids the newer ones
+    /// (an intruder's chain of changes), never the other way round.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reverts_voided: Vec<(u64, u64)>,
+}
+
+impl UserRecord {
+    /// Whether the revert link of change number `change` still works.
+    pub fn revert_is_live(&self, change: u64) -> bool {
+        !self
+            .reverts_voided
+            .iter()
+            .any(|(used, last)| change > *used && change <= *last)
+    }
 }
 
 /// A requested change of address, not yet confirmed.
@@ -285,6 +304,15 @@ pub trait UserStore: Send + Sync {
         now: i64,
     ) -> StoreResult<Option<UserRecord>>;
 
+    /// [`UserStore::session_user`] and the user's current failed-login run,
+    /// read at once: for a signed-in user about to re-enter a password.
+    async fn session_user_and_failures(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        now: i64,
+    ) -> StoreResult<(Option<UserRecord>, LoginFailures)>;
+
     /// Deletes a live session; `false` when it was already gone or expired.
     async fn delete_session(
         &self,
@@ -352,22 +380,25 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<bool>;
 
     /// Records a requested change of `user`'s address to `pending` and
-    /// stores its two links at once: `change` (mailed to the new address)
-    /// and `revert` (mailed to the current one), under `caps`. Replaces an
-    /// earlier pending change (whose link then no longer works).
+    /// stores its links at once: `change` (mailed to the new address) and,
+    /// when the current address is verified, `revert` (mailed to it, its
+    /// epoch the number of this change, `user.email_changes + 1`), under
+    /// `caps`. Replaces an earlier pending change (whose link then no
+    /// longer works).
     async fn request_email_change(
         &self,
         user: &UserRecord,
         pending: &PendingEmail,
         change: &TokenRecord,
-        revert: &TokenRecord,
+        revert: Option<&TokenRecord>,
         caps: &[RateCap],
     ) -> StoreResult<WriteOutcome>;
 
     /// Consumes a live revert link: the address it was sent to becomes (or
     /// stays) the account's, verified and claimed; a pending change is
-    /// dropped; every session ends. `AddressTaken` when another account
-    /// has claimed that address since (nothing changes).
+    /// dropped; every session ends; the revert links of later changes stop
+    /// working. `AddressTaken` when another account has claimed that address
+    /// since (nothing changes).
     async fn revert_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation>;
 
     /// Stores a fresh confirmation link for `user` (unverified, address

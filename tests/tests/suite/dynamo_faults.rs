@@ -85,6 +85,8 @@ fn user() -> UserRecord {
         reset_epoch: 0,
         confirm_epoch: 0,
         pending_email: None,
+        email_changes: 0,
+        reverts_voided: Vec::new(),
     }
 }
 

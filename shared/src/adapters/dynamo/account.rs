@@ -248,14 +248,50 @@ impl DynamoStore {
                 .set_key(Some(key(user_pk(username), session_sk(current))))
                 .build(),
         )?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().delete(profile).build(),
             TransactWriteItem::builder().delete(session).build(),
         ];
+        // A pending change confirmed while this ran claimed its new address:
+        // that claim goes with the account (and is left alone if another
+        // account holds the address).
+        if let Some(pending) = &user.pending_email {
+            let guard = build(
+                "Delete",
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(email_pk(&pending.email), EMAIL_SK)))
+                    .condition_expression("attribute_not_exists(pk) OR username_key = :k")
+                    .expression_attribute_values(":k", s(username.key()))
+                    .build(),
+            )?;
+            items.push(TransactWriteItem::builder().delete(guard).build());
+        }
         match self.transact(items).await {
-            // Already gone, or another account by now: nothing of ours left.
             Ok(()) => Ok(()),
-            Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(()),
+            // Already gone, or another account by now: nothing of ours left.
+            Err(err) if cancelled_conditions(&err).is_some_and(|c| c.first() == Some(&true)) => {
+                Ok(())
+            }
+            // The pending address is another account's: without it.
+            Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => {
+                let last = [PROFILE_SK.to_owned(), session_sk(current)]
+                    .into_iter()
+                    .map(|sk| {
+                        build(
+                            "Delete",
+                            Delete::builder()
+                                .table_name(&self.table)
+                                .set_key(Some(key(user_pk(username), sk)))
+                                .build(),
+                        )
+                        .map(|d| TransactWriteItem::builder().delete(d).build())
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                self.transact(last)
+                    .await
+                    .map_err(|e| sdk_err("TransactWriteItems", e))
+            }
             Err(err) => Err(sdk_err("TransactWriteItems", err)),
         }
     }

@@ -139,14 +139,18 @@ impl DynamoStore {
         Ok(ages)
     }
 
-    /// Deletes every session and the failed-login run of a user; returns the
-    /// profile, read by the same query.
+    /// Deletes every session of a user, and with `clear_failures` the
+    /// failed-login run; returns the profile, read by the same query.
     pub(super) async fn end_sessions(
         &self,
         username: &Username,
+        clear_failures: bool,
     ) -> StoreResult<Option<UserRecord>> {
         let mut user = None;
-        let mut doomed = vec![key(failures_pk(username), FAILURES_SK)];
+        let mut doomed = Vec::new();
+        if clear_failures {
+            doomed.push(key(failures_pk(username), FAILURES_SK));
+        }
         let mut pages = self
             .client
             .query()

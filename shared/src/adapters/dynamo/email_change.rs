@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 use super::DynamoStore;
-use super::errors::{build, cancelled_conditions, conditional, sdk_err};
+use super::errors::{build, cancelled_conditions, sdk_err};
 use super::items::{
     EMAIL_SK, PROFILE_SK, TOKEN_SK, TokenItem, email_pk, from_item, key, n, s, same_account,
     token_item, token_pk, token_ref_item, user_pk, with_account,
@@ -68,25 +68,34 @@ impl DynamoStore {
         user: &UserRecord,
         pending: &PendingEmail,
         change: &TokenRecord,
-        revert: &TokenRecord,
+        revert: Option<&TokenRecord>,
         caps: &[RateCap],
     ) -> StoreResult<WriteOutcome> {
         let (condition, mut values) = self.user_as_read(user);
         let pending = serde_dynamo::to_attribute_value(pending)
             .map_err(|e| StoreError::Internal(anyhow::anyhow!("encode pending change: {e}")))?;
         values.insert(":p".to_owned(), pending);
+        values.insert(":changes".to_owned(), n(user.email_changes));
+        values.insert(":next".to_owned(), n(user.email_changes + 1));
+        let changes = if user.email_changes == 0 {
+            "(attribute_not_exists(email_changes) OR email_changes = :changes)"
+        } else {
+            "email_changes = :changes"
+        };
         let update = build(
             "Update",
             Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
-                .update_expression("SET pending_email = :p")
-                .condition_expression(condition)
+                .update_expression("SET pending_email = :p, email_changes = :next")
+                .condition_expression(format!("{condition} AND {changes}"))
                 .expression_attribute_names("#email", "email")
                 .set_expression_attribute_values(Some(values))
                 .build(),
         )?;
-        self.guarded_write(caps, update, &[change, revert]).await
+        let mut tokens = vec![change];
+        tokens.extend(revert);
+        self.guarded_write(caps, update, &tokens).await
     }
 
     pub(super) async fn new_confirmation(
@@ -135,22 +144,23 @@ impl DynamoStore {
             .transpose()
     }
 
-    /// Drops `user`'s claim on its address `email` if the claim names it;
-    /// cleanup after the account moved to another address, so a failure is
-    /// logged, not answered.
-    async fn release_address(&self, user: &UserRecord, email: &crate::domain::EmailAddress) {
-        let out = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(email_pk(email), EMAIL_SK)))
-            .condition_expression("username_key = :k")
-            .expression_attribute_values(":k", s(user.username.key()))
-            .send()
-            .await;
-        if let Err(err) = conditional("DeleteItem", out) {
-            tracing::warn!(error = format!("{err:#}"), "old address not released");
+    /// In a transaction that moves `user` to another address: drops its
+    /// claim on its current one, if it has one (a verified address), unless
+    /// another account holds it (then the transaction is cancelled).
+    fn release_address(&self, user: &UserRecord) -> StoreResult<Option<TransactWriteItem>> {
+        if !user.is_email_verified {
+            return Ok(None);
         }
+        let delete = build(
+            "Delete",
+            aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(email_pk(&user.email), EMAIL_SK)))
+                .condition_expression("attribute_not_exists(pk) OR username_key = :k")
+                .expression_attribute_values(":k", s(user.username.key()))
+                .build(),
+        )?;
+        Ok(Some(TransactWriteItem::builder().delete(delete).build()))
     }
 
     pub(super) async fn confirm_change(
@@ -177,21 +187,20 @@ impl DynamoStore {
                 .build(),
         )?;
         let claim = self.claim_address(&user.username, &user.account_id, &token.email, now)?;
-        let writes = vec![TransactWriteItem::builder().update(update).build(), claim];
+        let mut writes = vec![TransactWriteItem::builder().update(update).build(), claim];
+        if user.email != token.email {
+            writes.extend(self.release_address(&user)?);
+        }
         match self
             .consume_token_with(token, TokenPurpose::ChangeEmail, now, writes)
             .await?
         {
-            Ok(()) => {
-                if user.email != token.email {
-                    self.release_address(&user, &user.email).await;
-                }
-                Ok(Confirmation::Confirmed)
+            Ok(()) => Ok(Confirmation::Confirmed),
+            // Only the new address failed: another account holds it.
+            Err(failed) if failed.get(2) == Some(&true) && !failed[..2].contains(&true) => {
+                Ok(Confirmation::AddressTaken)
             }
-            Err(failed) if failed.get(..2).is_some_and(|f| f.contains(&true)) => {
-                Ok(Confirmation::NotFound)
-            }
-            Err(_) => Ok(Confirmation::AddressTaken),
+            Err(_) => Ok(Confirmation::NotFound),
         }
     }
 
@@ -209,10 +218,22 @@ impl DynamoStore {
         else {
             return Ok(Confirmation::NotFound);
         };
-        let Some(user) = self.token_owner(&token).await? else {
+        let Some(user) = self
+            .token_owner(&token)
+            .await?
+            .filter(|u| u.revert_is_live(token.epoch))
+        else {
             return Ok(Confirmation::NotFound);
         };
         let (condition, mut values) = self.user_as_read(&user);
+        // The revert links of later changes (an intruder's chain) die.
+        let mut voided = user.reverts_voided.clone();
+        if user.email_changes > token.epoch {
+            voided.push((token.epoch, user.email_changes));
+        }
+        let voided = serde_dynamo::to_attribute_value(&voided)
+            .map_err(|e| StoreError::Internal(anyhow::anyhow!("encode voided reverts: {e}")))?;
+        values.insert(":voided".to_owned(), voided);
         let epoch = if user.reset_epoch == 0 {
             "(attribute_not_exists(reset_epoch) OR reset_epoch = :e)"
         } else {
@@ -229,7 +250,7 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
                 .update_expression(
-                    "SET #email = :old, is_email_verified = :t, reset_epoch = :next REMOVE pending_email",
+                    "SET #email = :old, is_email_verified = :t, reset_epoch = :next, reverts_voided = :voided REMOVE pending_email",
                 )
                 .condition_expression(format!("{condition} AND {epoch}"))
                 .expression_attribute_names("#email", "email")
@@ -237,22 +258,22 @@ impl DynamoStore {
                 .build(),
         )?;
         let claim = self.claim_address(&user.username, &user.account_id, &token.email, now)?;
-        let writes = vec![TransactWriteItem::builder().update(update).build(), claim];
+        let mut writes = vec![TransactWriteItem::builder().update(update).build(), claim];
+        if user.email != token.email {
+            writes.extend(self.release_address(&user)?);
+        }
         match self
             .consume_token_with(&token, TokenPurpose::RevertEmail, now, writes)
             .await?
         {
             Ok(()) => {}
-            Err(failed) if failed.get(..2).is_some_and(|f| f.contains(&true)) => {
-                return Ok(Confirmation::NotFound);
+            Err(failed) if failed.get(2) == Some(&true) && !failed[..2].contains(&true) => {
+                return Ok(Confirmation::AddressTaken);
             }
-            Err(_) => return Ok(Confirmation::AddressTaken),
-        }
-        if user.email != token.email {
-            self.release_address(&user, &user.email).await;
+            Err(_) => return Ok(Confirmation::NotFound),
         }
         // Sessions are dead already (stale epoch); deleting them is cleanup.
-        if let Err(err) = self.end_sessions(&user.username).await {
+        if let Err(err) = self.end_sessions(&user.username, false).await {
             tracing::warn!(error = format!("{err:#}"), "revert: session cleanup failed");
         }
         Ok(Confirmation::Confirmed)

@@ -279,6 +279,16 @@ impl UserStore for DynamoStore {
         self.live_session_user(username, sid, now).await
     }
 
+    async fn session_user_and_failures(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        now: i64,
+    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
+        self.live_session_user_and_failures(username, sid, now)
+            .await
+    }
+
     async fn delete_session(
         &self,
         username: &Username,
@@ -308,14 +318,9 @@ impl UserStore for DynamoStore {
         }
         items.push(self.put(token_item(token)?, Some("attribute_not_exists(pk)"))?);
         items.push(self.put(token_ref_item(token)?, None)?);
-        let out = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(true),
+        // Counters are shared (an address's cap): a conflict is tried again.
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
             Err(err) => match cancelled_conditions(&err) {
                 Some(c) if c[..caps.len().min(c.len())].contains(&true) => Ok(false),
                 _ => Err(sdk_err("TransactWriteItems", err)),
@@ -389,10 +394,10 @@ impl UserStore for DynamoStore {
             .await?
         {
             Ok(()) => true,
-            Err(failed) if failed.first() == Some(&true) => false,
-            // The address is another account's, or no longer this account's
-            // (or the reset epoch moved, which the next attempt sees too):
-            // the password alone.
+            // The token, or the account (gone, another reset first, or
+            // another address now): the link is no longer good.
+            Err(failed) if failed.get(..2).is_some_and(|f| f.contains(&true)) => false,
+            // Only the address is another account's: the password alone.
             Err(_) => {
                 let writes = vec![
                     TransactWriteItem::builder()
@@ -410,7 +415,7 @@ impl UserStore for DynamoStore {
         // The password is changed and old sessions are already dead (their
         // reset epoch is stale); deleting them is cleanup, so a failure here
         // is logged rather than turned into an error after the fact.
-        match self.end_sessions(username).await {
+        match self.end_sessions(username, true).await {
             Ok(user) => Ok(user),
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), "reset: session cleanup failed");
@@ -441,7 +446,7 @@ impl UserStore for DynamoStore {
         user: &UserRecord,
         pending: &PendingEmail,
         change: &TokenRecord,
-        revert: &TokenRecord,
+        revert: Option<&TokenRecord>,
         caps: &[RateCap],
     ) -> StoreResult<WriteOutcome> {
         self.record_email_change(user, pending, change, revert, caps)
@@ -473,7 +478,7 @@ impl UserStore for DynamoStore {
     }
 
     async fn end_all_sessions(&self, username: &Username) -> StoreResult<()> {
-        self.end_sessions(username).await.map(|_| ())
+        self.end_sessions(username, false).await.map(|_| ())
     }
 
     async fn delete_account(&self, data: &AccountData, current: &SessionId) -> StoreResult<()> {

@@ -8,10 +8,10 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Delete, TransactWriteItem};
 use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, sdk_err};
 use super::items::{
-    FAILURES_SK, PROFILE_SK, SessionItem, UserItem, failures_pk, from_item, key, same_account,
-    session_sk, to_item, user_pk,
+    FAILURES_SK, FailuresItem, PROFILE_SK, SessionItem, UserItem, failures_pk, from_item, key,
+    same_account, session_sk, to_item, user_pk,
 };
-use crate::domain::{SessionId, Username};
+use crate::domain::{LoginFailures, SessionId, Username};
 use crate::ports::{SessionRecord, StoreResult, UserRecord};
 
 impl DynamoStore {
@@ -94,30 +94,64 @@ impl DynamoStore {
         sid: &SessionId,
         now: i64,
     ) -> StoreResult<Option<UserRecord>> {
-        let items = self
-            .batch_get(vec![
-                key(user_pk(username), PROFILE_SK),
-                key(user_pk(username), session_sk(sid)),
-            ])
-            .await?;
+        let (user, _) = self.read_session(username, sid, now, false).await?;
+        Ok(user)
+    }
+
+    pub(super) async fn live_session_user_and_failures(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        now: i64,
+    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
+        self.read_session(username, sid, now, true).await
+    }
+
+    /// One BatchGetItem: the profile and the session, with `failures` also
+    /// the failed-login run. The user only if the session is live for it.
+    async fn read_session(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        now: i64,
+        failures: bool,
+    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
+        let mut keys = vec![
+            key(user_pk(username), PROFILE_SK),
+            key(user_pk(username), session_sk(sid)),
+        ];
+        if failures {
+            keys.push(key(failures_pk(username), FAILURES_SK));
+        }
         let mut user: Option<UserRecord> = None;
         let mut session: Option<SessionItem> = None;
-        for item in items {
+        let mut run = LoginFailures::default();
+        for item in self.batch_get(keys).await? {
+            let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned();
             let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
             if sk.as_deref() == Some(PROFILE_SK) {
                 user = Some(from_item::<UserItem>(item)?.user);
+            } else if sk.as_deref() == Some(FAILURES_SK) && pk != Some(user_pk(username)) {
+                let f: FailuresItem = from_item(item)?;
+                if f.expires_at > now {
+                    run = LoginFailures {
+                        count: f.n,
+                        last_at: f.last_at,
+                    };
+                }
             } else {
                 session = Some(from_item(item)?);
             }
         }
         let live = |s: &SessionItem| s.expires_at > now;
-        Ok(match (user, session) {
+        let user = match (user, session) {
             (Some(u), Some(s))
                 if live(&s) && s.reset_epoch == u.reset_epoch && s.account_id == u.account_id =>
             {
                 Some(u)
             }
             _ => None,
-        })
+        };
+        Ok((user, run))
     }
 }

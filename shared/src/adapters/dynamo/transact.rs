@@ -187,12 +187,14 @@ impl DynamoStore {
         let mut b = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(&token.username), PROFILE_SK)));
+        // A link proves only the address it was mailed to: once that is not
+        // the account's address any more, the link is void.
+        conditions.push("#email = :e".to_owned());
+        values.insert(":e".to_owned(), s(token.email.as_str()));
+        b = b.expression_attribute_names("#email", "email");
         if verify {
             sets.push("is_email_verified = :t");
-            conditions.push("#email = :e".to_owned());
             values.insert(":t".to_owned(), AttributeValue::Bool(true));
-            values.insert(":e".to_owned(), s(token.email.as_str()));
-            b = b.expression_attribute_names("#email", "email");
         }
         if latest_link {
             // Accounts stored before links were resent have no attribute: 0.

@@ -323,3 +323,35 @@ async fn the_export_holds_everything_stored_but_no_hashes() {
         .count();
     assert_eq!(hexes, 0, "no token hashes: {text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_password_checks_from_one_session_are_counted_like_logins() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    app.given_user("alice", "alice@example.com").await;
+    let token = app.token("alice", PASSWORD).await;
+
+    let tries: Vec<_> = (0..12)
+        .map(|i| {
+            let (app, token) = (app.clone(), token.clone());
+            tokio::spawn(async move {
+                app.post_bearer(
+                    "/api/change_password",
+                    &token,
+                    &json!({"pwd": format!("Wr0ng-Guess-{i}!"), "new_pwd": NEW_PASSWORD}),
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for t in tries {
+        match t.await.unwrap() {
+            401 => checked += 1,
+            429 => {}
+            other => panic!("{other}"),
+        }
+    }
+
+    assert!(checked <= 5, "{checked} passwords checked");
+}

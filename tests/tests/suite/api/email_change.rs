@@ -194,3 +194,103 @@ async fn an_email_change_needs_the_password_and_a_new_valid_address() {
         .expect(400, "new_email is already the account's address.");
     assert!(app.emails_to("alice@example.com").await.is_empty());
 }
+
+#[tokio::test]
+async fn an_older_revert_link_voids_the_newer_ones_but_not_the_reverse() {
+    // An intruder changes the address twice (a -> x -> y); the owner's link
+    // (sent to a) restores a and kills the link sent to x; the intruder's
+    // link (sent to x), used first, does not kill the owner's.
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@a.example").await;
+    let token = app.token("alice", PASSWORD).await;
+    change(&app, &token, "x@x.example").await;
+    let to_x = app.link_to("x@x.example", "/api/confirm_email/").await;
+    app.get(&app.path_of(&to_x))
+        .await
+        .expect(200, "Your email has been confirmed.");
+    change(&app, &token, "y@y.example").await;
+    let to_y = app.link_to("y@y.example", "/api/confirm_email/").await;
+    app.get(&app.path_of(&to_y))
+        .await
+        .expect(200, "Your email has been confirmed.");
+    let owners = app.link_to("alice@a.example", "/api/revert_email/").await;
+    let intruders = app.link_to("x@x.example", "/api/revert_email/").await;
+
+    app.get(&app.path_of(&intruders))
+        .await
+        .expect(200, "Your email has been restored.");
+    app.get(&app.path_of(&owners))
+        .await
+        .expect(200, "Your email has been restored.");
+
+    let fresh = app.token("alice", PASSWORD).await;
+    let profile = app.get_bearer("/api/profile_settings", &fresh).await;
+    assert!(
+        profile.body["data"]["email"]
+            .as_str()
+            .unwrap()
+            .ends_with("@a.example")
+    );
+
+    // And the other order: the owner first, then the intruder's link is dead.
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@a.example").await;
+    let token = app.token("alice", PASSWORD).await;
+    change(&app, &token, "x@x.example").await;
+    let to_x = app.link_to("x@x.example", "/api/confirm_email/").await;
+    app.get(&app.path_of(&to_x))
+        .await
+        .expect(200, "Your email has been confirmed.");
+    change(&app, &token, "y@y.example").await;
+    let to_y = app.link_to("y@y.example", "/api/confirm_email/").await;
+    app.get(&app.path_of(&to_y))
+        .await
+        .expect(200, "Your email has been confirmed.");
+    let owners = app.link_to("alice@a.example", "/api/revert_email/").await;
+    let intruders = app.link_to("x@x.example", "/api/revert_email/").await;
+    app.get(&app.path_of(&owners))
+        .await
+        .expect(200, "Your email has been restored.");
+    app.get(&app.path_of(&intruders))
+        .await
+        .expect(400, "user not found.");
+}
+
+#[tokio::test]
+async fn a_reset_link_sent_to_the_old_address_dies_with_the_change() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@old.example").await;
+    let token = app.token("alice", PASSWORD).await;
+    change(&app, &token, "alice@new.example").await;
+    app.request_reset("alice").await;
+    let reset = app.reset_token_for("alice@old.example").await;
+    let link = app
+        .link_to("alice@new.example", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&link))
+        .await
+        .expect(200, "Your email has been confirmed.");
+
+    app.reset_password(&reset, "Th1rd-Passw0rd!")
+        .await
+        .expect(400, "user not found");
+    app.login("alice", PASSWORD, false)
+        .await
+        .expect(200, "success");
+}
+
+#[tokio::test]
+async fn an_unverified_address_gets_no_revert_link() {
+    let app = TestApp::spawn().await;
+    app.stored_user("alice", "typo@example.com", false).await;
+    let token = app.token("alice", PASSWORD).await;
+
+    change(&app, &token, "alice@example.com")
+        .await
+        .expect(200, "Check your email...");
+
+    let to_old = app.emails_to("typo@example.com").await;
+    let notice = to_old.last().unwrap();
+    assert!(notice.contains("Subject: Your email address is being changed"));
+    assert!(!notice.contains("/api/revert_email/"));
+}

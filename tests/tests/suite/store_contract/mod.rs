@@ -63,6 +63,8 @@ pub(super) fn user(username: &str, email: &str) -> UserRecord {
         reset_epoch: 0,
         confirm_epoch: 0,
         pending_email: None,
+        email_changes: 0,
+        reverts_voided: Vec::new(),
     }
 }
 
