@@ -513,6 +513,7 @@ impl UserStore for MemoryStore {
         t.login_failures.remove(username_key);
         if let Some(user) = t.users.get_mut(username_key) {
             user.password_hash = password_hash.to_owned();
+            user.pending_email = None;
             user.reset_epoch += 1;
         }
         t.claim_address(username_key, &token.email);
@@ -591,6 +592,7 @@ impl UserStore for MemoryStore {
             return Ok(false);
         };
         stored.password_hash = password_hash.to_owned();
+        stored.pending_email = None;
         stored.reset_epoch += 1;
         let epoch = stored.reset_epoch;
         t.sessions

@@ -345,7 +345,8 @@ pub trait UserStore: Send + Sync {
 
     /// Consumes a live reset token (as read by [`UserStore::get_token`]) if its
     /// owner has had no reset since it was issued, sets the password hash,
-    /// bumps the reset epoch, ends every session and the failed-login run.
+    /// bumps the reset epoch, cancels a pending change of address, ends every
+    /// session and the failed-login run.
     /// The reset proves the mailbox too: the email is marked verified and the
     /// address claimed, unless another account holds it (then the password
     /// is still changed and the email stays unverified). Returns the updated
@@ -370,7 +371,8 @@ pub trait UserStore: Send + Sync {
     /// Sets a new password hash on `user`'s account if its reset epoch is
     /// still `user.reset_epoch`, and bumps it: every session ends at once
     /// except `keep` (moved to the new epoch), outstanding reset links die,
-    /// and the failed-login run ends. `false` when the account changed
+    /// a pending change of address is cancelled, and the failed-login run
+    /// ends. `false` when the account changed
     /// meanwhile. The other sessions' items are deleted afterwards.
     async fn change_password(
         &self,

@@ -119,7 +119,9 @@ impl DynamoStore {
             Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(username), PROFILE_SK)))
-                .update_expression("SET password_hash = :h, reset_epoch = :next")
+                .update_expression(
+                    "SET password_hash = :h, reset_epoch = :next REMOVE pending_email",
+                )
                 .condition_expression(format!("attribute_exists(pk) AND {epoch} AND {account}"))
                 .set_expression_attribute_values(with_account(
                     HashMap::from([

@@ -220,10 +220,16 @@ impl DynamoStore {
         }
         build(
             "Update",
-            b.update_expression(format!("SET {}", sets.join(", ")))
-                .condition_expression(conditions.join(" AND "))
-                .set_expression_attribute_values(with_account(values, account_value))
-                .build(),
+            // A new password also cancels a pending change of address (an
+            // intruder's, say): the change link stops working.
+            b.update_expression(if password_hash.is_some() {
+                format!("SET {} REMOVE pending_email", sets.join(", "))
+            } else {
+                format!("SET {}", sets.join(", "))
+            })
+            .condition_expression(conditions.join(" AND "))
+            .set_expression_attribute_values(with_account(values, account_value))
+            .build(),
         )
     }
 

@@ -294,3 +294,26 @@ async fn an_unverified_address_gets_no_revert_link() {
     assert!(notice.contains("Subject: Your email address is being changed"));
     assert!(!notice.contains("/api/revert_email/"));
 }
+
+#[tokio::test]
+async fn a_new_password_cancels_a_pending_change_of_address() {
+    // An intruder with the password asks for a change; the owner resets.
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@old.example").await;
+    let token = app.token("alice", PASSWORD).await;
+    change(&app, &token, "intruder@evil.example")
+        .await
+        .expect(200, "Check your email...");
+    app.request_reset("alice").await;
+    let reset = app.reset_token_for("alice@old.example").await;
+    app.reset_password(&reset, "Th1rd-Passw0rd!")
+        .await
+        .expect(200, "Your password has been reset.");
+
+    let link = app
+        .link_to("intruder@evil.example", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&link))
+        .await
+        .expect(400, "user not found.");
+}

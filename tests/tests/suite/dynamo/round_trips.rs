@@ -318,7 +318,12 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
         ),
         (
             "resend_confirmation",
-            vec!["BatchGetItem", "GetItem", "TransactWriteItems", "UpdateItem"],
+            vec![
+                "BatchGetItem",
+                "GetItem",
+                "TransactWriteItems",
+                "UpdateItem",
+            ],
         ),
         (
             "delete_account",
