@@ -317,3 +317,33 @@ async fn a_new_password_cancels_a_pending_change_of_address() {
         .await
         .expect(400, "user not found.");
 }
+
+#[tokio::test]
+async fn a_password_change_cancels_a_pending_change_of_address() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@old.example").await;
+    let token = app.token("alice", PASSWORD).await;
+    change(&app, &token, "intruder@evil.example")
+        .await
+        .expect(200, "Check your email...");
+
+    app.post_bearer(
+        "/api/change_password",
+        &token,
+        &json!({"pwd": PASSWORD, "new_pwd": "Th1rd-Passw0rd!"}),
+    )
+    .await
+    .expect(200, "Your password has been changed.");
+
+    let link = app
+        .link_to("intruder@evil.example", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&link))
+        .await
+        .expect(400, "user not found.");
+    let export = app.get_bearer("/api/account_export", &token).await;
+    assert_eq!(
+        export.body["data"]["pending_email_change"],
+        serde_json::Value::Null
+    );
+}
