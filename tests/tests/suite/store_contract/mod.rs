@@ -2,6 +2,7 @@
 //! and against DynamoDB on moto. The memory store must behave like DynamoDB.
 
 mod accounts;
+mod lifecycle;
 mod resets;
 mod sessions;
 
@@ -158,4 +159,8 @@ contract!(
     resets::a_completed_reset_voids_the_other_reset_links,
     sessions::sessions_from_before_a_reset_are_dead,
     resets::racing_writers_never_both_win,
+    lifecycle::changing_the_password_keeps_only_the_callers_session,
+    lifecycle::an_address_change_moves_the_claim_and_a_revert_brings_it_back,
+    lifecycle::a_resent_link_voids_the_earlier_ones,
+    lifecycle::deleting_an_account_leaves_nothing_of_it,
 );
