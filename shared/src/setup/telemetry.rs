@@ -32,7 +32,10 @@ pub fn filter(spec: &str) -> EnvFilter {
         .split(',')
         .filter_map(|directive| {
             let level = directive.rsplit('=').next().unwrap_or(directive).trim();
-            LevelFilter::from_str(level).ok()
+            // `LevelFilter` reads "" as ERROR: an unset RUST_LOG is not that.
+            (!level.is_empty())
+                .then(|| LevelFilter::from_str(level).ok())
+                .flatten()
         })
         .max()
         .unwrap_or(LevelFilter::INFO);
@@ -104,6 +107,16 @@ mod tests {
             assert!(shown.contains("info"), "{spec}: {shown}");
         }
         assert!(filter("debug").to_string().contains("login=debug"));
+    }
+
+    #[test]
+    fn an_unset_level_is_info_for_our_crates() {
+        // An unset RUST_LOG is "": the dev server's request lines (INFO)
+        // must show, as the README says.
+        for spec in ["", " ", ","] {
+            let shown = filter(spec).to_string();
+            assert!(shown.contains("dev_server=info"), "{spec:?}: {shown}");
+        }
     }
 
     /// A writer that keeps what is logged.
