@@ -316,11 +316,8 @@ impl UserStore for MemoryStore {
 
     async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<bool> {
         let mut t = self.lock()?;
-        if !caps.iter().all(|cap| below_limit(&t, cap)) {
+        if !take_caps(&mut t, caps) {
             return Ok(false);
-        }
-        for cap in caps {
-            hit_counter(&mut t, cap);
         }
         t.tokens.insert(token.hash.clone(), token.clone());
         Ok(true)
@@ -408,9 +405,7 @@ impl UserStore for MemoryStore {
         if !same {
             return Ok(WriteOutcome::Stale);
         }
-        for cap in caps {
-            hit_counter(&mut t, cap);
-        }
+        take_caps(&mut t, caps);
         if let Some(u) = t.users.get_mut(user.username.key()) {
             u.pending_email = Some(pending.clone());
             u.email_changes = user.email_changes + 1;
@@ -477,9 +472,7 @@ impl UserStore for MemoryStore {
         if !same {
             return Ok(WriteOutcome::Stale);
         }
-        for cap in caps {
-            hit_counter(&mut t, cap);
-        }
+        take_caps(&mut t, caps);
         if let Some(u) = t.users.get_mut(user.username.key()) {
             u.confirm_epoch = token.epoch;
         }
@@ -639,6 +632,18 @@ impl UserStore for MemoryStore {
         t.users.remove(&key);
         Ok(())
     }
+}
+
+/// Counts one hit in every cap, all or none: `false` (nothing counted) when
+/// any is at its limit, like the caps' updates in one DynamoDB transaction.
+fn take_caps(t: &mut Tables, caps: &[RateCap]) -> bool {
+    if !caps.iter().all(|cap| below_limit(t, cap)) {
+        return false;
+    }
+    for cap in caps {
+        hit_counter(t, cap);
+    }
+    true
 }
 
 fn below_limit(t: &Tables, cap: &RateCap) -> bool {

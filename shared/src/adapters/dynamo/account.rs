@@ -8,8 +8,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWrite
 use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, conditional, sdk_err};
 use super::items::{
-    EMAIL_SK, FAILURES_SK, Item, PROFILE_SK, SessionItem, TOKEN_SK, TokenItem, UserItem, email_pk,
-    failures_pk, from_item, key, n, s, same_account, session_sk, token_pk, user_pk, with_account,
+    EMAIL_SK, FAILURES_SK, Item, PROFILE_SK, SessionItem, TOKEN_SK, TokenItem, UserItem,
+    counter_equals, email_pk, failures_pk, from_item, key, n, s, same_account, session_sk,
+    token_pk, user_pk, with_account,
 };
 use crate::domain::{SessionId, TokenHash, Username};
 use crate::ports::{AccountData, SessionRecord, StoreResult, USER_COUNTER_SCOPES, UserRecord};
@@ -109,11 +110,7 @@ impl DynamoStore {
     ) -> StoreResult<bool> {
         let username = &user.username;
         let (account, account_value) = same_account(&user.account_id);
-        let epoch = if user.reset_epoch == 0 {
-            "(attribute_not_exists(reset_epoch) OR reset_epoch = :e)"
-        } else {
-            "reset_epoch = :e"
-        };
+        let epoch = counter_equals("reset_epoch", ":e", user.reset_epoch);
         let profile = build(
             "Update",
             Update::builder()

@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, sdk_err};
 use super::items::{
-    EMAIL_SK, PROFILE_SK, TOKEN_SK, TokenItem, email_pk, from_item, key, n, s, same_account,
-    token_item, token_pk, token_ref_item, user_pk, with_account,
+    EMAIL_SK, PROFILE_SK, TOKEN_SK, TokenItem, counter_equals, email_pk, from_item, key, n, s,
+    same_account, token_item, token_pk, token_ref_item, user_pk, with_account,
 };
 use crate::domain::{RateCap, TokenHash, Username};
 use crate::ports::{
@@ -77,11 +77,7 @@ impl DynamoStore {
         values.insert(":p".to_owned(), pending);
         values.insert(":changes".to_owned(), n(user.email_changes));
         values.insert(":next".to_owned(), n(user.email_changes + 1));
-        let changes = if user.email_changes == 0 {
-            "(attribute_not_exists(email_changes) OR email_changes = :changes)"
-        } else {
-            "email_changes = :changes"
-        };
+        let changes = counter_equals("email_changes", ":changes", user.email_changes);
         let update = build(
             "Update",
             Update::builder()
@@ -105,11 +101,7 @@ impl DynamoStore {
         caps: &[RateCap],
     ) -> StoreResult<WriteOutcome> {
         let (condition, mut values) = self.user_as_read(user);
-        let epoch = if user.confirm_epoch == 0 {
-            "(attribute_not_exists(confirm_epoch) OR confirm_epoch = :ce)"
-        } else {
-            "confirm_epoch = :ce"
-        };
+        let epoch = counter_equals("confirm_epoch", ":ce", user.confirm_epoch);
         values.insert(":ce".to_owned(), n(user.confirm_epoch));
         values.insert(":next".to_owned(), n(token.epoch));
         values.insert(":f".to_owned(), AttributeValue::Bool(false));
@@ -234,11 +226,7 @@ impl DynamoStore {
         let voided = serde_dynamo::to_attribute_value(&voided)
             .map_err(|e| StoreError::Internal(anyhow::anyhow!("encode voided reverts: {e}")))?;
         values.insert(":voided".to_owned(), voided);
-        let epoch = if user.reset_epoch == 0 {
-            "(attribute_not_exists(reset_epoch) OR reset_epoch = :e)"
-        } else {
-            "reset_epoch = :e"
-        };
+        let epoch = counter_equals("reset_epoch", ":e", user.reset_epoch);
         values.insert(":old".to_owned(), s(token.email.as_str()));
         values.insert(":t".to_owned(), AttributeValue::Bool(true));
         values.insert(":e".to_owned(), n(user.reset_epoch));

@@ -191,6 +191,16 @@ fn token_item_at(token: &TokenRecord, pk: String, sk: String) -> StoreResult<Ite
     })
 }
 
+/// The condition that the counter `attribute` equals `value` (bound to
+/// `placeholder`); items stored before the attribute existed count as 0.
+pub(super) fn counter_equals(attribute: &str, placeholder: &str, value: u64) -> String {
+    if value == 0 {
+        format!("(attribute_not_exists({attribute}) OR {attribute} = {placeholder})")
+    } else {
+        format!("{attribute} = {placeholder}")
+    }
+}
+
 /// The condition that a profile is `account`'s, and the value it needs (a
 /// profile stored before accounts had ids has none).
 pub(super) fn same_account(account: &AccountId) -> (&'static str, Option<AttributeValue>) {

@@ -14,8 +14,8 @@ use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, conflicted, sdk_err};
 use super::items::{
     COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, Item, PROFILE_SK, TOKEN_SK,
-    counter_key, counter_values, email_pk, key, live_token_condition, n, purpose_value, s,
-    same_account, to_item, token_pk, token_ref_sk, user_pk, with_account,
+    counter_equals, counter_key, counter_values, email_pk, key, live_token_condition, n,
+    purpose_value, s, same_account, to_item, token_pk, token_ref_sk, user_pk, with_account,
 };
 use crate::domain::{AccountId, EmailAddress, RateCap, Username};
 use crate::ports::{StoreResult, TokenPurpose, TokenRecord};
@@ -198,22 +198,14 @@ impl DynamoStore {
         }
         if latest_link {
             // Accounts stored before links were resent have no attribute: 0.
-            conditions.push(if token.epoch == 0 {
-                "(attribute_not_exists(confirm_epoch) OR confirm_epoch = :ce)".to_owned()
-            } else {
-                "confirm_epoch = :ce".to_owned()
-            });
+            conditions.push(counter_equals("confirm_epoch", ":ce", token.epoch));
             values.insert(":ce".to_owned(), n(token.epoch));
         }
         if let Some(hash) = password_hash {
             sets.push("password_hash = :h");
             sets.push("reset_epoch = :next");
             // Users stored before reset epochs existed have none: epoch 0.
-            conditions.push(if token.epoch == 0 {
-                "(attribute_not_exists(reset_epoch) OR reset_epoch = :epoch)".to_owned()
-            } else {
-                "reset_epoch = :epoch".to_owned()
-            });
+            conditions.push(counter_equals("reset_epoch", ":epoch", token.epoch));
             values.insert(":h".to_owned(), s(hash));
             values.insert(":epoch".to_owned(), n(token.epoch));
             values.insert(":next".to_owned(), n(token.epoch + 1));
