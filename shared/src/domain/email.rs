@@ -104,6 +104,14 @@ fn key_of(raw: &str) -> String {
     }
 }
 
+impl EmailAddress {
+    /// The SHA-256 of the key: names the mailbox (in a counter, say)
+    /// without keeping the address.
+    pub fn key_digest(&self) -> String {
+        super::token::sha256_hex(&self.key)
+    }
+}
+
 impl PartialEq for EmailAddress {
     fn eq(&self, other: &Self) -> bool {
         self.key == other.key

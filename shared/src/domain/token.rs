@@ -10,6 +10,17 @@ use sha2::{Digest, Sha256};
 /// A one-time email token: 32 random bytes, base64url. Only its hash is stored.
 pub struct OneTimeToken(SecretString);
 
+/// The SHA-256 of a text, lowercase hex.
+pub(crate) fn sha256_hex(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        hex.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
+    }
+    hex
+}
+
 /// The SHA-256 (hex) of a one-time token: what the store keeps and looks up.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct TokenHash(String);
@@ -52,13 +63,7 @@ impl TokenHash {
     }
 
     fn digest(raw: &str) -> Self {
-        let digest = Sha256::digest(raw.as_bytes());
-        let mut hex = String::with_capacity(64);
-        for b in digest {
-            hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-            hex.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
-        }
-        Self(hex)
+        Self(sha256_hex(raw))
     }
 
     /// The hex digest.

@@ -74,11 +74,8 @@ pub fn check_lockout(app: &App, failures: LoginFailures, now: i64) -> Result<(),
 /// outlives a deleted account (or the cap could be reset by deleting one)
 /// without keeping the address in the table.
 pub fn address_mail_cap(app: &App, email: &EmailAddress, now: i64) -> RateCap {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(email.key().as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     fixed_window(
-        format!("mail#{hex}"),
+        format!("mail#{}", email.key_digest()),
         app.config.address_mail_limit,
         app.config.address_mail_window_secs,
         now,
