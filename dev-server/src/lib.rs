@@ -55,6 +55,7 @@ pub fn handler(function: &str) -> Option<Handler> {
         "change_email" => |a, r| Box::pin(change_email::handle(a, r)),
         "change_password" => |a, r| Box::pin(change_password::handle(a, r)),
         "update_profile" => |a, r| Box::pin(update_profile::handle(a, r)),
+        "pages" => |a, r| Box::pin(pages::handle(a, r)),
         _ => return None,
     };
     Some(h)

@@ -82,6 +82,12 @@ pub struct Config {
     /// Base of the reset link (`RESET_PASSWORD_URL`); the token is appended
     /// after a `/`, or replaces `{token}` when the value contains it.
     pub reset_password_url: String,
+    /// Base of the confirmation link (`CONFIRM_EMAIL_URL`), same rules;
+    /// by default the confirmation page this service serves.
+    pub confirm_email_url: String,
+    /// Base of the link that undoes a change of address (`REVERT_EMAIL_URL`),
+    /// same rules; by default the page this service serves.
+    pub revert_email_url: String,
     /// Sender of every email (`MAIL_FROM`).
     pub mail_from: Mailbox,
     /// SES configuration set (`SES_CONFIGURATION_SET`), optional.
@@ -105,10 +111,15 @@ impl Config {
             .trim_end_matches('/')
             .to_owned();
         check_url("PUBLIC_BASE_URL", &public_base_url)?;
-        let reset_password_url = get("RESET_PASSWORD_URL")
-            .map(|u| u.trim_end_matches('/').to_owned())
-            .unwrap_or_else(|| format!("{public_base_url}/reset_password"));
-        check_url("RESET_PASSWORD_URL", &reset_password_url)?;
+        let link_base = |name: &'static str, page: &str| {
+            let url = get(name)
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| format!("{public_base_url}/{page}"));
+            check_url(name, &url).map(|()| url)
+        };
+        let reset_password_url = link_base("RESET_PASSWORD_URL", "reset_password")?;
+        let confirm_email_url = link_base("CONFIRM_EMAIL_URL", "confirm_email")?;
+        let revert_email_url = link_base("REVERT_EMAIL_URL", "revert_email")?;
         let mail_from_raw =
             get("MAIL_FROM").unwrap_or_else(|| "user_account <noreply@example.com>".to_owned());
         let mail_from = Mailbox::from_str(&mail_from_raw)
@@ -144,6 +155,8 @@ impl Config {
             ip_limits,
             public_base_url,
             reset_password_url,
+            confirm_email_url,
+            revert_email_url,
             mail_from,
             ses_configuration_set: get("SES_CONFIGURATION_SET"),
         })
@@ -151,21 +164,26 @@ impl Config {
 
     /// The confirmation link for a raw token.
     pub fn confirm_link(&self, token: &str) -> String {
-        format!("{}/api/confirm_email/{token}", self.public_base_url)
+        link(&self.confirm_email_url, token)
     }
 
     /// The link that undoes a change of address, for a raw token.
     pub fn revert_link(&self, token: &str) -> String {
-        format!("{}/api/revert_email/{token}", self.public_base_url)
+        link(&self.revert_email_url, token)
     }
 
     /// The reset link for a raw token.
     pub fn reset_link(&self, token: &str) -> String {
-        if self.reset_password_url.contains("{token}") {
-            self.reset_password_url.replace("{token}", token)
-        } else {
-            format!("{}/{token}", self.reset_password_url)
-        }
+        link(&self.reset_password_url, token)
+    }
+}
+
+/// A link base with the token in its `{token}` placeholder, or after a `/`.
+fn link(base: &str, token: &str) -> String {
+    if base.contains("{token}") {
+        base.replace("{token}", token)
+    } else {
+        format!("{base}/{token}")
     }
 }
 
@@ -226,7 +244,11 @@ mod tests {
         );
         assert_eq!(
             c.confirm_link("T"),
-            "http://127.0.0.1:3000/api/confirm_email/T".to_owned()
+            "http://127.0.0.1:3000/confirm_email/T".to_owned()
+        );
+        assert_eq!(
+            c.revert_link("T"),
+            "http://127.0.0.1:3000/revert_email/T".to_owned()
         );
     }
 
@@ -236,6 +258,14 @@ mod tests {
         assert_eq!(c.reset_link("T"), "https://app.example/r?t=T");
         let c = config(&[("RESET_PASSWORD_URL", "https://app.example/reset_password/")]).unwrap();
         assert_eq!(c.reset_link("T"), "https://app.example/reset_password/T");
+        let c = config(&[
+            ("CONFIRM_EMAIL_URL", "https://app.example/confirm?t={token}"),
+            ("REVERT_EMAIL_URL", "https://app.example/undo/"),
+        ])
+        .unwrap();
+        assert_eq!(c.confirm_link("T"), "https://app.example/confirm?t=T");
+        assert_eq!(c.revert_link("T"), "https://app.example/undo/T");
+        assert!(config(&[("CONFIRM_EMAIL_URL", "javascript:x")]).is_err());
     }
 
     #[test]

@@ -418,14 +418,30 @@ impl TestApp {
 
     /// The first link containing `marker` in the latest message to `address`.
     pub async fn link_to(&self, address: &str, marker: &str) -> String {
+        // Emails link to the pages (`/confirm_email/<token>`); a page's
+        // button calls the API with the same token. Asked for an API marker,
+        // this finds the page link and answers the API link it leads to.
+        let (page_marker, api) = match marker.strip_prefix("/api") {
+            Some(page) => (page, true),
+            None => (marker, false),
+        };
         let mails = self.emails_to(address).await;
         let latest = mails
             .last()
             .unwrap_or_else(|| panic!("no email to {address}"));
-        links(latest)
+        let link = links(latest)
             .into_iter()
-            .find(|l| l.contains(marker))
-            .unwrap_or_else(|| panic!("no link with {marker} in {latest}"))
+            .find(|l| l.contains(page_marker))
+            .unwrap_or_else(|| panic!("no link with {page_marker} in {latest}"));
+        if !api {
+            return link;
+        }
+        let token = self
+            .path_of(&link)
+            .strip_prefix(page_marker)
+            .unwrap_or_else(|| panic!("{link} is not the {page_marker} page"))
+            .to_owned();
+        format!("{}{marker}{token}", self.base)
     }
 
     /// The token at the end of the latest reset link sent to `address`.

@@ -275,7 +275,7 @@ mod tests {
     fn messages_are_multipart_with_the_link_verbatim_in_both_parts() {
         let config = Config::from_lookup(|_| None).unwrap();
         let link =
-            "http://127.0.0.1:3000/api/confirm_email/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+            "http://127.0.0.1:3000/confirm_email/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         let email = confirmation(&config, "t@t.t", "Admin", link).unwrap();
         let raw = String::from_utf8(email.raw).unwrap();
         assert!(raw.contains("multipart/alternative"));

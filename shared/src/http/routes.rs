@@ -13,7 +13,7 @@ pub struct Route {
 }
 
 /// Every endpoint of the contract.
-pub const ROUTES: [Route; 18] = [
+pub const ROUTES: [Route; 23] = [
     route("GET", "/", "index"),
     route("POST", "/api/login", "login"),
     route("POST", "/api/registration", "registration"),
@@ -36,6 +36,13 @@ pub const ROUTES: [Route; 18] = [
     route("POST", "/api/logout_all", "logout_all"),
     route("POST", "/api/delete_account", "delete_account"),
     route("GET", "/api/account_export", "account_export"),
+    // The pages (HTML) the emailed links open, the account page, and their
+    // style sheet and scripts: one function serves them all.
+    route("GET", "/confirm_email/{token}", "pages"),
+    route("GET", "/revert_email/{token}", "pages"),
+    route("GET", "/reset_password/{token}", "pages"),
+    route("GET", "/account", "pages"),
+    route("GET", "/assets/{file}", "pages"),
 ];
 
 const fn route(method: &'static str, path: &'static str, function: &'static str) -> Route {

@@ -48,7 +48,7 @@ fn table_routes() -> BTreeSet<(String, String, String)> {
 #[test]
 fn template_routes_table_crates_and_events_agree() {
     let table = table_routes();
-    assert_eq!(table.len(), 18);
+    assert_eq!(table.len(), 23);
     let mut expected = table.clone();
     // API Gateway's catch-all route, answered by index with 404/405 envelopes.
     expected.insert(("ANY".into(), "$default".into(), "index".into()));
@@ -82,15 +82,16 @@ fn template_routes_table_crates_and_events_agree() {
             cargo.contains(&format!("name = \"{function}\"")),
             "{function}/Cargo.toml"
         );
-        let event: serde_json::Value =
-            serde_json::from_str(&read(&format!("events/{function}.json"))).unwrap();
-        assert_eq!(event["version"], "2.0", "{function}");
-        assert_eq!(event["routeKey"], format!("{method} {path}"), "{function}");
-        assert_eq!(
-            event["requestContext"]["http"]["method"],
-            method.as_str(),
-            "{function}"
-        );
+        // One of the function's events is this route's (a function that
+        // serves several routes has `<function>.<case>.json` for the others).
+        let route_key = format!("{method} {path}");
+        let covered = event_files(function).into_iter().any(|event| {
+            event["version"] == "2.0"
+                && event["routeKey"] == route_key.as_str()
+                && event["requestContext"]["routeKey"] == route_key.as_str()
+                && event["requestContext"]["http"]["method"] == method.as_str()
+        });
+        assert!(covered, "no event in events/ for {route_key} ({function})");
     }
     // `<function>.json` is the route's own event; `<function>.<case>.json`
     // are further cases for the same function.
@@ -106,6 +107,19 @@ fn template_routes_table_crates_and_events_agree() {
         .collect();
     assert_eq!(owners, functions, "events/ vs the route table");
     assert!(functions.iter().all(|f| events.contains(f)), "{events:?}");
+}
+
+/// `events/<function>.json` and `events/<function>.<case>.json`, parsed.
+fn event_files(function: &str) -> Vec<serde_json::Value> {
+    std::fs::read_dir(repo().join("events"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            name == &format!("{function}.json")
+                || (name.starts_with(&format!("{function}.")) && name.ends_with(".json"))
+        })
+        .map(|name| serde_json::from_str(&read(&format!("events/{name}"))).unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -160,6 +174,30 @@ async fn every_event_file_gets_the_contract_answer_from_its_handler() {
             "{function}"
         );
         assert_eq!(resp.headers()["content-type"], "application/json");
+    }
+    // The pages function: HTML for each page route, a script, and the
+    // envelope for a file it does not have.
+    let html = "text/html; charset=utf-8";
+    for (event, status, content_type) in [
+        ("pages", 200, html),
+        ("pages.confirm_email", 200, html),
+        ("pages.revert_email", 200, html),
+        ("pages.reset_password", 200, html),
+        ("pages.asset", 200, "text/javascript; charset=utf-8"),
+        ("pages.missing_asset", 404, "application/json"),
+    ] {
+        let request = lambda_http::request::from_str(&read(&format!("events/{event}.json")))
+            .unwrap_or_else(|e| panic!("events/{event}.json: {e}"));
+        let resp = dev_server::handler("pages").unwrap()(app.app.clone(), request).await;
+        assert_eq!(
+            (resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap()),
+            (status, content_type),
+            "{event}"
+        );
+        if content_type == html {
+            let body = std::str::from_utf8(resp.body().as_ref()).unwrap();
+            assert!(body.contains("<main"), "{event}");
+        }
     }
     // The login event asked to be remembered: a persistent cookie.
     let login = lambda_http::request::from_str(&read("events/login.json")).unwrap();

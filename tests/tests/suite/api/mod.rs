@@ -9,6 +9,7 @@ mod index;
 mod limits;
 mod login;
 mod logout;
+mod pages;
 mod profile;
 mod registration;
 mod reset;

@@ -1,0 +1,273 @@
+// The pages in headless Chromium, on the dev server (memory store): the walk
+// a new user takes through the emailed links and the account page.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launch, newPage, startServer } from './harness.js';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const PASSWORD = 'S3cure-Passw0rd!';
+const NEW_PASSWORD = 'An0ther-Passw0rd!x';
+
+// Waits until `selector` shows exactly `expected`; fails with what it shows.
+async function expectText(page, selector, expected) {
+  const el = page.locator(selector);
+  try {
+    await page.waitForFunction(
+      ([sel, want]) => document.querySelector(sel)?.textContent.trim() === want,
+      [selector, expected],
+      { timeout: 5000 },
+    );
+  } catch {
+    assert.equal((await el.textContent())?.trim(), expected, selector);
+  }
+}
+
+// Chromium logs every 4xx a script's fetch gets; those are the API's answers
+// the tests ask for. Anything else (a CSP violation, a script error, a
+// missing file) is a defect.
+function unexpected(errors) {
+  return errors.filter((e) => !/Failed to load resource: the server responded with a status of 40[019]/.test(e));
+}
+
+async function signIn(page, username, pwd, remember) {
+  await page.getByLabel('Username', { exact: true }).first().fill(username);
+  await page.locator('#login-pwd').fill(pwd);
+  if (remember) await page.getByLabel('Remember me for 30 days').check();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('register, confirm, sign in, sign out, reset the password, sign in with it', async () => {
+  const { page, context, errors, shot } = await newPage(browser, 'walk');
+  const username = 'walker';
+  const email = 'walker@example.com';
+
+  // Register on the account page.
+  await page.goto(`${server.base}/account`);
+  await page.locator('#signed-out').waitFor();
+  await shot('account-signed-out');
+  const register = page.locator('#register');
+  await register.getByLabel('Username').fill(username);
+  await register.getByLabel('Full name').fill('Wanda Walker');
+  await register.getByLabel('Email').fill(email);
+  await register.getByLabel('Password').fill(PASSWORD);
+  await register.getByRole('button', { name: 'Create my account' }).click();
+  await expectText(page, '#register .status', 'Check your email...');
+  await shot('registered');
+
+  // The emailed link opens the confirmation page; only the button confirms.
+  const link = await server.linkTo(email, '/confirm_email/');
+  assert.ok(link.startsWith(`${server.base}/confirm_email/`), link);
+  await page.goto(link);
+  await page.getByRole('heading', { name: 'Confirm your email' }).waitFor();
+  await shot('confirm-page');
+  await page.getByRole('button', { name: 'Confirm my email' }).click();
+  await expectText(page, '#status', 'Your email has been confirmed.');
+  await shot('confirmed');
+  await page.getByRole('link', { name: 'Go to your account' }).click();
+
+  // Sign in with "remember me": the profile with the masked address.
+  await page.locator('#signed-out').waitFor();
+  await signIn(page, username, PASSWORD, true);
+  await page.locator('#signed-in').waitFor();
+  assert.equal((await page.locator('[data-profile="email"]').textContent()).trim(), 'w****r@example.com');
+  assert.equal((await page.locator('[data-profile="verified"]').textContent()).trim(), 'confirmed');
+  assert.equal((await page.locator('[data-profile="username"]').textContent()).trim(), username);
+  const cookies = await context.cookies();
+  const access = cookies.find((c) => c.name === 'access_token_cookie');
+  assert.ok(access && access.httpOnly, 'the session is an HttpOnly cookie');
+  assert.ok(access.expires > Date.now() / 1000 + 29 * 24 * 3600, 'remember me: a 30-day cookie');
+  await shot('signed-in');
+
+  // A write through the cookie session carries the CSRF header: the profile edit.
+  const profile = page.locator('#profile');
+  await profile.getByLabel('Full name').fill('Wanda W.');
+  await profile.getByRole('button', { name: 'Save' }).click();
+  await expectText(page, '#profile .status', 'success');
+  assert.equal((await page.locator('[data-profile="full_name"]').textContent()).trim(), 'Wanda W.');
+
+  // Sign out: the page and the API both say so.
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expectText(page, '#status', 'user logout');
+  await page.locator('#signed-out').waitFor();
+  await page.reload();
+  await page.locator('#signed-out').waitFor();
+  await shot('signed-out');
+
+  // Request a reset.
+  const forgot = page.locator('#reset-request');
+  await forgot.getByLabel('Username').fill(username);
+  await forgot.getByRole('button', { name: 'Email me a reset link' }).click();
+  await expectText(page, '#reset-request .status', 'Check your email...');
+
+  // The reset page: mismatched passwords and the API's field errors show
+  // next to their field; then the new password is set.
+  const resetLink = await server.linkTo(email, '/reset_password/');
+  assert.ok(resetLink.startsWith(`${server.base}/reset_password/`), resetLink);
+  await page.goto(resetLink);
+  await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+  await shot('reset-page');
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('New password again').fill(NEW_PASSWORD + 'x');
+  await page.getByRole('button', { name: 'Set my new password' }).click();
+  await expectText(page, '#new_pwd_again-error', 'The two passwords are not the same.');
+  await page.getByLabel('New password', { exact: true }).fill('short');
+  await page.getByLabel('New password again').fill('short');
+  await page.getByRole('button', { name: 'Set my new password' }).click();
+  await expectText(page, '#new_pwd-error', 'new_pwd must be 8-128 characters.');
+  assert.equal(await page.getByLabel('New password', { exact: true }).getAttribute('aria-invalid'), 'true');
+  await shot('reset-field-error');
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('New password again').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Set my new password' }).click();
+  await expectText(page, '#reset .status', 'Your password has been reset.');
+  await shot('reset-done');
+
+  // The old password no longer works; the new one does.
+  await page.getByRole('link', { name: 'Sign in with your new password' }).click();
+  await page.locator('#signed-out').waitFor();
+  await signIn(page, username, PASSWORD, false);
+  await expectText(page, '#login .status', 'wrong username or password');
+  await signIn(page, username, NEW_PASSWORD, false);
+  await page.locator('#signed-in').waitFor();
+  assert.equal((await page.locator('[data-profile="full_name"]').textContent()).trim(), 'Wanda W.');
+  await shot('signed-in-again');
+
+  assert.deepEqual(unexpected(errors), [], 'no script errors and no CSP violations');
+  await context.close();
+});
+
+test('a prefetch of the confirmation page leaves the link usable', async () => {
+  const email = 'prefetch@example.com';
+  const reg = await fetch(`${server.base}/api/registration`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'prefetched', full_name: 'P', email, phone: null, contacts: null, pwd: PASSWORD }),
+  });
+  assert.equal(reg.status, 200);
+  const link = await server.linkTo(email, '/confirm_email/');
+
+  // What a mail scanner does: GET the link (twice), follow nothing, run no script.
+  for (let i = 0; i < 2; i++) {
+    const scan = await fetch(link, { headers: { 'user-agent': 'SafeLinks-Scanner/1.0' } });
+    assert.equal(scan.status, 200);
+    assert.match(scan.headers.get('content-type'), /^text\/html/);
+    await scan.text();
+  }
+
+  const { page, context, errors, shot } = await newPage(browser, 'prefetch', { width: 390, height: 844 });
+  await page.goto(link);
+  await shot('confirm-page-phone');
+  await page.getByRole('button', { name: 'Confirm my email' }).click();
+  await expectText(page, '#status', 'Your email has been confirmed.');
+  await shot('confirmed-phone');
+  // The link is spent now: a second press elsewhere gets the contract's answer.
+  await page.reload();
+  await page.getByRole('button', { name: 'Confirm my email' }).click();
+  await expectText(page, '#status', 'user not found.');
+  assert.deepEqual(unexpected(errors), []);
+  await context.close();
+});
+
+test('a wrong token shows the contract message on both link pages', async () => {
+  const { page, context, errors, shot } = await newPage(browser, 'wrong-token');
+  const bogus = 'A'.repeat(43);
+  await page.goto(`${server.base}/confirm_email/${bogus}`);
+  await page.getByRole('button', { name: 'Confirm my email' }).click();
+  await expectText(page, '#status', 'user not found.');
+  assert.ok(await page.getByRole('button', { name: 'Confirm my email' }).isDisabled());
+  await shot('confirm-wrong-token');
+
+  await page.goto(`${server.base}/reset_password/${bogus}`);
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('New password again').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Set my new password' }).click();
+  await expectText(page, '#reset .status', 'user not found');
+  await shot('reset-wrong-token');
+  assert.deepEqual(unexpected(errors), []);
+  await context.close();
+});
+
+test('the account page runs the lifecycle: sessions, export, delete', async () => {
+  const email = 'life@example.com';
+  const reg = await fetch(`${server.base}/api/registration`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'lifecycle', full_name: 'L', email, phone: null, contacts: null, pwd: PASSWORD }),
+  });
+  assert.equal(reg.status, 200);
+  // Another session of the same user, from elsewhere.
+  const other = await fetch(`${server.base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'lifecycle', pwd: PASSWORD }),
+  });
+  const otherToken = (await other.json()).data.token;
+
+  const { page, context, errors, shot } = await newPage(browser, 'lifecycle');
+  await page.goto(`${server.base}/account`);
+  await signIn(page, 'lifecycle', PASSWORD, false);
+  await page.locator('#signed-in').waitFor();
+  assert.equal((await page.locator('[data-profile="verified"]').textContent()).trim(), 'not confirmed');
+
+  // Two sessions listed; ending the other one signs it out.
+  const items = page.locator('#sessions li');
+  await items.nth(1).waitFor();
+  assert.equal(await items.count(), 2);
+  assert.equal(await page.locator('#sessions li', { hasText: 'this browser' }).count(), 1);
+  await shot('sessions');
+  await page.locator('#sessions li').getByRole('button', { name: /^End the session/ }).click();
+  await expectText(page, '#sessions-status', 'session ended');
+  await page.waitForFunction(() => document.querySelectorAll('#sessions li').length === 1);
+  const gone = await fetch(`${server.base}/api/profile_settings`, { headers: { authorization: `Bearer ${otherToken}` } });
+  assert.equal(gone.status, 401);
+
+  // The resend button, for an unconfirmed address.
+  await page.getByRole('button', { name: 'Send the confirmation link again' }).click();
+  await expectText(page, '#resend-status', 'Check your email...');
+
+  // The export downloads the account's data as JSON.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download my data (JSON)' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'account-export.json');
+  const path = await download.path();
+  const { readFileSync } = await import('node:fs');
+  const exported = JSON.parse(readFileSync(path, 'utf8'));
+  assert.equal(exported.profile.email, email, 'the export holds the unmasked address');
+
+  // A wrong password is refused; the box must be ticked; then the account goes.
+  const del = page.locator('#delete');
+  await del.getByLabel('Password').fill(PASSWORD);
+  await del.getByRole('button', { name: 'Delete my account' }).click();
+  await expectText(page, '#delete-sure-error', 'Tick the box to confirm.');
+  await del.getByLabel(/I understand/).check();
+  await del.getByLabel('Password').fill('not-the-password');
+  await del.getByRole('button', { name: 'Delete my account' }).click();
+  await expectText(page, '#delete .status', 'wrong password');
+  await del.getByLabel('Password').fill(PASSWORD);
+  await del.getByRole('button', { name: 'Delete my account' }).click();
+  await expectText(page, '#status', 'Your account has been deleted.');
+  await page.locator('#signed-out').waitFor();
+  await shot('deleted');
+  const login = await fetch(`${server.base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'lifecycle', pwd: PASSWORD }),
+  });
+  assert.equal(login.status, 401);
+  assert.deepEqual(unexpected(errors), []);
+  await context.close();
+});

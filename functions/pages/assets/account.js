@@ -1,0 +1,153 @@
+// The account page: sign in, register and reset when signed out; the
+// profile and every account action when signed in. The session is the
+// HttpOnly cookie the login sets; writes repeat the CSRF cookie in a header
+// (common.js).
+'use strict';
+
+(function () {
+  const status = document.getElementById('status');
+  const signedOut = document.getElementById('signed-out');
+  const signedIn = document.getElementById('signed-in');
+
+  function show(profile) {
+    signedOut.hidden = profile !== null;
+    signedIn.hidden = profile === null;
+    if (profile === null) return;
+    for (const el of document.querySelectorAll('[data-profile]')) {
+      const key = el.dataset.profile;
+      if (key === 'verified') {
+        el.textContent = profile.is_email_verified ? 'confirmed' : 'not confirmed';
+        el.classList.toggle('warn', !profile.is_email_verified);
+      } else {
+        el.textContent = profile[key] === null || profile[key] === undefined ? '-' : String(profile[key]);
+      }
+    }
+    document.getElementById('resend').hidden = profile.is_email_verified;
+    const form = document.getElementById('profile');
+    form.elements.full_name.value = profile.full_name || '';
+    form.elements.phone.value = profile.phone || '';
+    form.elements.contacts.value = profile.contacts || '';
+  }
+
+  // Reads the profile and the sessions; a 401 means signed out.
+  async function load() {
+    const res = await ua.api('GET', 'profile_settings');
+    if (res.status === 401) {
+      show(null);
+      return;
+    }
+    if (!res.ok) {
+      ua.say(status, res.msg, false);
+      return;
+    }
+    show(res.data);
+    await loadSessions();
+  }
+
+  async function loadSessions() {
+    const list = document.getElementById('sessions');
+    const res = await ua.api('GET', 'sessions');
+    list.replaceChildren();
+    if (!res.ok) {
+      ua.say(document.getElementById('sessions-status'), res.msg, false);
+      return;
+    }
+    for (const s of res.data.sessions) {
+      const item = document.createElement('li');
+      const text = document.createElement('span');
+      text.textContent = 'Signed in ' + new Date(s.created_at).toLocaleString() +
+        ', until ' + new Date(s.expires_at).toLocaleString() +
+        (s.remember ? ' (remembered)' : '') + (s.current ? ' - this browser' : '');
+      item.append(text);
+      if (!s.current) {
+        const end = document.createElement('button');
+        end.type = 'button';
+        end.className = 'secondary small';
+        end.textContent = 'End';
+        end.setAttribute('aria-label', 'End the session ' + text.textContent);
+        end.addEventListener('click', async () => {
+          const r = await ua.api('DELETE', 'sessions/' + encodeURIComponent(s.id));
+          ua.say(document.getElementById('sessions-status'), r.msg, r.ok);
+          await loadSessions();
+        });
+        item.append(' ', end);
+      }
+      list.append(item);
+    }
+  }
+
+  // After an answer that ended this browser's session.
+  function signedOutWith(res) {
+    show(null);
+    ua.say(status, res.msg, true);
+    for (const form of document.querySelectorAll('#signed-in form')) form.reset();
+  }
+
+  ua.onSubmit(document.getElementById('login'), 'POST', 'login', async (res, form) => {
+    if (res.ok) {
+      form.reset();
+      ua.say(form.querySelector('.status'), '');
+      ua.say(status, 'You are signed in.', true);
+      await load();
+    }
+  });
+  ua.onSubmit(document.getElementById('register'), 'POST', 'registration', (res, form) => {
+    if (res.ok) form.reset();
+  });
+  ua.onSubmit(document.getElementById('reset-request'), 'POST', 'reset_password_request');
+  ua.onSubmit(document.getElementById('profile'), 'POST', 'profile_settings', (res) => {
+    if (res.ok) show(res.data);
+  });
+  ua.onSubmit(document.getElementById('change-password'), 'POST', 'change_password', async (res, form) => {
+    if (res.ok) {
+      form.reset();
+      await loadSessions();
+    }
+  });
+  ua.onSubmit(document.getElementById('change-email'), 'POST', 'change_email', (res, form) => {
+    if (res.ok) form.reset();
+  });
+  ua.onSubmit(document.getElementById('delete'), 'POST', 'delete_account', (res) => {
+    if (res.ok) signedOutWith(res);
+  }, (form) => {
+    if (!form.elements.sure.checked) {
+      ua.fieldError(form, 'sure', 'Tick the box to confirm.');
+      return false;
+    }
+    return true;
+  });
+
+  document.getElementById('logout').addEventListener('click', async () => {
+    const res = await ua.api('GET', 'logout');
+    if (res.ok || res.status === 401) signedOutWith(res);
+    else ua.say(status, res.msg, false);
+  });
+  document.getElementById('logout-all').addEventListener('click', async () => {
+    const res = await ua.api('POST', 'logout_all', {});
+    if (res.ok) signedOutWith(res);
+    else ua.say(document.getElementById('sessions-status'), res.msg, false);
+  });
+  document.getElementById('resend').addEventListener('click', async () => {
+    const res = await ua.api('POST', 'resend_confirmation', {});
+    ua.say(document.getElementById('resend-status'), res.msg, res.ok);
+  });
+  document.getElementById('export').addEventListener('click', async () => {
+    const out = document.getElementById('export-status');
+    const res = await ua.api('GET', 'account_export');
+    if (!res.ok) {
+      ua.say(out, res.msg, false);
+      return;
+    }
+    const blob = new Blob([JSON.stringify(res.data, null, 2)], { type: 'application/json' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = 'account-export.json';
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    ua.say(out, 'Your data is downloading as account-export.json.', true);
+  });
+
+  load();
+})();

@@ -1,0 +1,22 @@
+// The confirmation and revert pages: only the button spends the link's token.
+'use strict';
+
+(function () {
+  const main = document.querySelector('main');
+  const button = document.getElementById('go');
+  const status = document.getElementById('status');
+  const path = main.dataset.action + '/' + ua.tokenFromPath();
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    ua.say(status, 'Working...');
+    const res = await ua.api('GET', path);
+    ua.say(status, res.msg, res.ok);
+    if (res.ok) {
+      button.hidden = true;
+      document.getElementById('next').hidden = false;
+    } else {
+      // A used, expired or unknown link stays so; only an outage is worth a retry.
+      button.disabled = res.status !== 0 && res.status < 500;
+    }
+  });
+})();
