@@ -25,8 +25,21 @@ FUNCTIONS = [
     "profile_settings", "confirm_email", "reset_password", "logout",
     "update_profile", "change_password", "change_email", "revert_email",
     "resend_confirmation", "sessions", "end_session", "logout_all",
-    "delete_account", "account_export",
+    "delete_account", "account_export", "pages",
 ]
+# The page routes, all served by the pages function: (event, status, content type).
+PAGE_EVENTS = [
+    ("pages", 200, "text/html; charset=utf-8"),
+    ("pages.confirm_email", 200, "text/html; charset=utf-8"),
+    ("pages.revert_email", 200, "text/html; charset=utf-8"),
+    ("pages.reset_password", 200, "text/html; charset=utf-8"),
+    ("pages.asset", 200, "text/javascript; charset=utf-8"),
+    ("pages.missing_asset", 404, "application/json"),
+]
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 # The session functions: their events carry a made-up token (401); run again
 # below with the token login issues.
 SIGNED_IN = [
@@ -141,6 +154,20 @@ def main() -> int:
         check("revert_email", load("revert_email"), 400, "user not found.")
         for function in SIGNED_IN:
             check(function, load(function), 401, "authentication required")
+
+        # The pages: HTML with the pages' policy, their files, a 404 envelope.
+        for name, status, ctype in PAGE_EVENTS:
+            resp = invoke(port, "pages", load(name))
+            headers = resp.get("headers", {})
+            ok = resp.get("statusCode") == status and headers.get("content-type") == ctype
+            if ctype.startswith("text/html"):
+                ok = ok and headers.get("content-security-policy") == PAGE_CSP \
+                    and headers.get("referrer-policy") == "no-referrer" \
+                    and headers.get("cache-control") == "no-store" \
+                    and "<main" in (resp.get("body") or "")
+            print(f"{'ok  ' if ok else 'FAIL'} {name:24} {resp.get('statusCode')} {headers.get('content-type')}")
+            if not ok:
+                failures.append(f"{name}: expected {status} {ctype}, got {resp}")
 
         # API Gateway's $default route (no route matched) is served by index.
         fallback = load("index")

@@ -11,6 +11,8 @@
 #   5. the e2e suite again, on DynamoDB + SES (TEST_STORE=dynamodb)
 #   6. schemathesis: the dev server (memory) fuzzed against openapi.yaml
 #   7. the real Lambda binaries under cargo lambda, fed every events/*.json
+#   8. the pages in headless Chromium (Debian's, installed in the background
+#      from the start when missing), driven by playwright-core
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +21,12 @@ cd "$REPO"
 source "$REPO/scripts/tools.sh"
 
 step() { printf '\n==== %s\n' "$*"; }
+
+# Debian's chromium, for the browser tests at the end: installed while the
+# Rust tests build and run (a no-op when it is there).
+CHROMIUM_LOG="$(mktemp)"
+bash scripts/install-chromium.sh >"$CHROMIUM_LOG" 2>&1 &
+CHROMIUM_PID=$!
 
 step "template and workflow checks"
 bash scripts/check-template.sh
@@ -31,7 +39,8 @@ MOTO_PID=$!
 cleanup() {
     kill "$MOTO_PID" 2>/dev/null || true
     wait "$MOTO_PID" 2>/dev/null || true
-    rm -f "$MOTO_LOG"
+    wait "$CHROMIUM_PID" 2>/dev/null || true
+    rm -f "$MOTO_LOG" "$CHROMIUM_LOG"
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do
@@ -66,5 +75,14 @@ if [[ -f scripts/lambda-invoke.sh ]]; then
     step "real Lambda binaries under cargo lambda, every events/*.json"
     bash scripts/lambda-invoke.sh
 fi
+
+step "the pages in headless Chromium (playwright-core)"
+if ! wait "$CHROMIUM_PID"; then
+    cat "$CHROMIUM_LOG" >&2
+    echo "installing chromium failed" >&2
+    exit 1
+fi
+cat "$CHROMIUM_LOG"
+bash scripts/browser-tests.sh
 
 step "all tests passed"

@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("bind 127.0.0.1:{port}"))?;
     println!("user_account dev server listening on http://127.0.0.1:{port}");
+    println!("the account page: http://127.0.0.1:{port}/account");
     for note in notes {
         println!("{note}");
     }

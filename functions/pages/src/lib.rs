@@ -18,8 +18,8 @@
 
 use std::sync::{Arc, LazyLock};
 
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use lambda_http::http::HeaderMap;
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use sha2::{Digest, Sha256};
@@ -157,7 +157,10 @@ fn page_response(html: &str) -> Response<Body> {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert("content-security-policy", HeaderValue::from_static(PAGE_CSP));
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(PAGE_CSP),
+    );
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert(
         "cross-origin-opener-policy",

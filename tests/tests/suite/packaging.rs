@@ -190,7 +190,10 @@ async fn every_event_file_gets_the_contract_answer_from_its_handler() {
             .unwrap_or_else(|e| panic!("events/{event}.json: {e}"));
         let resp = dev_server::handler("pages").unwrap()(app.app.clone(), request).await;
         assert_eq!(
-            (resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap()),
+            (
+                resp.status().as_u16(),
+                resp.headers()["content-type"].to_str().unwrap()
+            ),
             (status, content_type),
             "{event}"
         );

@@ -76,7 +76,14 @@ async fn pages_are_html_with_a_strict_policy_and_no_inline_script() {
         }
         // Nor inline handlers, inline styles or script URLs.
         let lower = html.to_ascii_lowercase();
-        for bad in [" onclick=", " onload=", " onsubmit=", " style=", "javascript:", "<style"] {
+        for bad in [
+            " onclick=",
+            " onload=",
+            " onsubmit=",
+            " style=",
+            "javascript:",
+            "<style",
+        ] {
             assert!(!lower.contains(bad), "{path}: {bad}");
         }
         // A page never echoes the token of its link.
