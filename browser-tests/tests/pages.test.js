@@ -41,6 +41,29 @@ function unexpected(errors) {
   return errors.filter((e) => !/Failed to load resource: the server responded with a status of 40[019]/.test(e));
 }
 
+async function api(method, path, body, token) {
+  const headers = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  const resp = await fetch(`${server.base}${path}`, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: resp.status, body: await resp.json() };
+}
+
+async function register(username, email) {
+  const r = await api('POST', '/api/registration', {
+    username, full_name: username, email, phone: null, contacts: null, pwd: PASSWORD,
+  });
+  assert.equal(r.status, 200);
+}
+
+async function apiToken(username, pwd = PASSWORD) {
+  const r = await api('POST', '/api/login', { username, pwd });
+  assert.equal(r.status, 200);
+  return r.body.data.token;
+}
+
 async function signIn(page, username, pwd, remember) {
   await page.getByLabel('Username', { exact: true }).first().fill(username);
   await page.locator('#login-pwd').fill(pwd);
@@ -180,14 +203,21 @@ test('a prefetch of the confirmation page leaves the link usable', async () => {
   await context.close();
 });
 
-test('a wrong token shows the contract message on both link pages', async () => {
+test('a wrong token shows the contract message on every link page', async () => {
   const { page, context, errors, shot } = await newPage(browser, 'wrong-token');
   const bogus = 'A'.repeat(43);
   await page.goto(`${server.base}/confirm_email/${bogus}`);
-  await page.getByRole('button', { name: 'Confirm my email' }).click();
+  // Keyboard only: the button is the first stop, Enter presses it.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'go');
+  await page.keyboard.press('Enter');
   await expectText(page, '#status', 'user not found.');
   assert.ok(await page.getByRole('button', { name: 'Confirm my email' }).isDisabled());
   await shot('confirm-wrong-token');
+
+  await page.goto(`${server.base}/revert_email/${bogus}`);
+  await page.getByRole('button', { name: 'Keep my address' }).click();
+  await expectText(page, '#status', 'user not found.');
 
   await page.goto(`${server.base}/reset_password/${bogus}`);
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
@@ -233,9 +263,24 @@ test('the account page runs the lifecycle: sessions, export, delete', async () =
   const gone = await fetch(`${server.base}/api/profile_settings`, { headers: { authorization: `Bearer ${otherToken}` } });
   assert.equal(gone.status, 401);
 
-  // The resend button, for an unconfirmed address.
-  await page.getByRole('button', { name: 'Send the confirmation link again' }).click();
+  // The resend button, for an unconfirmed address: a double click sends one email.
+  assert.equal(server.mailsTo(email).length, 1);
+  await page.getByRole('button', { name: 'Send the confirmation link again' }).dblclick();
   await expectText(page, '#resend-status', 'Check your email...');
+  await page.waitForTimeout(300);
+  assert.equal(server.mailsTo(email).length, 2, 'one resend for a double click');
+
+  // A password change: the current one is checked; other sessions end, this one stays.
+  const change = page.locator('#change-password');
+  await change.getByLabel('Current password').fill('not-the-password');
+  await change.getByLabel('New password').fill(NEW_PASSWORD);
+  await change.getByRole('button', { name: 'Change password' }).click();
+  await expectText(page, '#change-password .status', 'wrong password');
+  await change.getByLabel('Current password').fill(PASSWORD);
+  await change.getByLabel('New password').fill(NEW_PASSWORD);
+  await change.getByRole('button', { name: 'Change password' }).click();
+  await expectText(page, '#change-password .status', 'Your password has been changed.');
+  assert.equal(await page.locator('#signed-in').isVisible(), true);
 
   // The export downloads the account's data as JSON.
   const [download] = await Promise.all([
@@ -250,24 +295,78 @@ test('the account page runs the lifecycle: sessions, export, delete', async () =
 
   // A wrong password is refused; the box must be ticked; then the account goes.
   const del = page.locator('#delete');
-  await del.getByLabel('Password').fill(PASSWORD);
+  await del.getByLabel('Password').fill(NEW_PASSWORD);
   await del.getByRole('button', { name: 'Delete my account' }).click();
   await expectText(page, '#delete-sure-error', 'Tick the box to confirm.');
   await del.getByLabel(/I understand/).check();
   await del.getByLabel('Password').fill('not-the-password');
   await del.getByRole('button', { name: 'Delete my account' }).click();
   await expectText(page, '#delete .status', 'wrong password');
-  await del.getByLabel('Password').fill(PASSWORD);
+  await del.getByLabel('Password').fill(NEW_PASSWORD);
   await del.getByRole('button', { name: 'Delete my account' }).click();
   await expectText(page, '#status', 'Your account has been deleted.');
   await page.locator('#signed-out').waitFor();
   await shot('deleted');
-  const login = await fetch(`${server.base}/api/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'lifecycle', pwd: PASSWORD }),
-  });
+  // Nothing of the account is left on the page for the next person.
+  assert.equal(await page.locator('[data-profile="username"]').textContent(), '');
+  assert.equal(await page.locator('#sessions li').count(), 0);
+  const login = await api('POST', '/api/login', { username: 'lifecycle', pwd: NEW_PASSWORD });
   assert.equal(login.status, 401);
+  assert.deepEqual(unexpected(errors), []);
+  await context.close();
+});
+
+test('a session ended elsewhere signs the page out', async () => {
+  await register('elsewhere', 'elsewhere@example.com');
+  const { page, context, errors, shot } = await newPage(browser, 'ended-elsewhere');
+  await page.goto(`${server.base}/account`);
+  await signIn(page, 'elsewhere', PASSWORD, false);
+  await page.locator('#signed-in').waitFor();
+
+  // "Sign out everywhere" from another device ends this browser's session too.
+  const token = await apiToken('elsewhere');
+  const all = await api('POST', '/api/logout_all', {}, token);
+  assert.equal(all.status, 200);
+
+  const profile = page.locator('#profile');
+  await profile.getByLabel('Full name').fill('Someone Else');
+  await profile.getByRole('button', { name: 'Save' }).click();
+  await expectText(page, '#status', 'Your session has ended. Sign in again.');
+  await page.locator('#signed-out').waitFor();
+  assert.equal(await page.locator('#signed-in').isVisible(), false);
+  await shot('signed-out-by-another-device');
+  assert.deepEqual(unexpected(errors), []);
+  await context.close();
+});
+
+test('the revert page keeps the address, and only its button does', async () => {
+  const old = 'keeper@old.example';
+  await register('keeper', old);
+  const confirm = await server.linkTo(old, '/confirm_email/');
+  const confirmed = await api('GET', `/api/confirm_email/${confirm.split('/').pop()}`);
+  assert.equal(confirmed.status, 200);
+  const token = await apiToken('keeper');
+  const changed = await api('POST', '/api/change_email', { pwd: PASSWORD, new_email: 'intruder@evil.example' }, token);
+  assert.equal(changed.status, 200);
+  const link = await server.linkTo(old, '/revert_email/');
+  assert.ok(link.startsWith(`${server.base}/revert_email/`), link);
+
+  // A scanner's GET changes nothing: the session still works.
+  assert.equal((await fetch(link)).status, 200);
+  assert.equal((await api('GET', '/api/profile_settings', undefined, token)).status, 200);
+
+  const { page, context, errors, shot } = await newPage(browser, 'revert');
+  await page.goto(link);
+  await page.getByRole('heading', { name: 'Keep your email address' }).waitFor();
+  await shot('revert-page');
+  await page.getByRole('button', { name: 'Keep my address' }).click();
+  await expectText(page, '#status', 'Your email has been restored.');
+  await shot('reverted');
+  // Every session ended, and the change is gone: its link no longer works.
+  assert.equal((await api('GET', '/api/profile_settings', undefined, token)).status, 401);
+  const change = await server.linkTo('intruder@evil.example', '/confirm_email/');
+  const late = await api('GET', `/api/confirm_email/${change.split('/').pop()}`);
+  assert.equal(late.status, 400);
   assert.deepEqual(unexpected(errors), []);
   await context.close();
 });

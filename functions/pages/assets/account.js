@@ -9,6 +9,18 @@
   const signedOut = document.getElementById('signed-out');
   const signedIn = document.getElementById('signed-in');
 
+  // Everything one user's visit left on the page: messages, field errors,
+  // form values, the profile and the sessions.
+  function forget() {
+    for (const form of document.querySelectorAll('form')) {
+      form.reset();
+      ua.clearErrors(form);
+    }
+    for (const el of document.querySelectorAll('.status')) ua.say(el, '');
+    for (const el of document.querySelectorAll('[data-profile]')) el.textContent = '';
+    document.getElementById('sessions').replaceChildren();
+  }
+
   function show(profile) {
     signedOut.hidden = profile !== null;
     signedIn.hidden = profile === null;
@@ -23,6 +35,9 @@
       }
     }
     document.getElementById('resend').hidden = profile.is_email_verified;
+    for (const el of document.querySelectorAll('[data-profile-value]')) {
+      el.value = profile[el.dataset.profileValue] || '';
+    }
     const form = document.getElementById('profile');
     form.elements.full_name.value = profile.full_name || '';
     form.elements.phone.value = profile.phone || '';
@@ -37,7 +52,7 @@
       return;
     }
     if (!res.ok) {
-      ua.say(status, res.msg, false);
+      ua.say(status, res.msg + ' Reload the page to try again.', false);
       return;
     }
     show(res.data);
@@ -65,30 +80,38 @@
         end.className = 'secondary small';
         end.textContent = 'End';
         end.setAttribute('aria-label', 'End the session ' + text.textContent);
-        end.addEventListener('click', async () => {
+        end.addEventListener('click', () => ua.busy(end, async () => {
           const r = await ua.api('DELETE', 'sessions/' + encodeURIComponent(s.id));
+          if (r.status === 401) return;
           ua.say(document.getElementById('sessions-status'), r.msg, r.ok);
           await loadSessions();
-        });
+        }));
         item.append(' ', end);
       }
       list.append(item);
     }
   }
 
-  // After an answer that ended this browser's session.
-  function signedOutWith(res) {
+  // After this browser's session ended: by an answer here (ok), or found
+  // ended by a call (signed out elsewhere, expired, ended by a password
+  // change or a revert).
+  function signedOutWith(res, ok) {
+    if (signedIn.hidden && !signedOut.hidden && !ok) return;
+    forget();
     show(null);
-    ua.say(status, res.msg, true);
-    for (const form of document.querySelectorAll('#signed-in form')) form.reset();
+    ua.say(status, ok ? res.msg : 'Your session has ended. Sign in again.', ok);
+    status.focus();
   }
+  ua.hooks.sessionEnded = (res) => {
+    if (!signedIn.hidden) signedOutWith(res, false);
+  };
 
-  ua.onSubmit(document.getElementById('login'), 'POST', 'login', async (res, form) => {
+  ua.onSubmit(document.getElementById('login'), 'POST', 'login', async (res) => {
     if (res.ok) {
-      form.reset();
-      ua.say(form.querySelector('.status'), '');
+      forget();
       ua.say(status, 'You are signed in.', true);
       await load();
+      document.getElementById('profile-title').focus();
     }
   });
   ua.onSubmit(document.getElementById('register'), 'POST', 'registration', (res, form) => {
@@ -108,34 +131,40 @@
     if (res.ok) form.reset();
   });
   ua.onSubmit(document.getElementById('delete'), 'POST', 'delete_account', (res) => {
-    if (res.ok) signedOutWith(res);
+    if (res.ok) signedOutWith(res, true);
   }, (form) => {
     if (!form.elements.sure.checked) {
       ua.fieldError(form, 'sure', 'Tick the box to confirm.');
+      form.elements.sure.focus();
       return false;
     }
     return true;
   });
 
-  document.getElementById('logout').addEventListener('click', async () => {
+  // A button that calls the API once per press, never twice at a time.
+  function onClick(id, action) {
+    const button = document.getElementById(id);
+    button.addEventListener('click', () => ua.busy(button, action));
+  }
+  onClick('logout', async () => {
     const res = await ua.api('GET', 'logout');
-    if (res.ok || res.status === 401) signedOutWith(res);
-    else ua.say(status, res.msg, false);
+    if (res.ok) signedOutWith(res, true);
+    else if (res.status !== 401) ua.say(status, res.msg, false);
   });
-  document.getElementById('logout-all').addEventListener('click', async () => {
+  onClick('logout-all', async () => {
     const res = await ua.api('POST', 'logout_all', {});
-    if (res.ok) signedOutWith(res);
-    else ua.say(document.getElementById('sessions-status'), res.msg, false);
+    if (res.ok) signedOutWith(res, true);
+    else if (res.status !== 401) ua.say(document.getElementById('sessions-status'), res.msg, false);
   });
-  document.getElementById('resend').addEventListener('click', async () => {
+  onClick('resend', async () => {
     const res = await ua.api('POST', 'resend_confirmation', {});
-    ua.say(document.getElementById('resend-status'), res.msg, res.ok);
+    if (res.status !== 401) ua.say(document.getElementById('resend-status'), res.msg, res.ok);
   });
-  document.getElementById('export').addEventListener('click', async () => {
+  onClick('export', async () => {
     const out = document.getElementById('export-status');
     const res = await ua.api('GET', 'account_export');
     if (!res.ok) {
-      ua.say(out, res.msg, false);
+      if (res.status !== 401) ua.say(out, res.msg, false);
       return;
     }
     const blob = new Blob([JSON.stringify(res.data, null, 2)], { type: 'application/json' });

@@ -47,12 +47,36 @@ window.ua = (function () {
       : 'Unexpected answer from the service (' + resp.status + ').';
     const retry = resp.headers.get('Retry-After');
     if (resp.status === 429 && retry) msg += ' Try again in ' + retry + ' seconds.';
-    return {
+    const res = {
       ok: resp.ok && envelope !== null && envelope.status === 'OK',
       status: resp.status,
       msg,
       data: envelope ? envelope.data : undefined,
     };
+    // A 401 other than a wrong password means the session is gone.
+    if (resp.status === 401 && msg !== 'wrong password' && typeof hooks.sessionEnded === 'function') {
+      hooks.sessionEnded(res);
+    }
+    return res;
+  }
+
+  // Set by a page that keeps a session (account.js).
+  const hooks = { sessionEnded: null };
+
+  // Whether an answer is worth retrying as it is: no answer, a limit, an outage.
+  function retryable(res) {
+    return res.status === 0 || res.status === 429 || res.status >= 500;
+  }
+
+  // Runs `action` with `button` disabled, so a request is never sent twice.
+  async function busy(button, action) {
+    if (button.disabled) return;
+    button.disabled = true;
+    try {
+      await action();
+    } finally {
+      button.disabled = false;
+    }
   }
 
   function say(el, text, ok) {
@@ -111,11 +135,11 @@ window.ua = (function () {
       clearErrors(form);
       if (check && !check(form)) return;
       const button = form.querySelector('button[type="submit"]');
-      button.disabled = true;
-      const res = await api(method, typeof path === 'function' ? path() : path, fields(form));
-      button.disabled = false;
-      showAnswer(form, res);
-      if (done) done(res, form);
+      await busy(button, async () => {
+        const res = await api(method, typeof path === 'function' ? path() : path, fields(form));
+        showAnswer(form, res);
+        if (done) await done(res, form);
+      });
     });
   }
 
@@ -125,5 +149,7 @@ window.ua = (function () {
     return parts[parts.length - 1];
   }
 
-  return { api, say, fieldError, clearErrors, fields, showAnswer, onSubmit, tokenFromPath };
+  return {
+    api, hooks, retryable, busy, say, fieldError, clearErrors, fields, showAnswer, onSubmit, tokenFromPath,
+  };
 })();

@@ -11,12 +11,14 @@
     ua.say(status, 'Working...');
     const res = await ua.api('GET', path);
     ua.say(status, res.msg, res.ok);
+    status.focus();
     if (res.ok) {
       button.hidden = true;
       document.getElementById('next').hidden = false;
     } else {
-      // A used, expired or unknown link stays so; only an outage is worth a retry.
-      button.disabled = res.status !== 0 && res.status < 500;
+      // A used, expired or unknown link stays so; no answer, a limit or an
+      // outage is worth another press.
+      button.disabled = !ua.retryable(res);
     }
   });
 })();

@@ -16,6 +16,7 @@
     if (res.ok) {
       for (const el of form.querySelectorAll('.field, button')) el.hidden = true;
       document.getElementById('next').hidden = false;
+      form.querySelector('.status').focus();
     }
   }, matches);
 })();

@@ -108,17 +108,26 @@ const PAGES: [Page; 4] = [
     },
 ];
 
+/// Each asset's version: the start of the SHA-256 of its content, in hex.
+static VERSIONS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .map(|asset| {
+            let digest = Sha256::digest(asset.body.as_bytes());
+            digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+        })
+        .collect()
+});
+
 /// The pages with `{{root}}` and `{{<asset>}}` filled in. An asset's URL
-/// carries a digest of its content, so assets can be cached for good while
-/// a page (never cached) always names the version it was built with.
+/// carries its version, so assets can be cached for good while a page (never
+/// cached) always names the version it was built with.
 static RENDERED: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| {
     PAGES
         .iter()
         .map(|page| {
             let mut html = page.html.replace("{{root}}", page.root);
-            for asset in &ASSETS {
-                let digest = Sha256::digest(asset.body.as_bytes());
-                let version: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+            for (asset, version) in ASSETS.iter().zip(VERSIONS.iter()) {
                 let url = format!("{}assets/{}?v={version}", page.root, asset.name);
                 html = html.replace(&format!("{{{{{}}}}}", asset.name), &url);
             }
@@ -136,8 +145,19 @@ pub async fn handle(_app: Arc<App>, req: Request) -> Response<Body> {
     match route.as_deref() {
         Some(ASSET_ROUTE) => {
             let file = path_param(&req, "file");
-            match ASSETS.iter().find(|a| Some(a.name) == file.as_deref()) {
-                Some(asset) => asset_response(asset),
+            match ASSETS.iter().position(|a| Some(a.name) == file.as_deref()) {
+                Some(i) => {
+                    // Cached for good only under the version it is: a
+                    // request naming another one (a page of an older or
+                    // newer deployment) gets the file uncached.
+                    let asked = req
+                        .uri()
+                        .query()
+                        .unwrap_or_default()
+                        .split('&')
+                        .find_map(|pair| pair.strip_prefix("v="));
+                    asset_response(&ASSETS[i], asked == Some(VERSIONS[i].as_str()))
+                }
                 None => error_response(&ApiError::NotFound),
             }
         }
@@ -166,18 +186,27 @@ fn page_response(html: &str) -> Response<Body> {
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
+    // Browsers ignore it over plain HTTP (the dev server); in AWS the pages
+    // are HTTPS only, and stay so.
+    headers.insert(
+        "strict-transport-security",
+        HeaderValue::from_static("max-age=31536000"),
+    );
     common_headers(headers);
     resp
 }
 
-fn asset_response(asset: &Asset) -> Response<Body> {
+fn asset_response(asset: &Asset, this_version: bool) -> Response<Body> {
     let mut resp = Response::new(Body::Text(asset.body.to_owned()));
     let headers = resp.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
-    // Pages name assets with a digest of their content (`?v=`).
     headers.insert(
         CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
+        HeaderValue::from_static(if this_version {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        }),
     );
     headers.insert(
         "content-security-policy",

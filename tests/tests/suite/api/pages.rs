@@ -64,6 +64,10 @@ async fn pages_are_html_with_a_strict_policy_and_no_inline_script() {
         assert_eq!(header(&headers, "cache-control"), "no-store");
         assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
         assert_eq!(header(&headers, "x-frame-options"), "DENY");
+        assert_eq!(
+            header(&headers, "strict-transport-security"),
+            "max-age=31536000"
+        );
         assert!(html.starts_with("<!doctype html>"), "{path}");
         // Every script is a file of this origin with an empty body: the
         // CSP would refuse an inline one, so none may be needed.
@@ -102,9 +106,23 @@ async fn every_file_a_page_names_is_served_from_this_origin() {
         let mut named: Vec<&str> = attribute_values(&html, "src");
         named.extend(attribute_values(&html, "href"));
         assert!(named.len() >= 4, "{path}: {named:?}");
+        // The scripts call the API relative to the page too.
+        let api_base = html
+            .split("<meta name=\"api-base\" content=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{path}: no api-base"));
+        assert_eq!(page_url.join(api_base).unwrap().path(), "/api/", "{path}");
+        named.push(api_base);
         for reference in named {
             // Relative, so that the pages work under a base path too.
-            assert!(!reference.contains("//"), "{path}: {reference}");
+            assert!(
+                !reference.contains("//") && !reference.starts_with('/'),
+                "{path}: {reference}"
+            );
+            if reference.ends_with("api/") {
+                continue;
+            }
             let url = page_url.join(reference).unwrap();
             if url.path() == "/account" {
                 continue;
@@ -127,6 +145,15 @@ async fn every_file_a_page_names_is_served_from_this_origin() {
                 header(resp.headers(), "cache-control"),
                 "public, max-age=31536000, immutable"
             );
+            // Under any other version the file is not cached: a page of
+            // another deployment must not pin it.
+            let other = app
+                .request("GET", &format!("{}?v=000000000000", url.path()))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(other.status().as_u16(), 200);
+            assert_eq!(header(other.headers(), "cache-control"), "no-cache");
         }
     }
 }
