@@ -25,7 +25,7 @@ FUNCTIONS = [
     "profile_settings", "confirm_email", "reset_password", "logout",
     "update_profile", "change_password", "change_email", "revert_email",
     "resend_confirmation", "sessions", "end_session", "logout_all",
-    "delete_account", "account_export", "pages",
+    "delete_account", "account_export", "pages", "whoami", "authorizer",
 ]
 # The page routes, all served by the pages function: (event, status, content type).
 PAGE_EVENTS = [
@@ -44,7 +44,7 @@ PAGE_CSP = (
 # below with the token login issues.
 SIGNED_IN = [
     "update_profile", "change_password", "change_email", "resend_confirmation",
-    "sessions", "end_session", "logout_all", "delete_account", "account_export",
+    "sessions", "end_session", "logout_all", "delete_account", "account_export", "whoami",
 ]
 
 
@@ -155,6 +155,21 @@ def main() -> int:
         for function in SIGNED_IN:
             check(function, load(function), 401, "authentication required")
 
+        def check_authorizer(name: str, event: dict, authorized: bool, username=None):
+            resp = invoke(port, "authorizer", event)
+            want = {"isAuthorized": True, "context": {"username": username}} if authorized \
+                else {"isAuthorized": False}
+            ok = resp == want
+            print(f"{'ok  ' if ok else 'FAIL'} {name:24} {resp}")
+            if not ok:
+                failures.append(f"{name}: expected {want}, got {resp}")
+
+        # The authorizer: a token signed with a key that was never current,
+        # and the events' placeholder tokens, are denied.
+        check_authorizer("authorizer.forged", load("authorizer.forged"), False)
+        check_authorizer("authorizer", load("authorizer"), False)
+        check_authorizer("authorizer.cookie", load("authorizer.cookie"), False)
+
         # The pages: HTML with the pages' policy, their files, a 404 envelope.
         for name, status, ctype in PAGE_EVENTS:
             resp = invoke(port, "pages", load(name))
@@ -189,7 +204,15 @@ def main() -> int:
         cookies = login.get("cookies") or []
         if not any(c.startswith("access_token_cookie=") and "Max-Age=2592000" in c for c in cookies):
             failures.append(f"login: no persistent access cookie in {cookies}")
+        # The authorizer allows the live session, by bearer token or cookie.
+        bearer = load("authorizer")
+        bearer["headers"]["authorization"] = f"Bearer {token}"
+        check_authorizer("authorizer (signed in)", bearer, True, "Admin")
+        cookie = load("authorizer.cookie")
+        cookie["cookies"][0] = f"access_token_cookie={token}"
+        check_authorizer("authorizer.cookie (signed in)", cookie, True, "Admin")
         for function, status, msg in [
+            ("whoami", 200, "success"),
             ("profile_settings", 200, "success"),
             ("update_profile", 200, "success"),
             ("sessions", 200, "success"),
@@ -201,10 +224,15 @@ def main() -> int:
             ("delete_account", 401, "wrong password"),
             ("logout_all", 200, "user logout"),
             ("profile_settings", 401, "authentication required"),
+            ("whoami", 401, "authentication required"),
         ]:
             event = load(function)
             event["headers"]["authorization"] = f"Bearer {token}"
             check(function, event, status, msg)
+        # After the logout, the authorizer refuses the same token.
+        logged_out = load("authorizer.logged_out")
+        logged_out["headers"]["authorization"] = f"Bearer {token}"
+        check_authorizer("authorizer.logged_out", logged_out, False)
     finally:
         watch.terminate()
         try:

@@ -56,6 +56,7 @@ pub fn handler(function: &str) -> Option<Handler> {
         "change_password" => |a, r| Box::pin(change_password::handle(a, r)),
         "update_profile" => |a, r| Box::pin(update_profile::handle(a, r)),
         "pages" => |a, r| Box::pin(pages::handle(a, r)),
+        "whoami" => |a, r| Box::pin(whoami::handle(a, r)),
         _ => return None,
     };
     Some(h)

@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use shared::App;
 use shared::config::Config;
 use shared::domain::JwtKeys;
-use shared::{adapters::SystemClock, ports::Clock};
+use shared::{adapters::SystemClock, ports::Clock, ports::KeyRing};
 use shared::{
     adapters::{DynamoStore, MemoryStore},
     ports::UserStore,
@@ -30,6 +30,8 @@ pub struct Settings {
     pub outbox_dir: PathBuf,
     /// `JWT_SECRET`; a random one is generated when unset.
     pub jwt_secret: Option<SecretString>,
+    /// `JWT_PREVIOUS_SECRET`: the key a rotation replaced (verifies only).
+    pub jwt_previous_secret: Option<SecretString>,
     /// `CREATE_TABLE=1`: create the DynamoDB table first if it does not exist.
     pub create_table: bool,
     /// The shared configuration (PUBLIC_BASE_URL defaults to this server).
@@ -64,6 +66,7 @@ impl Settings {
             store,
             outbox_dir: PathBuf::from(get("OUTBOX_DIR").unwrap_or_else(|| "outbox".to_owned())),
             jwt_secret: get("JWT_SECRET").map(SecretString::from),
+            jwt_previous_secret: get("JWT_PREVIOUS_SECRET").map(SecretString::from),
             cors_origins: get("CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')
@@ -93,7 +96,8 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)>
             SecretString::from(URL_SAFE_NO_PAD.encode(bytes))
         }
     };
-    let keys = JwtKeys::new(&secret).context("JWT_SECRET")?;
+    let keys = JwtKeys::with_previous(&secret, settings.jwt_previous_secret.as_ref())
+        .context("JWT_SECRET / JWT_PREVIOUS_SECRET")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (store, mailer): (Arc<dyn UserStore>, Arc<dyn Mailer>) = match settings.store.as_str() {
         "memory" => {
@@ -130,7 +134,13 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)>
         }
     };
     Ok((
-        App::new(settings.config, store, mailer, clock, Some(keys)),
+        App::new(
+            settings.config,
+            store,
+            mailer,
+            clock,
+            Some(KeyRing::fixed(keys)),
+        ),
         notes,
     ))
 }

@@ -14,6 +14,7 @@ use crate::domain::{EmailAddress, JwtKeys, Password, SessionId, TokenHash, Usern
 use crate::error::ApiError;
 use crate::http::JsonBody;
 use crate::http::session::authenticate;
+use crate::ports::KeyRing;
 
 fn request(content_type: &str, headers: &[(&str, String)], body: Vec<u8>) -> Option<Request> {
     let mut b = lambda_http::http::Request::builder()
@@ -112,8 +113,9 @@ proptest! {
         cookie in junk(),
         jwt_like in "[A-Za-z0-9_-]{10,40}\\.[A-Za-z0-9_-]{10,60}\\.[A-Za-z0-9_-]{0,50}",
     ) {
-        let keys = JwtKeys::new(&SecretString::from("k".repeat(40))).unwrap();
+        let keys = KeyRing::fixed(JwtKeys::new(&SecretString::from("k".repeat(40))).unwrap());
         let config = Config::from_lookup(|_| None).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         for headers in [
             vec![("authorization", format!("Bearer {bearer}"))],
             vec![("authorization", format!("Bearer {jwt_like}"))],
@@ -121,7 +123,9 @@ proptest! {
             vec![("cookie", format!("access_token_cookie={jwt_like}; csrf_access_token={cookie}"))],
         ] {
             if let Some(req) = request("application/json", &headers, Vec::new()) {
-                let err = authenticate(&keys, &config, &req, 1_800_000_000).unwrap_err();
+                let err = runtime
+                    .block_on(authenticate(&keys, &config, &req, 1_800_000_000))
+                    .unwrap_err();
                 prop_assert_eq!(err.status().as_u16(), 401);
             }
         }

@@ -13,7 +13,7 @@ use shared::adapters::ManualClock;
 use shared::config::Config;
 use shared::domain::hashing::hash_password;
 use shared::domain::{AccountId, EmailAddress, JwtKeys, OneTimeToken, Password, Username};
-use shared::ports::{Clock, Confirmation, TokenPurpose, TokenRecord, UserRecord};
+use shared::ports::{Clock, Confirmation, KeyRing, TokenPurpose, TokenRecord, UserRecord};
 use tokio::sync::{OnceCell, oneshot};
 
 mod backend;
@@ -97,6 +97,7 @@ impl Resp {
 pub struct Options {
     env: HashMap<String, String>,
     backend: Option<Backend>,
+    keys: Option<KeyRing>,
 }
 
 impl Options {
@@ -109,6 +110,12 @@ impl Options {
     /// Runs on this backend instead of the one `TEST_STORE` names.
     pub fn backend(mut self, backend: Backend) -> Self {
         self.backend = Some(backend);
+        self
+    }
+
+    /// Signs and verifies with these keys instead of `JWT_SECRET`'s.
+    pub fn keys(mut self, keys: KeyRing) -> Self {
+        self.keys = Some(keys);
         self
     }
 
@@ -171,7 +178,16 @@ impl TestApp {
             .get("JWT_SECRET")
             .cloned()
             .unwrap_or_else(|| JWT_SECRET.to_owned());
-        let keys = JwtKeys::new(&secret.into()).unwrap();
+        let previous = env
+            .get("JWT_PREVIOUS_SECRET")
+            .cloned()
+            .map(secrecy::SecretString::from);
+        let keys = match options.keys {
+            Some(keys) => keys,
+            None => {
+                KeyRing::fixed(JwtKeys::with_previous(&secret.into(), previous.as_ref()).unwrap())
+            }
+        };
         let app = Arc::new(App::new(
             config,
             backend.store,

@@ -51,7 +51,7 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         remember,
     } = Credentials::try_from(JsonBody::parse(req)?)?;
     limit_ip(app, req, IpAction::Login).await?;
-    let keys = app.jwt()?;
+    let keys = app.jwt()?.current();
 
     let now = app.clock.now();
     let (user, failures) = match &username {

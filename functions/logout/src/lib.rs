@@ -25,7 +25,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 
 async fn logout(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let now = app.clock.now();
-    let caller = authenticate(app.jwt()?, &app.config, req, now)?;
+    let caller = authenticate(app.jwt()?, &app.config, req, now).await?;
     let ended = app
         .store
         .delete_session(&caller.username, &caller.sid, now)

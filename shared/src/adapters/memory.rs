@@ -266,12 +266,12 @@ impl UserStore for MemoryStore {
         Ok(doomed.len())
     }
 
-    async fn session_user(
+    async fn session_user_until(
         &self,
         username: &Username,
         sid: &SessionId,
         now: i64,
-    ) -> StoreResult<Option<UserRecord>> {
+    ) -> StoreResult<Option<(UserRecord, i64)>> {
         let (username_key, sid) = (username.key(), sid.as_str());
         let t = self.lock()?;
         let session = t
@@ -282,7 +282,7 @@ impl UserStore for MemoryStore {
             t.users
                 .get(username_key)
                 .filter(|u| u.reset_epoch == s.reset_epoch && u.account_id == s.account_id)
-                .cloned()
+                .map(|u| (u.clone(), s.expires_at))
         }))
     }
 

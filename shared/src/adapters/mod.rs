@@ -7,10 +7,12 @@ mod clock;
 mod dynamo;
 mod memory;
 mod outbox;
+mod secrets;
 mod ses;
 
 pub use clock::{ManualClock, SystemClock};
 pub use dynamo::{DynamoStore, TTL_ATTRIBUTE};
 pub use memory::MemoryStore;
 pub use outbox::OutboxMailer;
+pub use secrets::SecretsManagerKeys;
 pub use ses::SesMailer;

@@ -21,6 +21,6 @@ pub use mask::mask_email;
 pub use messages::Email;
 pub use password::{Password, PasswordError};
 pub use profile::{Contacts, FieldError, FullName, Phone};
-pub use session_token::{JwtKeys, MIN_SECRET_BYTES, WeakSecret};
+pub use session_token::{JwtKeys, MIN_SECRET_BYTES, Verified, WeakSecret};
 pub use token::{AccountId, OneTimeToken, SessionId, TokenHash};
 pub use username::{Username, UsernameError};

@@ -22,7 +22,7 @@ pub async fn caller_account(
     req: &lambda_http::Request,
     now: i64,
 ) -> Result<(Caller, AccountData), ApiError> {
-    let caller = authenticate(app.jwt()?, &app.config, req, now)?;
+    let caller = authenticate(app.jwt()?, &app.config, req, now).await?;
     let data = app
         .store
         .account_data(&caller.username)
@@ -38,7 +38,7 @@ pub async fn caller_user(
     req: &lambda_http::Request,
     now: i64,
 ) -> Result<(Caller, UserRecord), ApiError> {
-    let caller = authenticate(app.jwt()?, &app.config, req, now)?;
+    let caller = authenticate(app.jwt()?, &app.config, req, now).await?;
     let user = app
         .store
         .session_user(&caller.username, &caller.sid, now)
@@ -54,7 +54,7 @@ pub async fn caller_user_and_failures(
     req: &lambda_http::Request,
     now: i64,
 ) -> Result<(Caller, UserRecord, LoginFailures), ApiError> {
-    let caller = authenticate(app.jwt()?, &app.config, req, now)?;
+    let caller = authenticate(app.jwt()?, &app.config, req, now).await?;
     let (user, failures) = app
         .store
         .session_user_and_failures(&caller.username, &caller.sid, now)

@@ -10,4 +10,4 @@ pub mod routes;
 pub mod session;
 
 pub use envelope::{Reply, error_response, guard, respond, unrouted_response};
-pub use request::{JsonBody, MAX_BODY_BYTES, client_ip, cookie, path_param};
+pub use request::{JsonBody, MAX_BODY_BYTES, client_ip, cookie, cookie_in, path_param};

@@ -101,10 +101,19 @@ pub fn path_param(req: &Request, name: &str) -> Option<String> {
 
 /// The value of a request cookie.
 pub fn cookie(req: &Request, name: &str) -> Option<String> {
-    req.headers()
-        .get_all(lambda_http::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
+    cookie_in(
+        req.headers()
+            .get_all(lambda_http::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+        name,
+    )
+}
+
+/// A cookie's value from `Cookie` header values (or API Gateway's
+/// `cookies` list, one `name=value` each).
+pub fn cookie_in<'a>(values: impl Iterator<Item = &'a str>, name: &str) -> Option<String> {
+    values
         .flat_map(cookie::Cookie::split_parse)
         .filter_map(Result::ok)
         .find(|c| c.name() == name)

@@ -13,7 +13,7 @@ pub struct Route {
 }
 
 /// Every endpoint of the contract.
-pub const ROUTES: [Route; 23] = [
+pub const ROUTES: [Route; 24] = [
     route("GET", "/", "index"),
     route("POST", "/api/login", "login"),
     route("POST", "/api/registration", "registration"),
@@ -36,6 +36,7 @@ pub const ROUTES: [Route; 23] = [
     route("POST", "/api/logout_all", "logout_all"),
     route("POST", "/api/delete_account", "delete_account"),
     route("GET", "/api/account_export", "account_export"),
+    route("GET", "/api/whoami", "whoami"),
     // The pages (HTML) the emailed links open, the account page, and their
     // style sheet and scripts: one function serves them all.
     route("GET", "/confirm_email/{token}", "pages"),
@@ -44,6 +45,10 @@ pub const ROUTES: [Route; 23] = [
     route("GET", "/account", "pages"),
     route("GET", "/assets/{file}", "pages"),
 ];
+
+/// Functions that serve no route of ours: API Gateway invokes the
+/// authorizer before the routes of a team's own API that use it.
+pub const OTHER_FUNCTIONS: [&str; 1] = ["authorizer"];
 
 const fn route(method: &'static str, path: &'static str, function: &'static str) -> Route {
     Route {

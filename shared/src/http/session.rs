@@ -7,9 +7,10 @@ use lambda_http::http::Method;
 use lambda_http::http::header::AUTHORIZATION;
 
 use crate::config::Config;
-use crate::domain::{JwtKeys, SessionId, Username};
+use crate::domain::{SessionId, Username};
 use crate::error::ApiError;
 use crate::http::request::cookie;
+use crate::ports::KeyRing;
 
 /// Name of the cookie holding the JWT (HttpOnly).
 pub const ACCESS_COOKIE: &str = "access_token_cookie";
@@ -32,38 +33,93 @@ pub struct Caller {
 
 /// Reads and verifies the JWT from `Authorization: Bearer` or the access cookie,
 /// enforcing the CSRF rule for cookie-authenticated unsafe methods.
-pub fn authenticate(
-    keys: &JwtKeys,
+pub async fn authenticate(
+    keys: &KeyRing,
     config: &Config,
     req: &Request,
     now: i64,
 ) -> Result<Caller, ApiError> {
-    let unauthorized = || ApiError::Unauthorized(NOT_AUTHENTICATED);
-    let (token, from_cookie) = match req.headers().get(AUTHORIZATION) {
-        Some(value) => {
-            let value = value.to_str().map_err(|_| unauthorized())?;
-            let token = value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-                .ok_or_else(unauthorized)?;
-            (token.trim().to_owned(), false)
-        }
-        None => (cookie(req, ACCESS_COOKIE).ok_or_else(unauthorized)?, true),
+    let authorization = match req.headers().get(AUTHORIZATION) {
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| ApiError::Unauthorized(NOT_AUTHENTICATED))?,
+        ),
+        None => None,
     };
-    let (username, sid) = keys.verify(config, &token, now).ok_or_else(unauthorized)?;
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if from_cookie && !safe {
-        let expected = keys.csrf_token(&sid);
-        let header = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-        let cookie_value = cookie(req, CSRF_COOKIE);
-        if expected.is_empty()
-            || header != Some(expected.as_str())
-            || cookie_value.as_deref() != Some(expected.as_str())
-        {
-            return Err(ApiError::Unauthorized("missing or invalid CSRF token"));
+    let credentials = Credentials {
+        authorization,
+        access_cookie: cookie(req, ACCESS_COOKIE),
+        csrf_cookie: cookie(req, CSRF_COOKIE),
+        csrf_header: req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()),
+        safe_method: matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS),
+    };
+    credentials.verify(keys, config, now).await
+}
+
+/// What a request carries that can authenticate it, wherever it came from
+/// (an API request, or an authorizer's event).
+#[derive(Debug)]
+pub struct Credentials<'a> {
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// The access cookie's value.
+    pub access_cookie: Option<String>,
+    /// The CSRF cookie's value.
+    pub csrf_cookie: Option<String>,
+    /// The `X-CSRF-TOKEN` header.
+    pub csrf_header: Option<&'a str>,
+    /// GET, HEAD or OPTIONS (no CSRF check).
+    pub safe_method: bool,
+}
+
+impl Credentials<'_> {
+    /// The bearer token if there is an `Authorization` header (which then
+    /// must be a bearer token), else the access cookie; whether it came
+    /// from the cookie.
+    fn token(&self) -> Option<(String, bool)> {
+        match self.authorization {
+            Some(value) => {
+                let token = value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))?;
+                Some((token.trim().to_owned(), false))
+            }
+            None => Some((self.access_cookie.clone()?, true)),
         }
     }
-    Ok(Caller { username, sid })
+
+    /// The caller, once the token verified (signature, claims, the key its
+    /// `kid` names) and, for a cookie on an unsafe method, the CSRF header
+    /// and cookie both match the session's CSRF token. The session record
+    /// is checked by the store call that follows.
+    pub async fn verify(
+        &self,
+        keys: &KeyRing,
+        config: &Config,
+        now: i64,
+    ) -> Result<Caller, ApiError> {
+        let unauthorized = || ApiError::Unauthorized(NOT_AUTHENTICATED);
+        let (token, from_cookie) = self.token().ok_or_else(unauthorized)?;
+        let verified = keys
+            .for_token(&token, now)
+            .await
+            .verify(config, &token, now)
+            .ok_or_else(unauthorized)?;
+        if from_cookie && !self.safe_method {
+            let expected = verified.csrf.as_str();
+            if expected.is_empty()
+                || self.csrf_header != Some(expected)
+                || self.csrf_cookie.as_deref() != Some(expected)
+            {
+                return Err(ApiError::Unauthorized("missing or invalid CSRF token"));
+            }
+        }
+        Ok(Caller {
+            username: verified.username,
+            sid: verified.sid,
+        })
+    }
 }
 
 /// The two login cookies; `max_age` is `None` for browser-session cookies.

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::domain::JwtKeys;
 use crate::error::ApiError;
 use crate::ports::Clock;
+use crate::ports::KeyRing;
 use crate::ports::Mailer;
 use crate::ports::UserStore;
 
@@ -19,7 +19,7 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     /// Time.
     pub clock: Arc<dyn Clock>,
-    jwt: Option<JwtKeys>,
+    jwt: Option<KeyRing>,
 }
 
 impl App {
@@ -29,7 +29,7 @@ impl App {
         store: Arc<dyn UserStore>,
         mailer: Arc<dyn Mailer>,
         clock: Arc<dyn Clock>,
-        jwt: Option<JwtKeys>,
+        jwt: Option<KeyRing>,
     ) -> Self {
         Self {
             config,
@@ -41,7 +41,7 @@ impl App {
     }
 
     /// The JWT keys; a 500 if this function was deployed without them.
-    pub fn jwt(&self) -> Result<&JwtKeys, ApiError> {
+    pub fn jwt(&self) -> Result<&KeyRing, ApiError> {
         self.jwt
             .as_ref()
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("JWT keys not configured")))

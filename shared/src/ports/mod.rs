@@ -4,11 +4,13 @@
 
 mod app;
 mod clock;
+mod keys;
 mod mailer;
 mod store;
 
 pub use app::App;
 pub use clock::Clock;
+pub use keys::{KeyRing, KeySource, REFRESH_COOLDOWN_SECS};
 pub use mailer::{MailError, Mailer};
 pub use store::{
     AccountData, Confirmation, CreateUserError, PendingEmail, SessionRecord, StoreError,

@@ -302,7 +302,20 @@ pub trait UserStore: Send + Sync {
         username: &Username,
         sid: &SessionId,
         now: i64,
-    ) -> StoreResult<Option<UserRecord>>;
+    ) -> StoreResult<Option<UserRecord>> {
+        Ok(self
+            .session_user_until(username, sid, now)
+            .await?
+            .map(|(user, _)| user))
+    }
+
+    /// [`UserStore::session_user`], with when the session expires (one read).
+    async fn session_user_until(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        now: i64,
+    ) -> StoreResult<Option<(UserRecord, i64)>>;
 
     /// [`UserStore::session_user`] and the user's current failed-login run,
     /// read at once: for a signed-in user about to re-enter a password.

@@ -12,11 +12,12 @@ use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 use secrecy::SecretString;
 
 use crate::adapters::DynamoStore;
+use crate::adapters::SecretsManagerKeys;
 use crate::adapters::SesMailer;
 use crate::adapters::SystemClock;
 use crate::config::Config;
 use crate::domain::JwtKeys;
-use crate::ports::App;
+use crate::ports::{App, KeyRing};
 
 /// What a function uses, so that each cold start loads only that.
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +42,7 @@ pub async fn app_from_env(sdk: &SdkConfig, needs: Needs) -> anyhow::Result<App> 
         anyhow::bail!("MAIL_FROM is not set");
     }
     let jwt = if needs.jwt {
-        Some(JwtKeys::new(&jwt_secret(sdk).await?).context("JWT secret")?)
+        Some(key_ring(sdk).await?)
     } else {
         None
     };
@@ -60,39 +61,28 @@ pub async fn app_from_env(sdk: &SdkConfig, needs: Needs) -> anyhow::Result<App> 
     ))
 }
 
-async fn jwt_secret(sdk: &SdkConfig) -> anyhow::Result<SecretString> {
-    if let Some(arn) = std::env::var("JWT_SECRET_ARN")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        let out = aws_sdk_secretsmanager::Client::new(sdk)
-            .get_secret_value()
-            .secret_id(arn)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "read JWT secret: {}",
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-                )
-            })?;
-        let secret = out
-            .secret_string
-            .context("the JWT secret has no string value")?;
-        return Ok(SecretString::from(secret));
+/// The signing keys: from Secrets Manager when `JWT_SECRET_ARN` is set (the
+/// current key read now; the previous one, and newer ones after a rotation,
+/// when a token names them), else `JWT_SECRET` and `JWT_PREVIOUS_SECRET`.
+async fn key_ring(sdk: &SdkConfig) -> anyhow::Result<KeyRing> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let Some(arn) = var("JWT_SECRET_ARN") {
+        let source = SecretsManagerKeys::new(aws_sdk_secretsmanager::Client::new(sdk), arn);
+        let keys = source.load_current().await.context("JWT secret")?;
+        return Ok(KeyRing::refreshing(keys, Arc::new(source)));
     }
-    match std::env::var("JWT_SECRET") {
-        Ok(secret) if !secret.is_empty() => Ok(SecretString::from(secret)),
-        _ => anyhow::bail!("neither JWT_SECRET_ARN nor JWT_SECRET is set"),
-    }
+    let Some(secret) = var("JWT_SECRET") else {
+        anyhow::bail!("neither JWT_SECRET_ARN nor JWT_SECRET is set");
+    };
+    let previous = var("JWT_PREVIOUS_SECRET").map(SecretString::from);
+    let keys = JwtKeys::with_previous(&SecretString::from(secret), previous.as_ref())
+        .context("JWT_SECRET / JWT_PREVIOUS_SECRET")?;
+    Ok(KeyRing::fixed(keys))
 }
 
-/// Runs a function: `main` is one call to this.
-pub async fn run<F, Fut>(needs: Needs, handler: F) -> Result<(), lambda_http::Error>
-where
-    F: Fn(Arc<App>, Request) -> Fut,
-    Fut: Future<Output = Response<Body>> + Send + 'static,
-{
+/// A cold start: logging, the SDK configuration, and the app with what the
+/// function needs; logs how long it took.
+pub async fn cold_start(needs: Needs) -> Result<Arc<App>, lambda_http::Error> {
     crate::setup::telemetry::init_lambda();
     let started = std::time::Instant::now();
     let sdk = crate::adapters::aws::sdk_config().await;
@@ -101,6 +91,16 @@ where
         e
     })?);
     tracing::info!(init_ms = started.elapsed().as_millis() as u64, "ready");
+    Ok(app)
+}
+
+/// Runs a function: `main` is one call to this.
+pub async fn run<F, Fut>(needs: Needs, handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Arc<App>, Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    let app = cold_start(needs).await?;
     lambda_http::run(service_fn(|req: Request| {
         // The route key ("GET /api/confirm_email/{token}"), never the raw
         // path: paths can hold one-time tokens.

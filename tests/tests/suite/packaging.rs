@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use shared::http::routes::ROUTES;
+use shared::http::routes::{OTHER_FUNCTIONS, ROUTES};
 use tests::{TestApp, repo};
 
 fn read(path: &str) -> String {
@@ -48,7 +48,7 @@ fn table_routes() -> BTreeSet<(String, String, String)> {
 #[test]
 fn template_routes_table_crates_and_events_agree() {
     let table = table_routes();
-    assert_eq!(table.len(), 23);
+    assert_eq!(table.len(), 24);
     let mut expected = table.clone();
     // API Gateway's catch-all route, answered by index with 404/405 envelopes.
     expected.insert(("ANY".into(), "$default".into(), "index".into()));
@@ -62,12 +62,20 @@ fn template_routes_table_crates_and_events_agree() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    let functions: BTreeSet<String> = table.iter().map(|(_, _, f)| f.clone()).collect();
+    let routed: BTreeSet<String> = table.iter().map(|(_, _, f)| f.clone()).collect();
+    let mut functions = routed.clone();
+    functions.extend(OTHER_FUNCTIONS.iter().map(|f| (*f).to_owned()));
     assert_eq!(crates, functions, "functions/ vs the route table");
     // Each function is a member and a default member (what `cargo lambda`
-    // and `sam build` compile, without the test harness's features).
+    // and `sam build` compile, without the test harness's features), and a
+    // function of the template.
     let workspace = read("Cargo.toml");
+    let template = read("template.yaml");
     for function in &functions {
+        assert!(
+            template.contains(&format!("        Binary: {function}\n")),
+            "template.yaml lacks {function}"
+        );
         let entry = format!("    \"functions/{function}\",\n");
         assert_eq!(workspace.matches(&entry).count(), 2, "Cargo.toml: {entry}");
     }

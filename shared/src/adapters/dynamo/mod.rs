@@ -270,12 +270,12 @@ impl UserStore for DynamoStore {
         self.trim_sessions(username, keep, current).await
     }
 
-    async fn session_user(
+    async fn session_user_until(
         &self,
         username: &Username,
         sid: &SessionId,
         now: i64,
-    ) -> StoreResult<Option<UserRecord>> {
+    ) -> StoreResult<Option<(UserRecord, i64)>> {
         self.live_session_user(username, sid, now).await
     }
 

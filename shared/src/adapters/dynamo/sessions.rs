@@ -93,7 +93,7 @@ impl DynamoStore {
         username: &Username,
         sid: &SessionId,
         now: i64,
-    ) -> StoreResult<Option<UserRecord>> {
+    ) -> StoreResult<Option<(UserRecord, i64)>> {
         let (user, _) = self.read_session(username, sid, now, false).await?;
         Ok(user)
     }
@@ -104,18 +104,20 @@ impl DynamoStore {
         sid: &SessionId,
         now: i64,
     ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
-        self.read_session(username, sid, now, true).await
+        let (user, run) = self.read_session(username, sid, now, true).await?;
+        Ok((user.map(|(user, _)| user), run))
     }
 
     /// One BatchGetItem: the profile and the session, with `failures` also
-    /// the failed-login run. The user only if the session is live for it.
+    /// the failed-login run. The user (and when the session expires) only if
+    /// the session is live for it.
     async fn read_session(
         &self,
         username: &Username,
         sid: &SessionId,
         now: i64,
         failures: bool,
-    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
+    ) -> StoreResult<(Option<(UserRecord, i64)>, LoginFailures)> {
         let mut keys = vec![
             key(user_pk(username), PROFILE_SK),
             key(user_pk(username), session_sk(sid)),
@@ -148,7 +150,7 @@ impl DynamoStore {
             (Some(u), Some(s))
                 if live(&s) && s.reset_epoch == u.reset_epoch && s.account_id == u.account_id =>
             {
-                Some(u)
+                Some((u, s.expires_at))
             }
             _ => None,
         };

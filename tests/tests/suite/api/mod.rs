@@ -2,6 +2,7 @@
 //! memory store, or on DynamoDB + SES with `TEST_STORE=dynamodb`).
 
 mod account;
+mod authorizer;
 mod csrf;
 mod email_change;
 mod hostile;
@@ -14,3 +15,4 @@ mod profile;
 mod registration;
 mod reset;
 mod sessions;
+mod whoami;

@@ -19,6 +19,7 @@ macro_rules! require_moto {
 }
 
 // After the macro, which it uses.
+mod rotation;
 mod round_trips;
 
 async fn raw_client() -> aws_sdk_dynamodb::Client {

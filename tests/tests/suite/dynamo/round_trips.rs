@@ -146,6 +146,18 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
         .await
         .expect(200, "success");
     step("profile_settings", calls.take());
+    app.get_bearer("/api/whoami", &token2)
+        .await
+        .expect(200, "success");
+    step("whoami", calls.take());
+    let event = serde_json::from_value(serde_json::json!({
+        "headers": { "authorization": format!("Bearer {token2}") },
+        "requestContext": { "http": { "method": "GET" } },
+    }))
+    .unwrap();
+    let answer = authorizer::authorize(app.app.clone(), event).await;
+    assert!(answer.is_authorized);
+    step("authorizer", calls.take());
     app.get_bearer("/api/logout", &token2)
         .await
         .expect(200, "user logout");
@@ -269,6 +281,8 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
             ],
         ),
         ("profile_settings", vec!["BatchGetItem"]),
+        ("whoami", vec!["BatchGetItem"]),
+        ("authorizer", vec!["BatchGetItem"]),
         ("logout", vec!["DeleteItem"]),
         (
             "reset_password_request",

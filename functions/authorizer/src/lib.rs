@@ -1,0 +1,99 @@
+//! The Lambda authorizer a team attaches to its own HTTP API routes
+//! (request authorizer, payload 2.0, simple responses; docs/INTEGRATION.md).
+//!
+//! It reads the bearer token, or the session cookie (then, for a method
+//! other than GET/HEAD/OPTIONS, the CSRF header must match as on our own
+//! routes), checks the signature, the claims and the key the token names,
+//! then the session record (one DynamoDB read: a logged-out, reset or
+//! deleted session is refused at once), and answers
+//! `{"isAuthorized": true, "context": {"username": ...}}`. Anything else,
+//! including an outage, is `{"isAuthorized": false}`: API Gateway answers
+//! 403 and the request never reaches the team's backend.
+
+use std::sync::Arc;
+
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+use serde::Serialize;
+use serde_json::json;
+use shared::http::cookie_in;
+use shared::http::session::{ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, Credentials};
+use shared::{ApiError, App};
+
+/// The simple response format of HTTP API authorizers.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SimpleResponse {
+    /// Whether API Gateway lets the request through.
+    pub is_authorized: bool,
+    /// What the backend finds in `requestContext.authorizer.lambda`.
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub context: serde_json::Value,
+}
+
+impl SimpleResponse {
+    fn deny() -> Self {
+        Self {
+            is_authorized: false,
+            context: serde_json::Value::Null,
+        }
+    }
+}
+
+/// Decides one request. Never fails and never panics into the runtime: any
+/// failure is a denial (an internal one is logged, without the token).
+pub async fn authorize(
+    app: Arc<App>,
+    event: ApiGatewayV2CustomAuthorizerV2Request,
+) -> SimpleResponse {
+    let route = event.route_key.clone().unwrap_or_default();
+    let decided = tokio::spawn(async move { username(&app, &event).await }).await;
+    match decided {
+        Ok(Ok(username)) => SimpleResponse {
+            is_authorized: true,
+            context: json!({ "username": username }),
+        },
+        Ok(Err(err)) => {
+            if err.status().is_server_error() {
+                tracing::error!(error = %err, route, "authorizer: could not decide, denied");
+            }
+            SimpleResponse::deny()
+        }
+        Err(join) => {
+            tracing::error!(error = %join, route, "authorizer: task failed, denied");
+            SimpleResponse::deny()
+        }
+    }
+}
+
+async fn username(
+    app: &App,
+    event: &ApiGatewayV2CustomAuthorizerV2Request,
+) -> Result<String, ApiError> {
+    let header = |name: &str| event.headers.get(name).and_then(|v| v.to_str().ok());
+    // Payload 2.0 lists cookies apart; a `Cookie` header is read too.
+    let cookie_values = || {
+        event.cookies.iter().map(String::as_str).chain(
+            event
+                .headers
+                .get_all("cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        )
+    };
+    let method = event.request_context.http.method.as_str();
+    let credentials = Credentials {
+        authorization: header("authorization"),
+        access_cookie: cookie_in(cookie_values(), ACCESS_COOKIE),
+        csrf_cookie: cookie_in(cookie_values(), CSRF_COOKIE),
+        csrf_header: header(CSRF_HEADER),
+        safe_method: matches!(method, "GET" | "HEAD" | "OPTIONS"),
+    };
+    let now = app.clock.now();
+    let caller = credentials.verify(app.jwt()?, &app.config, now).await?;
+    let user = app
+        .store
+        .session_user(&caller.username, &caller.sid, now)
+        .await?
+        .ok_or(ApiError::Unauthorized("authentication required"))?;
+    Ok(user.username.as_str().to_owned())
+}

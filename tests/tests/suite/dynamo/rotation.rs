@@ -1,0 +1,167 @@
+//! Rotating the signing key in Secrets Manager (moto) in the middle of
+//! sessions: `put-secret-value`, as docs/INTEGRATION.md tells it.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::SecretString;
+use serde_json::json;
+use shared::adapters::{MemoryStore, OutboxMailer, SecretsManagerKeys};
+use shared::domain::{JwtKeys, SessionId, Username};
+use shared::ports::{Clock, KeyRing, UserStore};
+use tests::{Backend, MailSource, PASSWORD, TestApp, moto_endpoint, unique};
+
+const OLD: &str = "old-signing-key-of-at-least-thirty-two-bytes";
+const NEW: &str = "new-signing-key-of-at-least-thirty-two-bytes";
+const NEWER: &str = "newer-signing-key-of-at-least-thirty-two-bytes";
+
+/// A backend on `store` (so that several "containers" share one table).
+fn on(store: &Arc<dyn UserStore>) -> Backend {
+    let outbox = tempfile::tempdir().unwrap();
+    Backend {
+        store: store.clone(),
+        mailer: Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
+        mail: MailSource::Outbox(outbox),
+        table: None,
+    }
+}
+
+/// A function container's cold start: the current key, and the secret to
+/// read again for a `kid` it has not seen.
+async fn container(store: &Arc<dyn UserStore>, source: &Arc<SecretsManagerKeys>) -> TestApp {
+    let keys = KeyRing::refreshing(source.load_current().await.unwrap(), source.clone());
+    TestApp::options()
+        .backend(on(store))
+        .keys(keys)
+        .spawn()
+        .await
+}
+
+fn claims(token: &str) -> serde_json::Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_rotation_in_the_middle_of_a_session_logs_nobody_out() {
+    require_moto!();
+    let sm = aws_sdk_secretsmanager::Client::new(&shared::adapters::aws::sdk_config().await);
+    let arn = sm
+        .create_secret()
+        .name(unique("jwt"))
+        .secret_string(OLD)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let source = Arc::new(SecretsManagerKeys::new(sm.clone(), arn.clone()));
+    let store: Arc<dyn UserStore> = Arc::new(MemoryStore::new());
+
+    // A container started before the rotation stays warm through it.
+    let warm = container(&store, &source).await;
+    warm.given_user("alice", "alice@example.com").await;
+    let before = warm.token("alice", PASSWORD).await;
+    let cookie_login = warm.login("alice", PASSWORD, false).await;
+
+    sm.put_secret_value()
+        .secret_id(&arn)
+        .secret_string(NEW)
+        .send()
+        .await
+        .unwrap();
+    // A container started after it signs with the new key.
+    let fresh = container(&store, &source).await;
+    let after = fresh.token("alice", PASSWORD).await;
+    let kid = |t: &str| JwtKeys::kid_of(t).unwrap();
+    assert_ne!(kid(&before), kid(&after));
+
+    // Both tokens work in both containers: the old key verifies as the
+    // previous one, and the warm container learns the new key from the
+    // token that names it.
+    for app in [&warm, &fresh] {
+        for token in [&before, &after] {
+            app.get_bearer("/api/whoami", token)
+                .await
+                .expect(200, "success");
+        }
+    }
+    // A cookie session from before the rotation can still write: its CSRF
+    // token is derived from the key that signed it.
+    let jwt = cookie_login.cookie_value("access_token_cookie");
+    let csrf = cookie_login.cookie_value("csrf_access_token");
+    fresh
+        .send(
+            fresh
+                .request("POST", "/api/profile_settings")
+                .header(
+                    "cookie",
+                    format!("access_token_cookie={jwt}; csrf_access_token={csrf}"),
+                )
+                .header("x-csrf-token", &csrf)
+                .json(&json!({"full_name": "Alice R."})),
+        )
+        .await
+        .expect(200, "success");
+
+    // A token for the same live session, signed with a key that was never
+    // current, is refused everywhere.
+    let stranger = JwtKeys::new(&SecretString::from("s".repeat(40))).unwrap();
+    let sid = SessionId::parse(claims(&before)["sid"].as_str().unwrap()).unwrap();
+    let forged = stranger
+        .issue(
+            &fresh.app.config,
+            &Username::parse("alice").unwrap(),
+            &sid,
+            fresh.clock.now(),
+            fresh.clock.now() + 3600,
+        )
+        .unwrap();
+    for app in [&warm, &fresh] {
+        app.get_bearer("/api/whoami", &forged)
+            .await
+            .expect(401, "authentication required");
+    }
+
+    // Tokens signed before the rotation still expire as they did.
+    fresh.clock.advance(24 * 3600);
+    fresh
+        .get_bearer("/api/whoami", &before)
+        .await
+        .expect(401, "authentication required");
+
+    // A second rotation retires the first key: a container started after it
+    // no longer accepts what the first key signed.
+    let newest = container(&store, &source).await;
+    let again = newest.token("alice", PASSWORD).await;
+    sm.put_secret_value()
+        .secret_id(&arn)
+        .secret_string(NEWER)
+        .send()
+        .await
+        .unwrap();
+    let last = container(&store, &source).await;
+    let warm_now = warm.token("alice", PASSWORD).await;
+    assert_eq!(
+        kid(&warm_now),
+        kid(&after),
+        "the warm container learnt the new key"
+    );
+    last.get_bearer("/api/whoami", &again)
+        .await
+        .expect(200, "success");
+    let retired = JwtKeys::new(&SecretString::from(OLD)).unwrap();
+    let by_old_key = retired
+        .issue(
+            &last.app.config,
+            &Username::parse("alice").unwrap(),
+            &SessionId::parse(claims(&again)["sid"].as_str().unwrap()).unwrap(),
+            last.clock.now(),
+            last.clock.now() + 3600,
+        )
+        .unwrap();
+    last.get_bearer("/api/whoami", &by_old_key)
+        .await
+        .expect(401, "authentication required");
+}
