@@ -2,7 +2,9 @@
 # Offline checks of the deployment files; runnable from any directory:
 #   1. cfn-lint template.yaml        - any error or warning fails
 #   2. the SAM transform (aws-sam-translator), as CloudFormation would run it
-#   3. actionlint on .github/workflows/*.yml (with shellcheck)
+#   3. the same two for the template snippet in docs/INTEGRATION.md (a team's
+#      own stack attaching our authorizer)
+#   4. actionlint on .github/workflows/*.yml (with shellcheck)
 # Exits non-zero if any check fails. Needs no AWS account and no Docker.
 set -euo pipefail
 
@@ -24,8 +26,9 @@ else
     failed=1
 fi
 
-echo "== SAM transform (aws-sam-translator)"
-if ! python3 - template.yaml <<'PY'
+# The SAM transform as CloudFormation runs it, offline: transform FILE [--ours]
+transform() {
+    python3 - "$@" <<'PY'
 import json
 import os
 import sys
@@ -46,6 +49,10 @@ class StubManagedPolicyLoader:
 
 with open(sys.argv[1], encoding="utf-8") as f:
     template = yaml_parse(f.read())
+# Our own template's rules (Rust functions built by cargo-lambda, no secret
+# in an environment variable); a team's stack in the docs needs only to
+# transform and to grant nothing on '*'.
+ours = len(sys.argv) > 2 and sys.argv[2] == "--ours"
 
 # `sam build` / `sam package` replace the local CodeUri with the uploaded
 # artifact; the translator accepts only the latter.
@@ -54,7 +61,10 @@ for name, res in template.get("Resources", {}).items():
     if res.get("Type") != "AWS::Serverless::Function":
         continue
     props = res.setdefault("Properties", {})
-    props["CodeUri"] = f"s3://example-artifacts/{name}.zip"
+    if "InlineCode" not in props:
+        props["CodeUri"] = f"s3://example-artifacts/{name}.zip"
+    if not ours:
+        continue
     meta = res.get("Metadata", {})
     if meta.get("BuildMethod") != "rust-cargolambda" or not meta.get("BuildProperties", {}).get("Binary"):
         problems.append(f"{name}: Metadata needs BuildMethod rust-cargolambda and BuildProperties.Binary")
@@ -83,6 +93,25 @@ for name, res in out["Resources"].items():
             if "*" in resources:
                 problems.append(f"{name}: statement {st.get('Sid', '?')} grants on '*'")
 
+# The integration snippet must attach our authorizer the way it answers:
+# a request authorizer, payload 2.0, simple responses, our exported ARN.
+if len(sys.argv) > 2 and sys.argv[2] == "--integration":
+    schemes = [
+        scheme.get("x-amazon-apigateway-authorizer", {})
+        for res in out["Resources"].values()
+        if res["Type"] == "AWS::ApiGatewayV2::Api"
+        for scheme in res["Properties"].get("Body", {}).get("components", {}).get("securitySchemes", {}).values()
+    ]
+    ok = [
+        a for a in schemes
+        if a.get("type") == "request"
+        and a.get("authorizerPayloadFormatVersion") == "2.0"
+        and a.get("enableSimpleResponses") is True
+        and "AuthorizerFunctionArn" in json.dumps(a.get("authorizerUri"))
+    ]
+    if not ok:
+        problems.append(f"no request authorizer (2.0, simple responses, our ARN) in {schemes}")
+
 if problems:
     print("\n".join(problems), file=sys.stderr)
     sys.exit("SAM transform: template checks failed")
@@ -94,7 +123,28 @@ print(f"SAM transform: OK, {len(out['Resources'])} CloudFormation resources gene
 for t in sorted(by_type):
     print(f"  {by_type[t]:3d} {t}")
 PY
-then
+}
+
+echo "== SAM transform (aws-sam-translator)"
+if ! transform template.yaml --ours; then
+    failed=1
+fi
+
+echo "== docs/INTEGRATION.md: its template snippet (cfn-lint, SAM transform)"
+SNIPPET="$(mktemp --suffix=.yaml)"
+trap 'rm -f "$SNIPPET"' EXIT
+# The first yaml block after the <!-- integration-template --> marker.
+awk '/<!-- integration-template -->/ {armed=1; next}
+     armed && /^```yaml$/ {inside=1; next}
+     inside && /^```$/ {exit}
+     inside {print}' docs/INTEGRATION.md >"$SNIPPET"
+if [[ ! -s "$SNIPPET" ]]; then
+    echo "docs/INTEGRATION.md: no yaml block after <!-- integration-template -->" >&2
+    failed=1
+elif cfn-lint -- "$SNIPPET" && transform "$SNIPPET" --integration; then
+    echo "docs/INTEGRATION.md: snippet passes cfn-lint and the SAM transform"
+else
+    echo "docs/INTEGRATION.md: the snippet fails (above)" >&2
     failed=1
 fi
 
