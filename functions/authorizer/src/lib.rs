@@ -53,8 +53,12 @@ pub async fn authorize(
             context: json!({ "username": username }),
         },
         Ok(Err(err)) => {
-            if err.status().is_server_error() {
-                tracing::error!(error = %err, route, "authorizer: could not decide, denied");
+            if let ApiError::Unavailable(cause) | ApiError::Internal(cause) = &err {
+                tracing::error!(
+                    error = format!("{cause:#}"),
+                    route,
+                    "authorizer: could not decide, denied"
+                );
             }
             SimpleResponse::deny()
         }
