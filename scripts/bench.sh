@@ -1,54 +1,93 @@
 #!/usr/bin/env bash
-# HTTP benchmarks of the dev server (release build, in-memory store, IP limits
-# off) with wrk. Results go in BENCHMARKS.md by hand, with the machine noted.
+# The benchmark command (README). Builds what it needs (release profile),
+# measures, and rewrites BENCHMARKS.md with the machine, the date, the commit
+# and how each figure was taken. Not part of the test command: numbers are
+# not pass/fail.
 #
-#   bash scripts/bench.sh [path/to/release/dev-server]
+#   bash scripts/bench.sh            # incremental release build
+#   bash scripts/bench.sh --clean    # also time a release build of every function from scratch
 #
-# Needs wrk (Debian: apt-get install wrk). Builds the release binary when no
-# path is given. Not part of the test command: numbers are not pass/fail.
+# Measures (see BENCHMARKS.md for the method of each):
+#   - every function's cold start under a minimal Runtime API, with the
+#     hello-world floor and a Python equivalent in the same run; package
+#     sizes; peak RSS after 1000 warm invocations (scripts/bench_lambda.py)
+#   - warm latency per endpoint over HTTP, memory store and moto
+#     (scripts/bench_http.py against the release dev server)
+#   - argon2id alone and the profile_settings handler's CPU (criterion,
+#     bench/micro)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
-BIN="${1:-}"
-if [[ -z "$BIN" ]]; then
-    cargo build --release --locked -p dev-server
-    BIN=target/release/dev-server
-fi
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-OUT="$(mktemp -d)"
-B="http://127.0.0.1:$PORT"
-PORT=$PORT OUTBOX_DIR="$OUT/outbox" IP_LIMITS=off RUST_LOG=warn \
-    JWT_SECRET=bench-secret-bench-secret-bench-secret-00 "$BIN" >"$OUT/server.log" 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null; rm -rf "$OUT"' EXIT
-for _ in $(seq 1 100); do curl -fs "$B/" >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck source=scripts/tools.sh
+source "$REPO/scripts/tools.sh"
+CLEAN=0
+[[ "${1:-}" == "--clean" ]] && CLEAN=1
 
-curl -fs -X POST "$B/api/registration" -H 'content-type: application/json' \
-    -d '{"username":"bench","full_name":"Bench","email":"bench@example.com","phone":null,"contacts":null,"pwd":"S3cure-Passw0rd!"}' >/dev/null
-TOKEN="$(curl -fs -X POST "$B/api/login" -H 'content-type: application/json' \
-    -d '{"username":"bench","pwd":"S3cure-Passw0rd!"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["token"])')"
-
-cat >"$OUT/login.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"username":"bench","pwd":"S3cure-Passw0rd!"}'
-LUA
-cat >"$OUT/wrong.lua" <<'LUA'
--- A new unknown username each time, so the lockout never short-cuts the check.
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-    local body = string.format('{"username":"ghost%d","pwd":"S3cure-Passw0rd!"}', math.random(1, 1000000000))
-    return wrk.format(nil, nil, nil, body)
-end
-LUA
-
-run() {
-    local name="$1"; shift
-    echo "== $name"
-    wrk --latency -t2 -c"$CONNS" -d10s "$@" | grep -E 'Requests/sec|Latency |50%|99%|Non-2xx'
+WORK="$(mktemp -d)"
+MOTO_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+python3 scripts/moto_server.py 127.0.0.1 "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+MOTO_PID=$!
+SERVER_PID=""
+cleanup() {
+    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null || true
+    kill "$MOTO_PID" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
 }
-CONNS=32 run "GET / (routing, envelope)" "$B/"
-CONNS=32 run "GET /api/profile_settings (JWT verify + session lookup)" -H "Authorization: Bearer $TOKEN" "$B/api/profile_settings"
-CONNS=4 run "POST /api/login, right password (argon2id verify + session write)" -s "$OUT/login.lua" "$B/api/login"
-CONNS=4 run "POST /api/login, unknown user (dummy argon2id verify)" -s "$OUT/wrong.lua" "$B/api/login"
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$MOTO_PORT/moto-api/data.json" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_EC2_METADATA_DISABLED=true
+
+# The functions: every crate under functions/ (what `cargo lambda build`
+# and `sam build` compile), built together as the deploy workflow does,
+# without the dev server's or the tests' features.
+mapfile -t FUNCTIONS < <(find functions -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
+PKGS=()
+for f in "${FUNCTIONS[@]}" hello-world; do PKGS+=(-p "$f"); done
+TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+if [[ $CLEAN -eq 1 ]]; then
+    rm -rf "$TARGET/release"
+fi
+echo "== release build of ${#FUNCTIONS[@]} functions and the hello-world floor"
+START=$(date +%s)
+cargo build --release --locked "${PKGS[@]}"
+BUILD_SECS=$(( $(date +%s) - START ))
+echo "build: ${BUILD_SECS}s (clean: $CLEAN)"
+
+echo "== cold starts, sizes, peak RSS"
+FUNCS_CSV="$(IFS=,; echo "${FUNCTIONS[*]}")"
+python3 scripts/bench_lambda.py --bin-dir "$TARGET/release" --functions "$FUNCS_CSV" \
+    --hello "$TARGET/release/hello-world" --python "$(command -v python3)" \
+    --starts "${BENCH_STARTS:-20}" --warm "${BENCH_WARM:-1000}" >"$WORK/lambda.json"
+
+echo "== warm latency over HTTP (release dev server)"
+cargo build --release --locked -p dev-server
+http_run() {
+    local name="$1"; shift
+    local port
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    env "$@" PORT="$port" OUTBOX_DIR="$WORK/outbox-$name" IP_LIMITS=off RUST_LOG=warn \
+        JWT_SECRET=bench-secret-bench-secret-bench-secret-00 \
+        "$TARGET/release/dev-server" >"$WORK/server-$name.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.1; done
+    python3 scripts/bench_http.py --port "$port" --requests "${BENCH_REQUESTS:-1000}" >"$WORK/http-$name.json"
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+http_run memory STORE=memory
+python3 -c "import boto3; boto3.client('sesv2').create_email_identity(EmailIdentity='bench.example')"
+http_run moto STORE=dynamodb TABLE_NAME="bench-http-$$" CREATE_TABLE=1 MAIL_FROM=noreply@bench.example
+
+echo "== criterion: argon2id alone, the profile_settings handler"
+cargo bench --locked -p micro --bench micro -- --noplot 2>&1 | tee "$WORK/criterion.txt" | grep -E "time:|^[a-z]" || true
+
+python3 scripts/bench_report.py --lambda "$WORK/lambda.json" --http-memory "$WORK/http-memory.json" \
+    --http-moto "$WORK/http-moto.json" --criterion "$TARGET/criterion" \
+    --build-secs "$BUILD_SECS" --clean "$CLEAN" --functions "${#FUNCTIONS[@]}" >BENCHMARKS.md.new
+mv BENCHMARKS.md.new BENCHMARKS.md
+echo "BENCHMARKS.md rewritten"

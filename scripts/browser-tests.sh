@@ -19,7 +19,7 @@ if [[ "$(cat browser-tests/node_modules/.lock.sha256 2>/dev/null || true)" != "$
     echo "$WANT" >browser-tests/node_modules/.lock.sha256
 fi
 
-cargo build --locked -q --workspace --all-targets
+cargo build --locked -q --workspace --bins --tests
 TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 rm -rf "$TARGET/browser-screenshots"
 cd browser-tests

@@ -13,7 +13,7 @@ PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); 
 WORK="$(mktemp -d)"
 # The dev server binary as `cargo test --workspace` built it (the same
 # features: nothing is compiled again).
-cargo build --locked -q --workspace --all-targets
+cargo build --locked -q --workspace --bins --tests
 TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 PORT="$PORT" OUTBOX_DIR="$WORK/outbox" IP_LIMITS=off STORE=memory \
     JWT_SECRET="schemathesis-secret-of-at-least-32-bytes" \

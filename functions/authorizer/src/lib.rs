@@ -74,6 +74,15 @@ async fn username(
     event: &ApiGatewayV2CustomAuthorizerV2Request,
 ) -> Result<String, ApiError> {
     let header = |name: &str| event.headers.get(name).and_then(|v| v.to_str().ok());
+    // An Authorization header that is not text is refused, never passed
+    // over for the cookie (as on our own routes).
+    if event
+        .headers
+        .get("authorization")
+        .is_some_and(|v| v.to_str().is_err())
+    {
+        return Err(ApiError::Unauthorized("authentication required"));
+    }
     // Payload 2.0 lists cookies apart; a `Cookie` header is read too.
     let cookie_values = || {
         event.cookies.iter().map(String::as_str).chain(

@@ -51,9 +51,8 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         remember,
     } = Credentials::try_from(JsonBody::parse(req)?)?;
     limit_ip(app, req, IpAction::Login).await?;
-    let keys = app.jwt()?.current();
-
     let now = app.clock.now();
+    let keys = app.jwt()?.signing(now).await;
     let (user, failures) = match &username {
         Some(u) => app.store.login_state(u, now).await?,
         None => (None, LoginFailures::default()),

@@ -70,9 +70,9 @@ impl KeySource for SecretsManagerKeys {
         let (current, previous) = tokio::join!(self.version(CURRENT), self.version(PREVIOUS));
         let current =
             current?.ok_or_else(|| anyhow::anyhow!("the JWT secret has no current value"))?;
-        // A previous key that cannot be used (never rotated, or not a key)
-        // only means its tokens are refused.
-        let previous = previous.ok().flatten();
+        // No previous version (never rotated) is fine; a failed read is a
+        // failed load: the keys already held are kept.
+        let previous = previous?;
         match JwtKeys::with_previous(&current, previous.as_ref()) {
             Ok(keys) => Ok(keys),
             Err(_) if previous.is_some() => Ok(JwtKeys::new(&current)?),

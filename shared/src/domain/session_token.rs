@@ -98,8 +98,8 @@ impl fmt::Debug for JwtKeys {
 pub struct WeakSecret;
 
 /// A token that verified: whose, which session, and the CSRF token its
-/// cookie must come with (derived from the key that signed it).
-#[derive(Debug)]
+/// cookie must come with (derived from the key that signed it). Its
+/// `Debug` shows no CSRF token.
 pub struct Verified {
     /// The account (`sub`).
     pub username: Username,
@@ -107,6 +107,14 @@ pub struct Verified {
     pub sid: SessionId,
     /// The session's CSRF token.
     pub csrf: String,
+}
+
+impl fmt::Debug for Verified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verified")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 impl JwtKeys {

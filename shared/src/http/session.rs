@@ -58,8 +58,7 @@ pub async fn authenticate(
 }
 
 /// What a request carries that can authenticate it, wherever it came from
-/// (an API request, or an authorizer's event).
-#[derive(Debug)]
+/// (an API request, or an authorizer's event). Its `Debug` shows no value.
 pub struct Credentials<'a> {
     /// The `Authorization` header.
     pub authorization: Option<&'a str>,
@@ -71,6 +70,16 @@ pub struct Credentials<'a> {
     pub csrf_header: Option<&'a str>,
     /// GET, HEAD or OPTIONS (no CSRF check).
     pub safe_method: bool,
+}
+
+impl std::fmt::Debug for Credentials<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("authorization", &self.authorization.map(|_| ".."))
+            .field("access_cookie", &self.access_cookie.as_ref().map(|_| ".."))
+            .field("safe_method", &self.safe_method)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Credentials<'_> {

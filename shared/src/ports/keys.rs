@@ -1,12 +1,21 @@
 //! The signing keys a process knows, and where newer ones come from.
 //!
-//! A rotation makes a new key current everywhere at once in the secret, but
-//! a warm Lambda container keeps the keys it read at its cold start. So a
-//! token whose `kid` this process does not know makes it read the keys
-//! again (at most once per [`REFRESH_COOLDOWN_SECS`], so that forged `kid`s
-//! cannot turn requests into secret reads); a token signed with a key that
-//! was never current stays refused.
+//! A rotation makes a new key current in the secret at once, but a warm
+//! Lambda container keeps the keys it read at its cold start. So the keys
+//! are read again:
+//! - when they are older than [`MAX_KEY_AGE_SECS`], before the next token is
+//!   signed or verified: every container follows a rotation within that
+//!   time, also one (login) that only signs;
+//! - when a token names a key this process has not seen (a container that
+//!   started after the rotation signed it), at most once per
+//!   [`REFRESH_COOLDOWN_SECS`], so that forged `kid`s cannot turn requests
+//!   into secret reads. A token signed with a key that was never current
+//!   stays refused.
+//!
+//! A failed read keeps the keys held, and is not retried before the
+//! cooldown has passed.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
@@ -15,6 +24,8 @@ use crate::domain::JwtKeys;
 
 /// The shortest time between two reads of the keys caused by unknown `kid`s.
 pub const REFRESH_COOLDOWN_SECS: i64 = 10;
+/// Keys older than this are read again before their next use.
+pub const MAX_KEY_AGE_SECS: i64 = 300;
 
 /// Where the keys come from (Secrets Manager in AWS).
 #[async_trait]
@@ -23,14 +34,15 @@ pub trait KeySource: Send + Sync {
     async fn load(&self) -> anyhow::Result<JwtKeys>;
 }
 
-/// The keys in use, refreshed from their source when a token names a key
-/// this process has not seen.
+/// The keys in use, refreshed from their source (see the module docs).
 pub struct KeyRing {
     keys: RwLock<Arc<JwtKeys>>,
     source: Option<Arc<dyn KeySource>>,
-    /// When the keys were last read for an unknown `kid` (epoch seconds);
-    /// a tokio mutex so that concurrent unknown `kid`s cause one read.
-    last_refresh: tokio::sync::Mutex<Option<i64>>,
+    /// When the keys held were read (epoch seconds).
+    loaded_at: AtomicI64,
+    /// When the keys were last asked for (epoch seconds), whatever came of
+    /// it; a tokio mutex so that concurrent requests cause one read.
+    last_attempt: tokio::sync::Mutex<i64>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -45,46 +57,75 @@ impl KeyRing {
         Self {
             keys: RwLock::new(Arc::new(keys)),
             source: None,
-            last_refresh: tokio::sync::Mutex::new(None),
+            loaded_at: AtomicI64::new(0),
+            last_attempt: tokio::sync::Mutex::new(0),
         }
     }
 
-    /// Keys read from `source` at start, read again for unknown `kid`s.
-    pub fn refreshing(keys: JwtKeys, source: Arc<dyn KeySource>) -> Self {
+    /// Keys read from `source` at `now` (the cold start), read again as
+    /// the module docs say.
+    pub fn refreshing(keys: JwtKeys, source: Arc<dyn KeySource>, now: i64) -> Self {
         Self {
             keys: RwLock::new(Arc::new(keys)),
             source: Some(source),
-            last_refresh: tokio::sync::Mutex::new(None),
+            loaded_at: AtomicI64::new(now),
+            // The cold start read the current key only: the first token
+            // naming another (the previous key's, after a rotation) may
+            // read the secret at once.
+            last_attempt: tokio::sync::Mutex::new(i64::MIN / 2),
         }
     }
 
-    /// The keys as known now: the current one signs new tokens.
-    pub fn current(&self) -> Arc<JwtKeys> {
+    fn held(&self) -> Arc<JwtKeys> {
         match self.keys.read() {
             Ok(keys) => keys.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// The keys to verify `token` with: the known ones, or, when the token
-    /// names a key this process has not seen and the cooldown allows, the
-    /// keys read again from the source. A failed read keeps the known keys
-    /// (the token is then refused, as it would have been).
+    fn stale(&self, now: i64) -> bool {
+        self.source.is_some() && now - self.loaded_at.load(Ordering::Acquire) >= MAX_KEY_AGE_SECS
+    }
+
+    /// The keys to sign a new token with (read again first if they are old).
+    pub async fn signing(&self, now: i64) -> Arc<JwtKeys> {
+        if self.stale(now) {
+            self.refresh(now, None).await
+        } else {
+            self.held()
+        }
+    }
+
+    /// The keys to verify `token` with: those held, or read again first
+    /// when they are old or the token names a key not among them.
     pub async fn for_token(&self, token: &str, now: i64) -> Arc<JwtKeys> {
-        let keys = self.current();
-        let (Some(source), Some(kid)) = (&self.source, JwtKeys::kid_of(token)) else {
+        let keys = self.held();
+        if self.source.is_none() {
             return keys;
+        }
+        let unknown = JwtKeys::kid_of(token).filter(|kid| !keys.knows(kid));
+        if unknown.is_none() && !self.stale(now) {
+            return keys;
+        }
+        self.refresh(now, unknown.as_deref()).await
+    }
+
+    /// Reads the keys again, unless another request just did, or a read
+    /// for an unknown `kid` (or a failed one) is within the cooldown.
+    async fn refresh(&self, now: i64, unknown_kid: Option<&str>) -> Arc<JwtKeys> {
+        let Some(source) = &self.source else {
+            return self.held();
         };
-        if keys.knows(&kid) {
-            return keys;
-        }
-        let mut last = self.last_refresh.lock().await;
+        let mut last = self.last_attempt.lock().await;
         // Another request may have read the keys while this one waited.
-        let keys = self.current();
-        if keys.knows(&kid) || last.is_some_and(|t| now - t < REFRESH_COOLDOWN_SECS) {
+        let keys = self.held();
+        let stale = self.stale(now);
+        let wanted = unknown_kid.is_some_and(|kid| !keys.knows(kid));
+        let cooling = now - *last < REFRESH_COOLDOWN_SECS;
+        if !(stale || wanted) || cooling {
             return keys;
         }
-        *last = Some(now);
+        *last = now;
         match source.load().await {
             Ok(fresh) => {
                 let fresh = Arc::new(fresh);
@@ -92,16 +133,119 @@ impl KeyRing {
                     Ok(mut slot) => *slot = fresh.clone(),
                     Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
                 }
+                self.loaded_at.store(now, Ordering::Release);
                 tracing::info!(kid = fresh.current_kid(), "signing keys read again");
                 fresh
             }
             Err(err) => {
                 tracing::warn!(
                     error = format!("{err:#}"),
-                    "reading the signing keys failed"
+                    "reading the signing keys failed; keeping the ones held"
                 );
                 keys
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicUsize;
+
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::domain::{SessionId, Username};
+
+    /// A source whose current key the test sets, counting its reads.
+    struct Counting {
+        key: Mutex<char>,
+        reads: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl KeySource for Counting {
+        async fn load(&self) -> anyhow::Result<JwtKeys> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            let c = *self.key.lock().unwrap();
+            Ok(JwtKeys::new(&SecretString::from(c.to_string().repeat(40)))?)
+        }
+    }
+
+    fn keys(c: char) -> JwtKeys {
+        JwtKeys::new(&SecretString::from(c.to_string().repeat(40))).unwrap()
+    }
+
+    fn token(keys: &JwtKeys) -> String {
+        let config = Config::from_lookup(|_| None).unwrap();
+        let sid = SessionId::generate().unwrap();
+        keys.issue(&config, &Username::parse("alice").unwrap(), &sid, 0, 10_000)
+            .unwrap()
+    }
+
+    fn ring(source: &Arc<Counting>) -> KeyRing {
+        KeyRing::refreshing(keys('a'), source.clone(), 1_000)
+    }
+
+    fn counting(c: char) -> Arc<Counting> {
+        Arc::new(Counting {
+            key: Mutex::new(c),
+            reads: AtomicUsize::new(0),
+        })
+    }
+
+    #[tokio::test]
+    async fn forged_kids_read_the_secret_at_most_once_per_cooldown() {
+        let source = counting('a');
+        let ring = ring(&source);
+        let forged = token(&keys('z'));
+        // The first unknown kid after the cold start reads at once; the
+        // next ones within the cooldown do not.
+        for _ in 0..50 {
+            ring.for_token(&forged, 1_000).await;
+        }
+        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
+        ring.for_token(&forged, 1_009).await;
+        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
+        ring.for_token(&forged, 1_010).await;
+        assert_eq!(source.reads.load(Ordering::SeqCst), 2);
+        // A known kid never reads (until the keys are old).
+        let known = token(&keys('a'));
+        ring.for_token(&known, 1_100).await;
+        assert_eq!(source.reads.load(Ordering::SeqCst), 2);
+        // The previous key's token right after a cold start is accepted at
+        // once: the first unknown kid is read for without waiting.
+        let fresh = KeyRing::refreshing(keys('a'), source.clone(), 1_000);
+        *source.key.lock().unwrap() = 'b';
+        let previous_signed = token(&keys('z'));
+        let _ = fresh.for_token(&previous_signed, 1_000).await;
+        assert_eq!(source.reads.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_signing_only_container_follows_a_rotation_within_the_max_age() {
+        let source = counting('a');
+        let ring = ring(&source);
+        *source.key.lock().unwrap() = 'b';
+        let before = ring.signing(1_000 + MAX_KEY_AGE_SECS - 1).await;
+        let after = ring.signing(1_000 + MAX_KEY_AGE_SECS).await;
+        assert_eq!(before.current_kid(), keys('a').current_kid());
+        assert_eq!(after.current_kid(), keys('b').current_kid());
+        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
+        // And the next read only after another max age.
+        ring.signing(1_000 + 2 * MAX_KEY_AGE_SECS - 1).await;
+        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn fixed_keys_are_never_read_again() {
+        let ring = KeyRing::fixed(keys('a'));
+        let forged = token(&keys('z'));
+        let k = ring.for_token(&forged, i64::MAX / 2).await;
+        assert_eq!(k.current_kid(), keys('a').current_kid());
+        let k = ring.signing(i64::MAX / 2).await;
+        assert_eq!(k.current_kid(), keys('a').current_kid());
     }
 }

@@ -17,7 +17,7 @@ use crate::adapters::SesMailer;
 use crate::adapters::SystemClock;
 use crate::config::Config;
 use crate::domain::JwtKeys;
-use crate::ports::{App, KeyRing};
+use crate::ports::{App, Clock, KeyRing};
 
 /// What a function uses, so that each cold start loads only that.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +69,8 @@ async fn key_ring(sdk: &SdkConfig) -> anyhow::Result<KeyRing> {
     if let Some(arn) = var("JWT_SECRET_ARN") {
         let source = SecretsManagerKeys::new(aws_sdk_secretsmanager::Client::new(sdk), arn);
         let keys = source.load_current().await.context("JWT secret")?;
-        return Ok(KeyRing::refreshing(keys, Arc::new(source)));
+        let now = SystemClock.now();
+        return Ok(KeyRing::refreshing(keys, Arc::new(source), now));
     }
     let Some(secret) = var("JWT_SECRET") else {
         anyhow::bail!("neither JWT_SECRET_ARN nor JWT_SECRET is set");

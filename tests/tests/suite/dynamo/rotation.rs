@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use serde_json::json;
 use shared::adapters::{MemoryStore, OutboxMailer, SecretsManagerKeys};
 use shared::domain::{JwtKeys, SessionId, Username};
-use shared::ports::{Clock, KeyRing, UserStore};
+use shared::ports::{Clock, KeyRing, MAX_KEY_AGE_SECS, UserStore};
 use tests::{Backend, MailSource, PASSWORD, TestApp, moto_endpoint, unique};
 
 const OLD: &str = "old-signing-key-of-at-least-thirty-two-bytes";
@@ -30,12 +30,20 @@ fn on(store: &Arc<dyn UserStore>) -> Backend {
 /// A function container's cold start: the current key, and the secret to
 /// read again for a `kid` it has not seen.
 async fn container(store: &Arc<dyn UserStore>, source: &Arc<SecretsManagerKeys>) -> TestApp {
-    let keys = KeyRing::refreshing(source.load_current().await.unwrap(), source.clone());
-    TestApp::options()
+    // The test apps' clocks start at the same second (ManualClock's default).
+    let started = 1_790_000_000;
+    let keys = KeyRing::refreshing(
+        source.load_current().await.unwrap(),
+        source.clone(),
+        started,
+    );
+    let app = TestApp::options()
         .backend(on(store))
         .keys(keys)
         .spawn()
-        .await
+        .await;
+    assert_eq!(app.clock.now(), started);
+    app
 }
 
 fn claims(token: &str) -> serde_json::Value {
@@ -65,17 +73,27 @@ async fn a_rotation_in_the_middle_of_a_session_logs_nobody_out() {
     let before = warm.token("alice", PASSWORD).await;
     let cookie_login = warm.login("alice", PASSWORD, false).await;
 
+    // A warm login function, which only signs, goes on signing with the
+    // old key until its keys are MAX_KEY_AGE_SECS old, then reads them again.
+    let signer = container(&store, &source).await;
+    let kid = |t: &str| JwtKeys::kid_of(t).unwrap();
+    let _ = signer.token("alice", PASSWORD).await;
     sm.put_secret_value()
         .secret_id(&arn)
         .secret_string(NEW)
         .send()
         .await
         .unwrap();
+    signer.clock.advance(MAX_KEY_AGE_SECS - 1);
+    assert_eq!(kid(&signer.token("alice", PASSWORD).await), kid(&before));
+    signer.clock.advance(1);
+    let by_signer = signer.token("alice", PASSWORD).await;
+    assert_ne!(kid(&by_signer), kid(&before));
+
     // A container started after it signs with the new key.
     let fresh = container(&store, &source).await;
     let after = fresh.token("alice", PASSWORD).await;
-    let kid = |t: &str| JwtKeys::kid_of(t).unwrap();
-    assert_ne!(kid(&before), kid(&after));
+    assert_eq!(kid(&after), kid(&by_signer));
 
     // Both tokens work in both containers: the old key verifies as the
     // previous one, and the warm container learns the new key from the
