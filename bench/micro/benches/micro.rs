@@ -4,7 +4,7 @@
 //! - the `profile_settings` handler, request in, response out, on the memory
 //!   store: its CPU per request (JWT verify, session + user lookup, JSON).
 
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
 use std::sync::Arc;
