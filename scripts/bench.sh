@@ -57,6 +57,13 @@ START=$(date +%s)
 cargo build --release --locked "${PKGS[@]}"
 BUILD_SECS=$(( $(date +%s) - START ))
 echo "build: ${BUILD_SECS}s (clean: $CLEAN)"
+# The last clean build's time, with its commit, for the runs that build
+# incrementally.
+CLEAN_RECORD="$TARGET/bench-clean-build.txt"
+if [[ $CLEAN -eq 1 ]]; then
+    echo "$BUILD_SECS $(git rev-parse --short HEAD) $(date -u +%F)" >"$CLEAN_RECORD"
+fi
+CLEAN_BUILD="$(cat "$CLEAN_RECORD" 2>/dev/null || echo "")"
 
 echo "== cold starts, sizes, peak RSS"
 FUNCS_CSV="$(IFS=,; echo "${FUNCTIONS[*]}")"
@@ -88,6 +95,7 @@ cargo bench --locked -p micro --bench micro -- --noplot 2>&1 | tee "$WORK/criter
 
 python3 scripts/bench_report.py --lambda "$WORK/lambda.json" --http-memory "$WORK/http-memory.json" \
     --http-moto "$WORK/http-moto.json" --criterion "$TARGET/criterion" \
-    --build-secs "$BUILD_SECS" --clean "$CLEAN" --functions "${#FUNCTIONS[@]}" >BENCHMARKS.md.new
+    --build-secs "$BUILD_SECS" --clean "$CLEAN" --clean-build "$CLEAN_BUILD" --starts "${BENCH_STARTS:-20}" \
+    --functions "${#FUNCTIONS[@]}" >BENCHMARKS.md.new
 mv BENCHMARKS.md.new BENCHMARKS.md
 echo "BENCHMARKS.md rewritten"
