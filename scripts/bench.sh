@@ -24,6 +24,9 @@ CLEAN=0
 [[ "${1:-}" == "--clean" ]] && CLEAN=1
 
 WORK="$(mktemp -d)"
+# Each step's results stay here (a later step's failure loses nothing).
+RESULTS="$REPO/target/bench-results"
+mkdir -p "$RESULTS"
 MOTO_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 python3 scripts/moto_server.py 127.0.0.1 "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
 MOTO_PID=$!
@@ -39,7 +42,7 @@ for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$MOTO_PORT/moto-api/data.json" >/dev/null 2>&1 && break
     sleep 0.1
 done
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_EC2_METADATA_DISABLED=true
 
 # The functions: every crate under functions/ (what `cargo lambda build`
@@ -69,7 +72,7 @@ echo "== cold starts, sizes, peak RSS"
 FUNCS_CSV="$(IFS=,; echo "${FUNCTIONS[*]}")"
 python3 scripts/bench_lambda.py --bin-dir "$TARGET/release" --functions "$FUNCS_CSV" \
     --hello "$TARGET/release/hello-world" --python "$(command -v python3)" \
-    --starts "${BENCH_STARTS:-20}" --warm "${BENCH_WARM:-1000}" >"$WORK/lambda.json"
+    --starts "${BENCH_STARTS:-20}" --warm "${BENCH_WARM:-1000}" >"$RESULTS/lambda.json"
 
 echo "== warm latency over HTTP (release dev server)"
 cargo build --release --locked -p dev-server
@@ -82,7 +85,7 @@ http_run() {
         "$TARGET/release/dev-server" >"$WORK/server-$name.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.1; done
-    python3 scripts/bench_http.py --port "$port" --requests "${BENCH_REQUESTS:-1000}" >"$WORK/http-$name.json"
+    python3 scripts/bench_http.py --port "$port" --requests "${BENCH_REQUESTS:-1000}" >"$RESULTS/http-$name.json"
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
 }
@@ -91,10 +94,10 @@ python3 -c "import boto3; boto3.client('sesv2').create_email_identity(EmailIdent
 http_run moto STORE=dynamodb TABLE_NAME="bench-http-$$" CREATE_TABLE=1 MAIL_FROM=noreply@bench.example
 
 echo "== criterion: argon2id alone, the profile_settings handler"
-cargo bench --locked -p micro --bench micro -- --noplot 2>&1 | tee "$WORK/criterion.txt" | grep -E "time:|^[a-z]" || true
+cargo bench --locked -p micro --bench micro -- --noplot 2>&1 | tee "$RESULTS/criterion.txt" | grep -E "time:|^[a-z]" || true
 
-python3 scripts/bench_report.py --lambda "$WORK/lambda.json" --http-memory "$WORK/http-memory.json" \
-    --http-moto "$WORK/http-moto.json" --criterion "$TARGET/criterion" \
+python3 scripts/bench_report.py --lambda "$RESULTS/lambda.json" --http-memory "$RESULTS/http-memory.json" \
+    --http-moto "$RESULTS/http-moto.json" --criterion "$TARGET/criterion" \
     --build-secs "$BUILD_SECS" --clean "$CLEAN" --clean-build "$CLEAN_BUILD" --starts "${BENCH_STARTS:-20}" \
     --functions "${#FUNCTIONS[@]}" >BENCHMARKS.md.new
 mv BENCHMARKS.md.new BENCHMARKS.md
