@@ -78,6 +78,10 @@ const ASSETS: [Asset; 6] = [
     },
 ];
 
+/// What every page's `<head>` starts with (`{{head}}` in a page): the
+/// meta tags, the icon, the style sheet and the shared script.
+const HEAD: &str = include_str!("../assets/head.html");
+
 /// A page: its route key, the way from its path back to the root, its HTML.
 struct Page {
     route: &'static str,
@@ -126,7 +130,10 @@ static RENDERED: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| {
     PAGES
         .iter()
         .map(|page| {
-            let mut html = page.html.replace("{{root}}", page.root);
+            let mut html = page
+                .html
+                .replace("{{head}}", HEAD.trim_end())
+                .replace("{{root}}", page.root);
             for (asset, version) in ASSETS.iter().zip(VERSIONS.iter()) {
                 let url = format!("{}assets/{}?v={version}", page.root, asset.name);
                 html = html.replace(&format!("{{{{{}}}}}", asset.name), &url);
