@@ -37,7 +37,7 @@ type Handler = fn(Arc<App>, lambda_http::Request) -> HandlerFuture;
 /// The handler of a function crate, by the name the route table uses.
 pub fn handler(function: &str) -> Option<Handler> {
     let h: Handler = match function {
-        "index" => |a, r| Box::pin(index::handle(a, r)),
+        "index" => |_, r| Box::pin(index::handle(r)),
         "login" => |a, r| Box::pin(login::handle(a, r)),
         "registration" => |a, r| Box::pin(registration::handle(a, r)),
         "reset_password_request" => |a, r| Box::pin(reset_password_request::handle(a, r)),
@@ -55,7 +55,7 @@ pub fn handler(function: &str) -> Option<Handler> {
         "change_email" => |a, r| Box::pin(change_email::handle(a, r)),
         "change_password" => |a, r| Box::pin(change_password::handle(a, r)),
         "update_profile" => |a, r| Box::pin(update_profile::handle(a, r)),
-        "pages" => |a, r| Box::pin(pages::handle(a, r)),
+        "pages" => |_, r| Box::pin(pages::handle(r)),
         "whoami" => |a, r| Box::pin(whoami::handle(a, r)),
         _ => return None,
     };

@@ -114,7 +114,7 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)>
                 .ok()
                 .filter(|t| !t.trim().is_empty())
                 .context("STORE=dynamodb needs TABLE_NAME")?;
-            let sdk = shared::adapters::aws::sdk_config().await;
+            let sdk = shared::adapters::aws::sdk_config().await?;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
             if settings.create_table {
                 store

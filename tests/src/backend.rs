@@ -133,7 +133,9 @@ impl Backend {
     /// A fresh table and SES on moto; `dynamodb` overrides the DynamoDB client.
     pub async fn moto(dynamodb: Option<aws_sdk_dynamodb::Client>) -> Self {
         let endpoint = moto_endpoint().expect("moto is not running (AWS_ENDPOINT_URL unset)");
-        let sdk = shared::adapters::aws::sdk_config().await;
+        let sdk = shared::adapters::aws::sdk_config()
+            .await
+            .expect("SDK configuration");
         let sesv2 = aws_sdk_sesv2::Client::new(&sdk);
         SES_READY
             .get_or_init(|| async {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use tests::{NEW_PASSWORD, PASSWORD, TestApp};
+use tracing_subscriber::prelude::*;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -26,11 +27,14 @@ impl Write for Captured {
 async fn logs_of_a_full_flow_hold_no_secret() {
     let captured = Captured::default();
     let writer = captured.clone();
-    tracing_subscriber::fmt()
-        // The most verbose level an operator could ask for, through the service's own filter.
-        .with_env_filter(shared::setup::telemetry::filter("trace"))
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(move || writer.clone())
+                .with_ansi(false)
+                // The most verbose level an operator could ask for, through the service's own filter.
+                .with_filter(shared::setup::telemetry::filter("trace")),
+        )
         .init();
     let app = TestApp::spawn().await;
     let wrong = "Wr0ng-Guess-Passw0rd";

@@ -1,16 +1,8 @@
 //! The `account_export` Lambda function.
 
-use shared::setup::lambda::{Needs, run};
+use shared::setup::lambda::{JWT, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run(
-        Needs {
-            table: true,
-            mail: false,
-            jwt: true,
-        },
-        account_export::handle,
-    )
-    .await
+    run::<JWT, _, _>(account_export::handle).await
 }

@@ -5,16 +5,11 @@ use std::convert::Infallible;
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
-use shared::setup::lambda::{Needs, cold_start};
+use shared::setup::lambda::{JWT, cold_start};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let app = cold_start(Needs {
-        table: true,
-        mail: false,
-        jwt: true,
-    })
-    .await?;
+    let app = cold_start::<JWT>().await?;
     lambda_runtime::run(service_fn(
         |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| {
             let app = app.clone();

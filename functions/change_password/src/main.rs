@@ -1,16 +1,8 @@
 //! The `change_password` Lambda function.
 
-use shared::setup::lambda::{Needs, run};
+use shared::setup::lambda::{JWT, MAIL, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run(
-        Needs {
-            table: true,
-            mail: true,
-            jwt: true,
-        },
-        change_password::handle,
-    )
-    .await
+    run::<{ MAIL | JWT }, _, _>(change_password::handle).await
 }

@@ -7,19 +7,17 @@
 //! no other route): they get 204, to which API Gateway adds the configured
 //! CORS headers.
 
-use std::sync::Arc;
-
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
 use shared::http::{respond, unrouted_response};
-use shared::{App, Reply, SERVICE_NAME, VERSION};
+use shared::{Reply, SERVICE_NAME, VERSION};
 
 /// The route key API Gateway gives requests no other route matched.
 const DEFAULT_ROUTE: &str = "$default";
 
 /// Handles `GET /` and the `$default` route.
-pub async fn handle(_app: Arc<App>, req: Request) -> Response<Body> {
+pub async fn handle(req: Request) -> Response<Body> {
     let unmatched = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.as_deref() == Some(DEFAULT_ROUTE),
         _ => false,

@@ -1,16 +1,8 @@
 //! The `index` Lambda function.
 
-use shared::setup::lambda::{Needs, run};
+use shared::setup::lambda::run_static;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run(
-        Needs {
-            table: false,
-            mail: false,
-            jwt: false,
-        },
-        index::handle,
-    )
-    .await
+    run_static(index::handle).await
 }

@@ -1,16 +1,8 @@
 //! The `login` Lambda function.
 
-use shared::setup::lambda::{Needs, run};
+use shared::setup::lambda::{JWT, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run(
-        Needs {
-            table: true,
-            mail: false,
-            jwt: true,
-        },
-        login::handle,
-    )
-    .await
+    run::<JWT, _, _>(login::handle).await
 }

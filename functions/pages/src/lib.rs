@@ -16,14 +16,13 @@
 //! Every URL in a page is relative (`../assets/`, `../api/`), so the pages
 //! work under a custom domain's base path as well as at the root.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use lambda_http::http::HeaderMap;
 use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use sha2::{Digest, Sha256};
-use shared::App;
 use shared::error::ApiError;
 use shared::http::{error_response, path_param};
 
@@ -144,7 +143,7 @@ static RENDERED: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| {
 });
 
 /// Handles the page routes and `GET /assets/{file}`.
-pub async fn handle(_app: Arc<App>, req: Request) -> Response<Body> {
+pub async fn handle(req: Request) -> Response<Body> {
     let route = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone(),
         _ => None,

@@ -1,16 +1,8 @@
 //! The `resend_confirmation` Lambda function.
 
-use shared::setup::lambda::{Needs, run};
+use shared::setup::lambda::{JWT, MAIL, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run(
-        Needs {
-            table: true,
-            mail: true,
-            jwt: true,
-        },
-        resend_confirmation::handle,
-    )
-    .await
+    run::<{ MAIL | JWT }, _, _>(resend_confirmation::handle).await
 }

@@ -1,16 +1,8 @@
 //! The `reset_password` Lambda function.
 
-use shared::setup::lambda::{Needs, run};
+use shared::setup::lambda::{MAIL, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run(
-        Needs {
-            table: true,
-            mail: true,
-            jwt: false,
-        },
-        reset_password::handle,
-    )
-    .await
+    run::<MAIL, _, _>(reset_password::handle).await
 }

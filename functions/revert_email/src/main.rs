@@ -1,16 +1,8 @@
 //! The `revert_email` Lambda function.
 
-use shared::setup::lambda::{Needs, run};
+use shared::setup::lambda::{TABLE, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run(
-        Needs {
-            table: true,
-            mail: false,
-            jwt: false,
-        },
-        revert_email::handle,
-    )
-    .await
+    run::<TABLE, _, _>(revert_email::handle).await
 }

@@ -1,16 +1,8 @@
 //! The `whoami` Lambda function.
 
-use shared::setup::lambda::{Needs, run};
+use shared::setup::lambda::{JWT, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run(
-        Needs {
-            table: true,
-            mail: false,
-            jwt: true,
-        },
-        whoami::handle,
-    )
-    .await
+    run::<JWT, _, _>(whoami::handle).await
 }

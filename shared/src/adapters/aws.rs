@@ -1,19 +1,48 @@
 //! AWS SDK configuration, loaded once per cold start. Region, credentials and
 //! endpoints come from the SDK's own variables (`AWS_REGION`,
 //! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SESV2`, ...).
+//!
+//! The HTTPS client is built here rather than taken from the SDK's default:
+//! that one reads the system's whole certificate store (some 150 files on
+//! Debian, a bundle on Amazon Linux) at every cold start, and links aws-lc.
+//! This one is rustls on ring and trusts the roots AWS service endpoints
+//! chain to, compiled in (`aws_roots.pem`: Amazon Root CA 1-4 and Starfield
+//! Services Root G2, the Amazon Trust Services roots), plus the PEM bundle
+//! named by `AWS_CA_BUNDLE` when set: the SDKs' standard variable for a
+//! proxy's or a private endpoint's certificate authority.
 
 use std::time::Duration;
 
+use anyhow::Context;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::Builder;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+/// The roots AWS service endpoints' certificates chain to (Amazon Trust
+/// Services), as published by Mozilla's root program.
+pub const AWS_ROOTS_PEM: &str = include_str!("aws_roots.pem");
 
 /// The shared SDK configuration with tight timeouts: a Lambda request should
-/// fail fast (and answer 503) rather than hang on a dead endpoint.
-pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+/// fail fast (and answer 503) rather than hang on a dead endpoint. Fails
+/// only when `AWS_CA_BUNDLE` names a file that holds no certificate.
+pub async fn sdk_config() -> anyhow::Result<SdkConfig> {
+    let ca_bundle = match std::env::var_os("AWS_CA_BUNDLE").filter(|v| !v.is_empty()) {
+        Some(path) => Some(
+            std::fs::read(&path)
+                .with_context(|| format!("AWS_CA_BUNDLE {}", path.to_string_lossy()))?,
+        ),
+        None => None,
+    };
+    let http_client = https_client(ca_bundle)?;
+    Ok(aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(1))
@@ -27,7 +56,27 @@ pub async fn sdk_config() -> SdkConfig {
                 .with_initial_backoff(Duration::from_millis(50)),
         )
         .load()
-        .await
+        .await)
+}
+
+/// The HTTPS (and plain HTTP, for local endpoints) client: rustls on ring,
+/// trusting [`AWS_ROOTS_PEM`] and the certificates of `extra_pem`.
+pub fn https_client(extra_pem: Option<Vec<u8>>) -> anyhow::Result<SharedHttpClient> {
+    let mut trust = TrustStore::empty().with_pem_certificate(AWS_ROOTS_PEM.as_bytes());
+    if let Some(pem) = extra_pem {
+        // The SDK parses these when it first connects, and panics on a bad
+        // one: check them now, so that a wrong file fails the cold start.
+        let certs = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .context("AWS_CA_BUNDLE is not a PEM file")?;
+        anyhow::ensure!(!certs.is_empty(), "AWS_CA_BUNDLE holds no certificate");
+        trust = trust.with_pem_certificate(pem);
+    }
+    let tls = TlsContext::builder().with_trust_store(trust).build()?;
+    Ok(Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
+        .build_https())
 }
 
 /// Service error codes that mean "try again later" (throttling, contention,
@@ -64,5 +113,31 @@ where
                 || err.code().is_some_and(|c| TRANSIENT_CODES.contains(&c))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compiled_in_roots_are_the_five_amazon_trust_services_roots() {
+        let certs =
+            CertificateDer::pem_slice_iter(AWS_ROOTS_PEM.as_bytes()).collect::<Result<Vec<_>, _>>();
+        assert!(matches!(certs.as_deref(), Ok([_, _, _, _, _])), "{certs:?}");
+    }
+
+    #[test]
+    fn a_ca_bundle_without_certificates_is_refused() {
+        assert!(https_client(Some(b"not a certificate".to_vec())).is_err());
+        assert!(
+            https_client(Some(
+                b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n".to_vec()
+            ))
+            .is_err()
+        );
+        assert!(https_client(Some(AWS_ROOTS_PEM.as_bytes()[..1000].to_vec())).is_err());
+        assert!(https_client(Some(AWS_ROOTS_PEM.as_bytes().to_vec())).is_ok());
+        assert!(https_client(None).is_ok());
     }
 }

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod messages;
 
 mod email;
+mod hs256;
 mod mask;
 mod password;
 mod profile;

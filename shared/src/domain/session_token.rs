@@ -41,6 +41,7 @@ struct SigningKey {
 
 impl SigningKey {
     fn new(secret: &SecretString) -> Result<Self, WeakSecret> {
+        super::hs256::install();
         let bytes = secret.expose_secret().as_bytes();
         if bytes.len() < MIN_SECRET_BYTES {
             return Err(WeakSecret);

@@ -16,49 +16,67 @@ use crate::adapters::SecretsManagerKeys;
 use crate::adapters::SesMailer;
 use crate::adapters::SystemClock;
 use crate::config::Config;
-use crate::domain::JwtKeys;
-use crate::ports::{App, Clock, KeyRing};
+use crate::domain::{Email, JwtKeys};
+use crate::ports::{App, Clock, KeyRing, MailError, Mailer};
 
-/// What a function uses, so that each cold start loads only that.
-#[derive(Debug, Clone, Copy)]
-pub struct Needs {
-    /// The DynamoDB table (`TABLE_NAME`).
-    pub table: bool,
-    /// SES (`MAIL_FROM`).
-    pub mail: bool,
-    /// The JWT secret (`JWT_SECRET_ARN`, or `JWT_SECRET` locally).
-    pub jwt: bool,
-}
+/// What a function uses besides its table, as [`run`]'s `USES`: nothing else.
+pub const TABLE: u8 = 0;
+/// SES (`MAIL_FROM`): the function sends mail.
+pub const MAIL: u8 = 1;
+/// The JWT keys (`JWT_SECRET_ARN`, or `JWT_SECRET` locally): the function
+/// issues or checks sessions.
+pub const JWT: u8 = 2;
 
-/// Builds the app from the environment: configuration, SDK clients, and the
-/// JWT secret read from Secrets Manager when `JWT_SECRET_ARN` is set.
-pub async fn app_from_env(sdk: &SdkConfig, needs: Needs) -> anyhow::Result<App> {
+/// Builds the app from the environment: configuration, the DynamoDB store,
+/// and SES and the JWT keys when `USES` names them. What `USES` leaves out
+/// is never built, so the function's binary does not even link it (a
+/// function without [`MAIL`] holds no SES client, one without [`JWT`] no
+/// Secrets Manager client).
+pub async fn app_from_env<const USES: u8>(sdk: &SdkConfig) -> anyhow::Result<App> {
     let config = Config::from_env()?;
     let table = std::env::var("TABLE_NAME").unwrap_or_default();
-    if needs.table && table.trim().is_empty() {
+    if table.trim().is_empty() {
         anyhow::bail!("TABLE_NAME is not set");
     }
-    if needs.mail && std::env::var("MAIL_FROM").map_or(true, |v| v.trim().is_empty()) {
-        anyhow::bail!("MAIL_FROM is not set");
-    }
-    let jwt = if needs.jwt {
+    let mailer: Arc<dyn Mailer> = if USES & MAIL != 0 {
+        if std::env::var("MAIL_FROM").map_or(true, |v| v.trim().is_empty()) {
+            anyhow::bail!("MAIL_FROM is not set");
+        }
+        Arc::new(SesMailer::new(
+            aws_sdk_sesv2::Client::new(sdk),
+            config.mail_from.to_string(),
+            config.ses_configuration_set.clone(),
+        ))
+    } else {
+        Arc::new(NoMail)
+    };
+    let jwt = if USES & JWT != 0 {
         Some(key_ring(sdk).await?)
     } else {
         None
     };
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table);
-    let mailer = SesMailer::new(
-        aws_sdk_sesv2::Client::new(sdk),
-        config.mail_from.to_string(),
-        config.ses_configuration_set.clone(),
-    );
     Ok(App::new(
         config,
         Arc::new(store),
-        Arc::new(mailer),
+        mailer,
         Arc::new(SystemClock),
         jwt,
     ))
+}
+
+/// The mailer of a function that sends no mail: never called (its routes
+/// send none); a 500 rather than a silent drop if a change ever did.
+struct NoMail;
+
+#[async_trait::async_trait]
+impl Mailer for NoMail {
+    async fn send(&self, _email: &Email) -> Result<(), MailError> {
+        Err(MailError {
+            transient: false,
+            cause: anyhow::anyhow!("this function is deployed without MAIL"),
+        })
+    }
 }
 
 /// The signing keys: from Secrets Manager when `JWT_SECRET_ARN` is set (the
@@ -82,26 +100,52 @@ async fn key_ring(sdk: &SdkConfig) -> anyhow::Result<KeyRing> {
 }
 
 /// A cold start: logging, the SDK configuration, and the app with what the
-/// function needs; logs how long it took.
-pub async fn cold_start(needs: Needs) -> Result<Arc<App>, lambda_http::Error> {
+/// function uses; logs how long it took.
+pub async fn cold_start<const USES: u8>() -> Result<Arc<App>, lambda_http::Error> {
     crate::setup::telemetry::init_lambda();
     let started = std::time::Instant::now();
-    let sdk = crate::adapters::aws::sdk_config().await;
-    let app = Arc::new(app_from_env(&sdk, needs).await.map_err(|e| {
+    let app = async {
+        let sdk = crate::adapters::aws::sdk_config().await?;
+        app_from_env::<USES>(&sdk).await
+    }
+    .await
+    .map_err(|e| {
         tracing::error!(error = format!("{e:#}"), "cold start failed");
         e
-    })?);
+    })?;
     tracing::info!(init_ms = started.elapsed().as_millis() as u64, "ready");
-    Ok(app)
+    Ok(Arc::new(app))
 }
 
-/// Runs a function: `main` is one call to this.
-pub async fn run<F, Fut>(needs: Needs, handler: F) -> Result<(), lambda_http::Error>
+/// Runs a function on its table, with what `USES` adds ([`TABLE`] for
+/// nothing more, or [`MAIL`] and [`JWT`], or both: `{ MAIL | JWT }`). `main`
+/// is one call to this.
+pub async fn run<const USES: u8, F, Fut>(handler: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(Arc<App>, Request) -> Fut,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    let app = cold_start(needs).await?;
+    let app = cold_start::<USES>().await?;
+    serve(|req| handler(app.clone(), req)).await
+}
+
+/// Runs a function that needs no table, keys or clients (the index and the
+/// pages): no SDK configuration at its cold start, no SDK in its binary.
+pub async fn run_static<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    crate::setup::telemetry::init_lambda();
+    serve(handler).await
+}
+
+/// The Lambda loop: each request through the panic guard, one log line each.
+async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
     lambda_http::run(service_fn(|req: Request| {
         // The route key ("GET /api/confirm_email/{token}"), never the raw
         // path: paths can hold one-time tokens.
@@ -110,7 +154,7 @@ where
             _ => None,
         };
         let started = std::time::Instant::now();
-        let fut = crate::http::guard(handler(app.clone(), req));
+        let fut = crate::http::guard(handler(req));
         async move {
             let resp = fut.await;
             tracing::info!(

@@ -7,27 +7,29 @@
 use std::str::FromStr;
 
 use tracing::Subscriber;
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 
-/// This project's crates (log targets): the only ones an operator's level reaches.
-const OUR_CRATES: &[&str] = &[
-    "shared",
-    "index",
-    "login",
-    "registration",
-    "reset_password_request",
-    "profile_settings",
-    "confirm_email",
-    "reset_password",
-    "logout",
-    "dev_server",
-];
+/// This project's crates besides the functions (log targets).
+const OUR_OTHER_CRATES: &[&str] = &["shared", "dev_server"];
+
+/// Every log target of this project: the only ones an operator's level
+/// reaches. The functions' crates are named after them.
+fn our_crates() -> impl Iterator<Item = &'static str> {
+    OUR_OTHER_CRATES
+        .iter()
+        .copied()
+        .chain(crate::http::routes::ROUTES.iter().map(|r| r.function))
+        .chain(crate::http::routes::OTHER_FUNCTIONS)
+}
 
 /// A filter from a `RUST_LOG`-style spec: the most verbose level named in it
-/// applies to our crates, INFO to everything else.
-pub fn filter(spec: &str) -> EnvFilter {
+/// applies to our crates, INFO to everything else. A plain target list
+/// (`Targets`), not `EnvFilter`: that one links a regex engine into every
+/// function for per-field matching nothing here uses.
+pub fn filter(spec: &str) -> Targets {
     let level = spec
         .split(',')
         .filter_map(|directive| {
@@ -39,15 +41,9 @@ pub fn filter(spec: &str) -> EnvFilter {
         })
         .max()
         .unwrap_or(LevelFilter::INFO);
-    let mut filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::INFO.into())
-        .parse_lossy("");
-    for target in OUR_CRATES {
-        if let Ok(directive) = format!("{target}={level}").parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    filter
+    Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_targets(our_crates().map(|target| (target, level)))
 }
 
 /// Lambda: level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, JSON lines when
@@ -70,23 +66,23 @@ fn lambda_subscriber<W>(spec: &str, json: bool, writer: W) -> Box<dyn Subscriber
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter(&spec.to_ascii_lowercase()))
+    let filter = filter(&spec.to_ascii_lowercase());
+    let layer = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .with_writer(writer);
     if json {
-        Box::new(builder.json().finish())
+        Box::new(tracing_subscriber::registry().with(layer.json().with_filter(filter)))
     } else {
-        Box::new(builder.without_time().finish())
+        Box::new(tracing_subscriber::registry().with(layer.without_time().with_filter(filter)))
     }
 }
 
 /// The dev server: human-readable lines, level from `RUST_LOG` (default INFO).
 pub fn init_dev() {
     let spec = std::env::var("RUST_LOG").unwrap_or_default();
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter(&spec))
-        .try_init();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_filter(filter(&spec)));
+    let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
 #[cfg(test)]

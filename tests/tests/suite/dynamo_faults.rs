@@ -54,7 +54,9 @@ fn cancelled(reasons: &[&str]) -> ReplayEvent {
 /// A store whose client replays `events`, configured as in production.
 async fn store(events: Vec<ReplayEvent>) -> (DynamoStore, StaticReplayClient) {
     let http = StaticReplayClient::new(events);
-    let sdk = shared::adapters::aws::sdk_config().await;
+    let sdk = shared::adapters::aws::sdk_config()
+        .await
+        .expect("SDK configuration");
     let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "replay"))

@@ -23,7 +23,11 @@ mod rotation;
 mod round_trips;
 
 async fn raw_client() -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(&shared::adapters::aws::sdk_config().await)
+    aws_sdk_dynamodb::Client::new(
+        &shared::adapters::aws::sdk_config()
+            .await
+            .expect("SDK configuration"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -130,7 +134,9 @@ async fn ses_down_means_503_and_a_retry_can_succeed() {
     let MailSource::Moto { sender, .. } = &healthy.mail else {
         unreachable!()
     };
-    let sdk = shared::adapters::aws::sdk_config().await;
+    let sdk = shared::adapters::aws::sdk_config()
+        .await
+        .expect("SDK configuration");
     let dead_ses = aws_sdk_sesv2::Client::from_conf(
         aws_sdk_sesv2::config::Builder::from(&sdk)
             .endpoint_url("http://127.0.0.1:9")
@@ -157,7 +163,9 @@ async fn ses_down_means_503_and_a_retry_can_succeed() {
 #[tokio::test]
 async fn dynamodb_down_means_a_quick_generic_503() {
     require_moto!();
-    let sdk = shared::adapters::aws::sdk_config().await;
+    let sdk = shared::adapters::aws::sdk_config()
+        .await
+        .expect("SDK configuration");
     let dead = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .endpoint_url("http://127.0.0.1:9")
@@ -342,7 +350,9 @@ async fn create_table_enables_ttl_on_expires_at() {
 #[tokio::test]
 async fn misconfiguration_is_a_500_not_a_retry_later() {
     require_moto!();
-    let sdk = shared::adapters::aws::sdk_config().await;
+    let sdk = shared::adapters::aws::sdk_config()
+        .await
+        .expect("SDK configuration");
     let missing_table = Backend {
         store: Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),

@@ -54,7 +54,11 @@ fn claims(token: &str) -> serde_json::Value {
 #[tokio::test]
 async fn a_rotation_in_the_middle_of_a_session_logs_nobody_out() {
     require_moto!();
-    let sm = aws_sdk_secretsmanager::Client::new(&shared::adapters::aws::sdk_config().await);
+    let sm = aws_sdk_secretsmanager::Client::new(
+        &shared::adapters::aws::sdk_config()
+            .await
+            .expect("SDK configuration"),
+    );
     let arn = sm
         .create_secret()
         .name(unique("jwt"))

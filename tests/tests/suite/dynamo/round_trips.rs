@@ -81,7 +81,9 @@ impl Intercept for Calls {
 async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
     require_moto!();
     let calls = Calls::default();
-    let sdk = shared::adapters::aws::sdk_config().await;
+    let sdk = shared::adapters::aws::sdk_config()
+        .await
+        .expect("SDK configuration");
     let client = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .interceptor(calls.clone())

@@ -41,7 +41,9 @@ pub(super) fn memory() -> Store {
 
 pub(super) async fn dynamo() -> Option<Store> {
     tests::moto_endpoint()?;
-    let sdk = shared::adapters::aws::sdk_config().await;
+    let sdk = shared::adapters::aws::sdk_config()
+        .await
+        .expect("SDK configuration");
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         tests::unique("contract"),
