@@ -71,7 +71,7 @@ CLEAN_BUILD="$(cat "$CLEAN_RECORD" 2>/dev/null || echo "")"
 echo "== cold starts, sizes, peak RSS"
 FUNCS_CSV="$(IFS=,; echo "${FUNCTIONS[*]}")"
 python3 scripts/bench_lambda.py --bin-dir "$TARGET/release" --functions "$FUNCS_CSV" \
-    --hello "$TARGET/release/hello-world" --python "$(command -v python3)" \
+    --hello "$TARGET/release/hello-world" --python "$(python3 -c 'import sys; print(sys.executable)')" \
     --starts "${BENCH_STARTS:-20}" --warm "${BENCH_WARM:-1000}" >"$RESULTS/lambda.json"
 
 echo "== warm latency over HTTP (release dev server)"

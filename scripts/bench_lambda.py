@@ -126,9 +126,19 @@ class Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+# What Lambda's environment holds besides the function's own variables:
+# credentials, region, and here the endpoint of moto. Nothing else of this
+# machine's environment reaches the function (a CI image's AWS_CA_BUNDLE, for
+# one, would make the SDK parse a system bundle Lambda never sets).
+PASSED = ("PATH", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+          "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_EC2_METADATA_DISABLED")
+
+
 def lambda_env(api, name, extra):
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k in PASSED}
     env.update({
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
         "AWS_LAMBDA_RUNTIME_API": api,
         "AWS_LAMBDA_FUNCTION_NAME": name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
