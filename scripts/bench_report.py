@@ -127,6 +127,23 @@ def main():
     floor = next(x for x in lam if x["kind"] == "floor")
     python = next(x for x in lam if x["kind"] == "python")
     funcs = [x for x in lam if x["kind"] == "function"]
+    reference = next((x for x in lam if x["kind"] == "reference"), None)
+    # The goal's allowance: one Secrets Manager round trip at init, for the
+    # functions that read the key (`JWT` in their main.rs). Measured as
+    # whoami's init minus whoami's with the key from JWT_SECRET.
+    def reads_key(name):
+        try:
+            main_rs = open(os.path.join(REPO, "functions", name, "src", "main.rs")).read()
+        except OSError:
+            return False
+        return "JWT" in main_rs
+    whoami = next((x for x in funcs if x["name"] == "whoami"), None)
+    sm_ms = (max(0.0, whoami["init_ms_median"] - reference["init_ms_median"])
+             if whoami and reference else None)
+    def init_budget(x):
+        return 1.5 * floor["init_ms_median"] + ((sm_ms or 0.0) if reads_key(x["name"]) else 0.0)
+    def init_met(x):
+        return x["init_ms_median"] <= init_budget(x)
     sizes, default_mem = memory_sizes()
 
     out = []
@@ -150,10 +167,22 @@ def main():
     w("| goal | measured | met |")
     w("|---|---|---|")
     w(f"| every function zipped <= 3 MB | largest {mb(max_zip)} | {'yes' if max_zip <= 3e6 else 'no'} |")
-    w(f"| init <= 1.5x the hello-world floor (plus one Secrets Manager round trip where the key is read) |"
-      f" worst {worst_init:.1f}x (floor {fmt_ms(floor['init_ms_median'])}) | see the table |")
+    if sm_ms is not None:
+        missed = [x for x in funcs if not init_met(x)]
+        worst = max(funcs, key=lambda x: x["init_ms_median"] - init_budget(x))
+        w(f"| init <= 1.5x the hello-world floor (plus one Secrets Manager round trip where the key is read) |"
+          f" floor {fmt_ms(floor['init_ms_median'])}, so {fmt_ms(1.5 * floor['init_ms_median'])};"
+          f" the round trip {fmt_ms(sm_ms)} (whoami's init less whoami's with the key from `JWT_SECRET`);"
+          f" {len(funcs) - len(missed)} of {len(funcs)} functions within; worst {worst['name']}"
+          f" {fmt_ms(worst['init_ms_median'])} against {fmt_ms(init_budget(worst))} |"
+          f" {'yes' if not missed else 'no: ' + ', '.join(x['name'] for x in missed)} |")
+    else:
+        w(f"| init <= 1.5x the hello-world floor (plus one Secrets Manager round trip where the key is read) |"
+          f" worst {worst_init:.1f}x (floor {fmt_ms(floor['init_ms_median'])}) | see the table |")
     w(f"| first response <= 1.5x the floor (same allowance) | worst {worst_first:.1f}x"
-      f" (floor {fmt_ms(floor['first_response_ms_median'])}) | see the table |")
+      f" (floor {fmt_ms(floor['first_response_ms_median'])}); the first response adds the event's own work"
+      f" (DynamoDB round trips to moto, argon2id), which the warm latency table gives per endpoint |"
+      f" see the table |")
     w(f"| peak RSS <= 32 MB for functions that do not hash passwords | worst {rss_non_hash:.1f} MB |"
       f" {'yes' if rss_non_hash <= 32 else 'no'} |")
     if handler_ms is not None:
@@ -175,7 +204,8 @@ def main():
     w("## Cold start, size and memory per function\n")
     w(f"Method: `scripts/bench_lambda.py` serves a minimal Lambda Runtime API (the protocol the Lambda")
     w(f"service speaks to a `provided.al2023` bootstrap) on loopback and starts each release binary")
-    w(f"(`cargo build --release`, the workspace's release profile) with the Lambda environment variables.")
+    w(f"(`cargo build --release`, the workspace's release profile) with the environment Lambda gives it:")
+    w(f"its own variables, credentials, region and here moto's endpoint, nothing of this machine's.")
     w(f"**init** is exec to the first `GET /runtime/invocation/next`; **first response** is exec to the")
     w(f"`POST .../response` of its event (`events/<function>.json`). {a.starts} cold starts each,")
     w(f"interleaved across the functions; median and p90. Functions that read the JWT key read it from")
@@ -184,7 +214,7 @@ def main():
     w(f"**peak RSS** is VmHWM after {floor['warm_invocations']} warm invocations of the same event in one process.\n")
     w("| function | memory (template) | init p50 / p90 | x floor | first response p50 / p90 | x floor | size | zipped | peak RSS |")
     w("|---|---|---|---|---|---|---|---|---|")
-    for x in [floor, python] + funcs:
+    for x in [floor, python] + ([reference] if reference else []) + funcs:
         ratio_i = x["init_ms_median"] / floor["init_ms_median"]
         ratio_f = x["first_response_ms_median"] / floor["first_response_ms_median"]
         memsize = sizes.get(x["name"], default_mem) if x["kind"] == "function" else "-"

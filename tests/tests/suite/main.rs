@@ -11,3 +11,4 @@ mod dynamo;
 mod dynamo_faults;
 mod packaging;
 mod store_contract;
+mod tls;
