@@ -2,14 +2,17 @@
 //! endpoints come from the SDK's own variables (`AWS_REGION`,
 //! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SESV2`, ...).
 //!
-//! The HTTPS client is built here rather than taken from the SDK's default:
-//! that one reads the system's whole certificate store (some 150 files on
-//! Debian, a bundle on Amazon Linux) at every cold start, and links aws-lc.
-//! This one is rustls on ring and trusts the roots AWS service endpoints
-//! chain to, compiled in (`aws_roots.pem`: Amazon Root CA 1-4 and Starfield
+//! The HTTPS client is built here rather than taken from the SDK's default,
+//! because that one reads the system's whole certificate store (some 150
+//! files on Debian, a bundle on Amazon Linux) at every cold start. This one is
+//! the same client otherwise: rustls on aws-lc (with the hybrid post-quantum
+//! key exchange AWS endpoints offer), the proxy from `HTTPS_PROXY` /
+//! `HTTP_PROXY` / `NO_PROXY`. It trusts the roots AWS service endpoints chain
+//! to, compiled in (`aws_roots.pem`: Amazon Root CA 1-4 and Starfield
 //! Services Root G2, the Amazon Trust Services roots), plus the PEM bundle
-//! named by `AWS_CA_BUNDLE` when set: the SDKs' standard variable for a
-//! proxy's or a private endpoint's certificate authority.
+//! `AWS_CA_BUNDLE` names: the SDKs' standard variable for a TLS-inspecting
+//! proxy's or a private endpoint's certificate authority. `SSL_CERT_FILE` and
+//! `SSL_CERT_DIR` are not read.
 
 use std::time::Duration;
 
@@ -19,8 +22,9 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_http_client::Builder;
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -31,7 +35,7 @@ pub const AWS_ROOTS_PEM: &str = include_str!("aws_roots.pem");
 
 /// The shared SDK configuration with tight timeouts: a Lambda request should
 /// fail fast (and answer 503) rather than hang on a dead endpoint. Fails
-/// only when `AWS_CA_BUNDLE` names a file that holds no certificate.
+/// when `AWS_CA_BUNDLE` is set but names no readable file of certificates.
 pub async fn sdk_config() -> anyhow::Result<SdkConfig> {
     let ca_bundle = match std::env::var_os("AWS_CA_BUNDLE").filter(|v| !v.is_empty()) {
         Some(path) => Some(
@@ -40,7 +44,7 @@ pub async fn sdk_config() -> anyhow::Result<SdkConfig> {
         ),
         None => None,
     };
-    let http_client = https_client(ca_bundle)?;
+    let http_client = https_client(ca_bundle, ProxyConfig::from_env())?;
     Ok(aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client)
         .timeout_config(
@@ -59,24 +63,44 @@ pub async fn sdk_config() -> anyhow::Result<SdkConfig> {
         .await)
 }
 
-/// The HTTPS (and plain HTTP, for local endpoints) client: rustls on ring,
-/// trusting [`AWS_ROOTS_PEM`] and the certificates of `extra_pem`.
-pub fn https_client(extra_pem: Option<Vec<u8>>) -> anyhow::Result<SharedHttpClient> {
+/// The HTTPS (and plain HTTP, for local endpoints) client, built as the
+/// SDK's default one is but trusting [`AWS_ROOTS_PEM`] and the certificates
+/// of `extra_pem`, through `proxy`.
+pub fn https_client(
+    extra_pem: Option<Vec<u8>>,
+    proxy: ProxyConfig,
+) -> anyhow::Result<SharedHttpClient> {
     let mut trust = TrustStore::empty().with_pem_certificate(AWS_ROOTS_PEM.as_bytes());
     if let Some(pem) = extra_pem {
-        // The SDK parses these when it first connects, and panics on a bad
-        // one: check them now, so that a wrong file fails the cold start.
+        // The SDK adds these when a client is built, and panics on one it
+        // cannot parse: check them the same way first, so that a wrong
+        // bundle fails the cold start with its reason.
         let certs = CertificateDer::pem_slice_iter(&pem)
             .collect::<Result<Vec<_>, _>>()
             .context("AWS_CA_BUNDLE is not a PEM file")?;
         anyhow::ensure!(!certs.is_empty(), "AWS_CA_BUNDLE holds no certificate");
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in certs {
+            roots
+                .add(cert)
+                .context("AWS_CA_BUNDLE holds a certificate that cannot be parsed")?;
+        }
         trust = trust.with_pem_certificate(pem);
     }
     let tls = TlsContext::builder().with_trust_store(trust).build()?;
-    Ok(Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .tls_context(tls)
-        .build_https())
+    Ok(
+        Builder::new().build_with_connector_fn(move |settings, components| {
+            let mut connector = ConnectorBuilder::default()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                .tls_context(tls.clone());
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(proxy.clone()));
+            connector.build()
+        }),
+    )
 }
 
 /// Service error codes that mean "try again later" (throttling, contention,
@@ -127,17 +151,29 @@ mod tests {
         assert!(matches!(certs.as_deref(), Ok([_, _, _, _, _])), "{certs:?}");
     }
 
+    fn client(pem: Option<&[u8]>) -> anyhow::Result<SharedHttpClient> {
+        https_client(pem.map(<[u8]>::to_vec), ProxyConfig::disabled())
+    }
+
     #[test]
     fn a_ca_bundle_without_certificates_is_refused() {
-        assert!(https_client(Some(b"not a certificate".to_vec())).is_err());
+        assert!(client(Some(b"not a certificate")).is_err());
         assert!(
-            https_client(Some(
-                b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n".to_vec()
+            client(Some(
+                b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n"
             ))
             .is_err()
         );
-        assert!(https_client(Some(AWS_ROOTS_PEM.as_bytes()[..1000].to_vec())).is_err());
-        assert!(https_client(Some(AWS_ROOTS_PEM.as_bytes().to_vec())).is_ok());
-        assert!(https_client(None).is_ok());
+        // Valid base64 in a certificate's armour, but no certificate: the
+        // SDK would panic on it when building a client.
+        assert!(
+            client(Some(
+                b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+            ))
+            .is_err()
+        );
+        assert!(client(Some(&AWS_ROOTS_PEM.as_bytes()[..1000])).is_err());
+        assert!(client(Some(AWS_ROOTS_PEM.as_bytes())).is_ok());
+        assert!(client(None).is_ok());
     }
 }
