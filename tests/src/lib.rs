@@ -332,22 +332,14 @@ impl TestApp {
             .clone();
         let now = self.clock.now();
         let account_id = AccountId::generate().unwrap();
-        let user = UserRecord {
-            username: username.clone(),
-            account_id: account_id.clone(),
-            full_name: "Test User".into(),
-            email: EmailAddress::parse(email).unwrap(),
-            phone: None,
-            contacts: None,
+        let user = UserRecord::new(
+            username.clone(),
+            account_id.clone(),
+            "Test User".into(),
+            EmailAddress::parse(email).unwrap(),
             password_hash,
-            is_email_verified: false,
-            created_at: now,
-            reset_epoch: 0,
-            confirm_epoch: 0,
-            pending_email: None,
-            email_changes: 0,
-            reverts_voided: Vec::new(),
-        };
+            now,
+        );
         // The store writes an account with its confirmation token; nobody
         // has this one but us, and a confirmed account used it (which is
         // what claims the address).

@@ -73,20 +73,15 @@ fn profile_settings(c: &mut Criterion) {
     let token = rt.block_on(async {
         let account_id = AccountId::generate().unwrap();
         let user = UserRecord {
-            username: username.clone(),
-            account_id: account_id.clone(),
-            full_name: "Bench".into(),
-            email: EmailAddress::parse("bench@example.com").unwrap(),
-            phone: None,
-            contacts: None,
-            password_hash: "unused".into(),
             is_email_verified: true,
-            created_at: now,
-            reset_epoch: 0,
-            confirm_epoch: 0,
-            pending_email: None,
-            email_changes: 0,
-            reverts_voided: Vec::new(),
+            ..UserRecord::new(
+                username.clone(),
+                account_id.clone(),
+                "Bench".into(),
+                EmailAddress::parse("bench@example.com").unwrap(),
+                "unused".into(),
+                now,
+            )
         };
         let token = TokenRecord {
             hash: OneTimeToken::generate().unwrap().hash(),

@@ -96,20 +96,16 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let token = OneTimeToken::generate()?;
     let account_id = AccountId::generate()?;
     let user = UserRecord {
-        username: username.clone(),
-        account_id: account_id.clone(),
-        full_name: full_name.into_inner(),
-        email: email.clone(),
         phone: phone.map(Phone::into_inner),
         contacts: contacts.map(Contacts::into_inner),
-        password_hash,
-        is_email_verified: false,
-        created_at: now,
-        reset_epoch: 0,
-        confirm_epoch: 0,
-        pending_email: None,
-        email_changes: 0,
-        reverts_voided: Vec::new(),
+        ..UserRecord::new(
+            username.clone(),
+            account_id.clone(),
+            full_name.into_inner(),
+            email.clone(),
+            password_hash,
+            now,
+        )
     };
     let confirm = TokenRecord {
         hash: token.hash(),

@@ -61,6 +61,34 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
+    /// A new, unconfirmed account with nothing optional set and every
+    /// counter at its start: what a registration writes.
+    pub fn new(
+        username: Username,
+        account_id: AccountId,
+        full_name: String,
+        email: EmailAddress,
+        password_hash: String,
+        created_at: i64,
+    ) -> Self {
+        Self {
+            username,
+            account_id,
+            full_name,
+            email,
+            phone: None,
+            contacts: None,
+            password_hash,
+            is_email_verified: false,
+            created_at,
+            reset_epoch: 0,
+            confirm_epoch: 0,
+            pending_email: None,
+            email_changes: 0,
+            reverts_voided: Vec::new(),
+        }
+    }
+
     /// Whether the revert link of change number `change` still works.
     pub fn revert_is_live(&self, change: u64) -> bool {
         !self

@@ -74,22 +74,14 @@ fn sent(http: &StaticReplayClient) -> Vec<Value> {
 }
 
 fn user() -> UserRecord {
-    UserRecord {
-        username: Username::from_stored("Gus".into()),
-        account_id: AccountId::from_stored("gus-account".into()),
-        full_name: "Gus".into(),
-        email: EmailAddress::from_stored("gus@x.io".into()),
-        phone: None,
-        contacts: None,
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
-        is_email_verified: false,
-        created_at: NOW,
-        reset_epoch: 0,
-        confirm_epoch: 0,
-        pending_email: None,
-        email_changes: 0,
-        reverts_voided: Vec::new(),
-    }
+    UserRecord::new(
+        Username::from_stored("Gus".into()),
+        AccountId::from_stored("gus-account".into()),
+        "Gus".into(),
+        EmailAddress::from_stored("gus@x.io".into()),
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        NOW,
+    )
 }
 
 fn token(purpose: TokenPurpose) -> TokenRecord {

@@ -13,13 +13,29 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tls");
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{FIXTURES}/{name}")).expect("TLS fixture")
+}
+
+/// One SDK request, head and body (a small JSON document, which comes with
+/// or right after the head); `None` if the connection ends first.
+async fn read_request(stream: &mut (impl AsyncRead + Unpin)) -> Option<Vec<u8>> {
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+        if request.windows(4).any(|w| w == b"\r\n\r\n") && request.ends_with(b"}") {
+            return Some(request);
+        }
+    }
 }
 
 /// An HTTPS endpoint that answers every request as DynamoDB answers a
@@ -51,17 +67,8 @@ async fn endpoint() -> (String, Arc<AtomicUsize>) {
                 let Ok(mut tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                loop {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                    // The body (a small JSON request) comes with or right after the head.
-                    if head.windows(4).any(|w| w == b"\r\n\r\n") && head.ends_with(b"}") {
-                        break;
-                    }
+                if read_request(&mut tls).await.is_none() {
+                    return;
                 }
                 count.fetch_add(1, Ordering::SeqCst);
                 let body = "{}";
@@ -141,17 +148,9 @@ async fn proxy() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
         while let Ok((mut tcp, _)) = listener.accept().await {
             let seen = seen.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                loop {
-                    match tcp.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                    if head.windows(4).any(|w| w == b"\r\n\r\n") && head.ends_with(b"}") {
-                        break;
-                    }
-                }
+                let Some(head) = read_request(&mut tcp).await else {
+                    return;
+                };
                 let text = String::from_utf8_lossy(&head);
                 let line = text.lines().next().unwrap_or_default().to_string();
                 seen.lock().expect("lines").push(line);

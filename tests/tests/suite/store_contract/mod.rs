@@ -54,20 +54,15 @@ pub(super) async fn dynamo() -> Option<Store> {
 
 pub(super) fn user(username: &str, email: &str) -> UserRecord {
     UserRecord {
-        username: name(username),
-        account_id: account(username),
-        full_name: "Test".into(),
-        email: EmailAddress::from_stored(email.into()),
-        phone: None,
         contacts: Some("c".into()),
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
-        is_email_verified: false,
-        created_at: NOW,
-        reset_epoch: 0,
-        confirm_epoch: 0,
-        pending_email: None,
-        email_changes: 0,
-        reverts_voided: Vec::new(),
+        ..UserRecord::new(
+            name(username),
+            account(username),
+            "Test".into(),
+            EmailAddress::from_stored(email.into()),
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+            NOW,
+        )
     }
 }
 
