@@ -234,11 +234,15 @@ def setup_aws():
     boto3.client("sesv2", endpoint_url=endpoint).create_email_identity(EmailIdentity="example.com")
     secret = boto3.client("secretsmanager", endpoint_url=endpoint).create_secret(
         Name=f"bench-{uuid.uuid4().hex[:8]}", SecretString="bench-secret-bench-secret-bench-secret-00")
+    device_secret = boto3.client("secretsmanager", endpoint_url=endpoint).create_secret(
+        Name=f"bench-device-{uuid.uuid4().hex[:8]}", SecretString="bench-device-secret-bench-device-secret-0")
     return {
         "TABLE_NAME": table,
         "MAIL_FROM": "user_account <noreply@example.com>",
         "PUBLIC_BASE_URL": "https://api.example.com",
         "JWT_SECRET_ARN": secret["ARN"],
+        # The device-token key: a secret of its own that does not rotate.
+        "DEVICE_SECRET_ARN": device_secret["ARN"],
         "IP_LIMITS": "off",
     }
 

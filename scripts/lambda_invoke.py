@@ -81,11 +81,16 @@ def setup() -> dict:
     secret = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region).create_secret(
         Name=f"jwt-{uuid.uuid4().hex[:12]}", SecretString=uuid.uuid4().hex + uuid.uuid4().hex
     )
+    device_secret = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region).create_secret(
+        Name=f"device-{uuid.uuid4().hex[:12]}", SecretString=uuid.uuid4().hex + uuid.uuid4().hex
+    )
     return {
         "TABLE_NAME": table,
         "MAIL_FROM": "user_account <noreply@example.com>",
         "PUBLIC_BASE_URL": "https://api.example.com",
         "JWT_SECRET_ARN": secret["ARN"],
+        # The device-token key: a secret of its own that does not rotate.
+        "DEVICE_SECRET_ARN": device_secret["ARN"],
     }
 
 

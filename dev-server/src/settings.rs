@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::SecretString;
 use shared::App;
 use shared::config::Config;
-use shared::domain::JwtKeys;
+use shared::domain::{DeviceKey, JwtKeys};
 use shared::{adapters::SystemClock, ports::Clock, ports::KeyRing};
 use shared::{
     adapters::{DynamoStore, MemoryStore},
@@ -32,6 +32,8 @@ pub struct Settings {
     pub jwt_secret: Option<SecretString>,
     /// `JWT_PREVIOUS_SECRET`: the key a rotation replaced (verifies only).
     pub jwt_previous_secret: Option<SecretString>,
+    /// `DEVICE_SECRET`: signs device tokens; a random one when unset.
+    pub device_secret: Option<SecretString>,
     /// `CREATE_TABLE=1`: create the DynamoDB table first if it does not exist.
     pub create_table: bool,
     /// The shared configuration (PUBLIC_BASE_URL defaults to this server).
@@ -67,6 +69,7 @@ impl Settings {
             outbox_dir: PathBuf::from(get("OUTBOX_DIR").unwrap_or_else(|| "outbox".to_owned())),
             jwt_secret: get("JWT_SECRET").map(SecretString::from),
             jwt_previous_secret: get("JWT_PREVIOUS_SECRET").map(SecretString::from),
+            device_secret: get("DEVICE_SECRET").map(SecretString::from),
             cors_origins: get("CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')
@@ -84,18 +87,27 @@ impl Settings {
 /// Builds the app the settings describe; returns it with lines to print at start.
 pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)> {
     let mut notes = Vec::new();
+    let random = || -> anyhow::Result<SecretString> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
+        Ok(SecretString::from(URL_SAFE_NO_PAD.encode(bytes)))
+    };
     let secret = match settings.jwt_secret {
         Some(secret) => secret,
         None => {
-            let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
             notes.push(
                 "JWT_SECRET is not set: using a random secret, so sessions end when the server stops"
                     .to_owned(),
             );
-            SecretString::from(URL_SAFE_NO_PAD.encode(bytes))
+            random()?
         }
     };
+    let device_secret = match settings.device_secret {
+        Some(secret) => secret,
+        // Quietly: devices are trusted again at their next sign-in.
+        None => random()?,
+    };
+    let device_key = DeviceKey::new(&device_secret).context("DEVICE_SECRET: at least 32 bytes")?;
     let keys = JwtKeys::with_previous(&secret, settings.jwt_previous_secret.as_ref())
         .context("JWT_SECRET / JWT_PREVIOUS_SECRET")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -140,7 +152,8 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)>
             mailer,
             clock,
             Some(KeyRing::fixed(keys)),
-        ),
+        )
+        .with_device_key(device_key),
         notes,
     ))
 }

@@ -35,7 +35,12 @@ pub struct IpLimits {
     pub registration: u32,
     /// Reset requests per IP per window (`IP_LIMIT_RESET`).
     pub reset: u32,
+    /// Requests that send mail, per client per hour (`CLIENT_MAIL_LIMIT`, 20).
+    pub mail: u32,
 }
+
+/// The window of the per-client mail budget: one hour.
+pub const CLIENT_MAIL_WINDOW_SECS: i64 = 3600;
 
 /// Everything the handlers need to know that is not a client or a secret.
 #[derive(Debug, Clone)]
@@ -63,15 +68,24 @@ pub struct Config {
     /// Most sessions one user keeps (`SESSION_LIMIT`, 20); a login beyond
     /// it ends the oldest.
     pub session_limit: usize,
-    /// Reset emails per username per window (`RESET_EMAIL_LIMIT`, 3).
+    /// Reset emails per username and requesting client per window
+    /// (`RESET_EMAIL_LIMIT`, 3); also the budget of mail a signed-in user
+    /// asks for (resent links, changes of address) per username.
     pub reset_email_limit: u32,
+    /// Reset emails per username per window from all clients together
+    /// (`RESET_EMAIL_USER_CEILING`, 10); also the budget of security notices
+    /// per account (password changed, account deleted).
+    pub reset_email_user_ceiling: u32,
     /// The window of that limit (`RESET_EMAIL_WINDOW_SECS`, 1 h).
     pub reset_email_window_secs: i64,
-    /// Emails that registrations and reset requests send to one address per
-    /// window (`ADDRESS_MAIL_LIMIT`, 10): confirmation links, "someone tried
-    /// to register with your address" notices and reset links together.
-    /// Registrations past it are answered the same way but send nothing, so
-    /// no inbox can be flooded through accounts that name it.
+    /// Emails that anyone can make us send to one mailbox per window
+    /// (`ADDRESS_MAIL_LIMIT`, 10): registrations' links and "someone tried
+    /// to register with your address" notices, and links to an address that
+    /// is not its account's confirmed one. Requests past it are answered the
+    /// same way but send nothing, so no inbox can be flooded through
+    /// accounts that name it. Mail to an account's own confirmed address is
+    /// never counted here (it is budgeted per user and per client), so
+    /// filling this budget cannot silence a notice that protects an account.
     pub address_mail_limit: u32,
     /// The window of that limit (`ADDRESS_MAIL_WINDOW_SECS`, 1 h).
     pub address_mail_window_secs: i64,
@@ -134,6 +148,7 @@ impl Config {
                 login: positive(&get, "IP_LIMIT_LOGIN", 100)?,
                 registration: positive(&get, "IP_LIMIT_REGISTRATION", 100)?,
                 reset: positive(&get, "IP_LIMIT_RESET", 100)?,
+                mail: positive(&get, "CLIENT_MAIL_LIMIT", 20)?,
             }),
         };
         Ok(Self {
@@ -149,6 +164,7 @@ impl Config {
             login_failure_ttl_secs: positive(&get, "LOGIN_FAILURE_TTL_SECS", 24 * 3600)?,
             session_limit: positive(&get, "SESSION_LIMIT", 20)?,
             reset_email_limit: positive(&get, "RESET_EMAIL_LIMIT", 3)?,
+            reset_email_user_ceiling: positive(&get, "RESET_EMAIL_USER_CEILING", 10)?,
             reset_email_window_secs: positive(&get, "RESET_EMAIL_WINDOW_SECS", 3600)?,
             address_mail_limit: positive(&get, "ADDRESS_MAIL_LIMIT", 10)?,
             address_mail_window_secs: positive(&get, "ADDRESS_MAIL_WINDOW_SECS", 3600)?,
@@ -237,6 +253,8 @@ mod tests {
         assert_eq!(c.remember_ttl_secs, 2_592_000);
         assert_eq!(c.login_max_failures, 5);
         assert_eq!(c.reset_email_limit, 3);
+        assert_eq!(c.reset_email_user_ceiling, 10);
+        assert_eq!(c.ip_limits.as_ref().map(|l| l.mail), Some(20));
         assert!(c.ip_limits.is_some());
         assert_eq!(
             c.reset_link("T"),

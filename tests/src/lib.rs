@@ -12,7 +12,9 @@ use shared::App;
 use shared::adapters::ManualClock;
 use shared::config::Config;
 use shared::domain::hashing::hash_password;
-use shared::domain::{AccountId, EmailAddress, JwtKeys, OneTimeToken, Password, Username};
+use shared::domain::{
+    AccountId, DeviceKey, EmailAddress, JwtKeys, OneTimeToken, Password, Username,
+};
 use shared::ports::{Clock, Confirmation, KeyRing, TokenPurpose, TokenRecord, UserRecord};
 use tokio::sync::{OnceCell, oneshot};
 
@@ -28,6 +30,8 @@ pub const PASSWORD: &str = "S3cure-Passw0rd!";
 pub const NEW_PASSWORD: &str = "N3w-Passw0rd!x";
 /// The JWT secret of test apps.
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+/// The device-token secret of test apps.
+pub const DEVICE_SECRET: &str = "test-device-secret-test-device-secret-01";
 
 /// One HTTP answer, body parsed as JSON (the test fails if it is not JSON).
 #[derive(Debug)]
@@ -188,13 +192,20 @@ impl TestApp {
                 KeyRing::fixed(JwtKeys::with_previous(&secret.into(), previous.as_ref()).unwrap())
             }
         };
-        let app = Arc::new(App::new(
-            config,
-            backend.store,
-            backend.mailer,
-            clock.clone(),
-            Some(keys),
-        ));
+        let device = env
+            .get("DEVICE_SECRET")
+            .cloned()
+            .unwrap_or_else(|| DEVICE_SECRET.to_owned());
+        let app = Arc::new(
+            App::new(
+                config,
+                backend.store,
+                backend.mailer,
+                clock.clone(),
+                Some(keys),
+            )
+            .with_device_key(DeviceKey::new(&device.into()).unwrap()),
+        );
         let (tx, rx) = oneshot::channel::<()>();
         let options = dev_server::Options {
             cors_origins: env

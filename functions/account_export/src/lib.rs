@@ -1,12 +1,17 @@
-//! `GET /api/account_export` (authenticated): everything stored about the
-//! user, except password and token hashes.
+//! `POST /api/account_export` (authenticated) `{pwd}`: everything stored
+//! about the user, except password and token hashes. The password is asked
+//! for, as for a deletion: a team's backend holding a user's token must not
+//! read the unmasked address, phone and contacts with it alone.
 
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::http::account::{caller_account, live_sessions, rfc3339, session_view};
-use shared::http::respond;
+use secrecy::SecretString;
+use shared::http::account::{
+    caller_account, confirm_password, live_sessions, rfc3339, session_failures, session_view,
+};
+use shared::http::{JsonBody, respond};
 use shared::ports::{TokenPurpose, TokenRecord, UserRecord};
 use shared::{ApiError, App, Reply};
 
@@ -30,7 +35,7 @@ fn link_still_works(user: &UserRecord, t: &TokenRecord) -> bool {
     }
 }
 
-/// Handles `GET /api/account_export`.
+/// Handles `POST /api/account_export`.
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
     respond(export(&app, &req).await)
 }
@@ -38,6 +43,9 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 async fn export(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let now = app.clock.now();
     let (caller, data) = caller_account(app, req, now).await?;
+    let pwd = SecretString::from(JsonBody::parse(req)?.str("pwd")?);
+    let failures = session_failures(&data, &caller, now);
+    confirm_password(app, &caller, &data.user, failures, pwd, now, false).await?;
     let user = &data.user;
     let sessions: Vec<_> = live_sessions(&data, now)
         .into_iter()

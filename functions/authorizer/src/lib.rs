@@ -6,7 +6,7 @@
 //! routes), checks the signature, the claims and the key the token names,
 //! then the session record (one DynamoDB read: a logged-out, reset or
 //! deleted session is refused at once), and answers
-//! `{"isAuthorized": true, "context": {"username": ...}}`. Anything else,
+//! `{"isAuthorized": true, "context": {"username": ..., "email_verified": ...}}`. Anything else,
 //! including an outage, is `{"isAuthorized": false}`: API Gateway answers
 //! 403 and the request never reaches the team's backend.
 
@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::json;
 use shared::http::cookie_in;
 use shared::http::session::{ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, Credentials};
+use shared::ports::UserRecord;
 use shared::{ApiError, App};
 
 /// The simple response format of HTTP API authorizers.
@@ -46,11 +47,16 @@ pub async fn authorize(
     event: ApiGatewayV2CustomAuthorizerV2Request,
 ) -> SimpleResponse {
     let route = event.route_key.clone().unwrap_or_default();
-    let decided = tokio::spawn(async move { username(&app, &event).await }).await;
+    let decided = tokio::spawn(async move { caller(&app, &event).await }).await;
     match decided {
-        Ok(Ok(username)) => SimpleResponse {
+        Ok(Ok(user)) => SimpleResponse {
             is_authorized: true,
-            context: json!({ "username": username }),
+            // Whether the address is verified, so that a backend can refuse
+            // what needs a proven mailbox without a call of its own.
+            context: json!({
+                "username": user.username.as_str(),
+                "email_verified": user.is_email_verified,
+            }),
         },
         Ok(Err(err)) => {
             if let ApiError::Unavailable(cause) | ApiError::Internal(cause) = &err {
@@ -69,10 +75,10 @@ pub async fn authorize(
     }
 }
 
-async fn username(
+async fn caller(
     app: &App,
     event: &ApiGatewayV2CustomAuthorizerV2Request,
-) -> Result<String, ApiError> {
+) -> Result<UserRecord, ApiError> {
     let header = |name: &str| event.headers.get(name).and_then(|v| v.to_str().ok());
     // An Authorization header that is not text is refused, never passed
     // over for the cookie (as on our own routes).
@@ -108,5 +114,5 @@ async fn username(
         .session_user(&caller.username, &caller.sid, now)
         .await?
         .ok_or(ApiError::Unauthorized("authentication required"))?;
-    Ok(user.username.as_str().to_owned())
+    Ok(user)
 }

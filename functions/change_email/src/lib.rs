@@ -6,6 +6,11 @@
 //! (`GET /api/revert_email/{token}`, 7 days) that keeps or restores it and
 //! ends every session. A new address that another account has confirmed
 //! gets the same answer; its owner gets a notice instead of a link.
+//!
+//! The notice to the old address is never capped away by what strangers
+//! did to that address's mail budget (it counts against the account's own
+//! budget instead), and it is sent before the change is written: a change
+//! whose notice cannot be sent is not made.
 
 use std::sync::Arc;
 
@@ -14,7 +19,9 @@ use secrecy::SecretString;
 use shared::domain::messages;
 use shared::domain::{EmailAddress, OneTimeToken};
 use shared::http::account::{caller_user_and_failures, confirm_password};
-use shared::http::limits::{address_mail_cap, user_mail_cap};
+use shared::http::limits::{
+    TOO_MANY_EMAILS, address_mail_cap, limit_client_mail, take, user_mail_cap,
+};
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
 use shared::ports::{PendingEmail, TokenPurpose, TokenRecord, WriteOutcome};
@@ -40,7 +47,8 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
             "new_email is already the account's address.",
         ));
     }
-    confirm_password(app, &caller, &user, Some(failures), pwd, now, false).await?;
+    limit_client_mail(app, req).await?;
+    confirm_password(app, &caller, &user, failures, pwd, now, false).await?;
 
     let change = OneTimeToken::generate()?;
     let revert = OneTimeToken::generate()?;
@@ -80,7 +88,6 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         messages::confirm_new_address(
             &app.config,
             new_email.as_str(),
-            user.username.as_str(),
             &app.config.confirm_link(change.expose()),
         )?
     };
@@ -91,33 +98,39 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         user.username.as_str(),
         revert_record.as_ref().map(|_| revert_link.as_str()),
     )?;
-    let cap = user_mail_cap(app, &user.username, now);
+    // The account's own budget (not the address's, which strangers can
+    // fill): past it, nothing is sent and nothing changes.
+    take(
+        app,
+        &user_mail_cap(app, &user.username, now),
+        TOO_MANY_EMAILS,
+        now,
+    )
+    .await?;
+    // The notice to the account's address, with its revert link, goes out
+    // before anything is written: if it cannot be sent, the change is not
+    // made (503). Only a race lost below leaves a notice of a change that
+    // did not happen (its revert link then finds nothing to undo).
+    app.mailer.send(&to_old).await?;
     match app
         .store
-        .request_email_change(
-            &user,
-            &pending,
-            &change_record,
-            revert_record.as_ref(),
-            std::slice::from_ref(&cap),
-        )
+        .request_email_change(&user, &pending, &change_record, revert_record.as_ref(), &[])
         .await?
     {
         WriteOutcome::Done => {}
-        WriteOutcome::Capped => {
-            return Err(ApiError::TooManyRequests {
-                msg: "too many emails, try again later.",
-                retry_after: cap.expires_at - now,
-            });
+        WriteOutcome::Capped | WriteOutcome::Stale => {
+            return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
         }
-        WriteOutcome::Stale => return Err(ApiError::Unauthorized(NOT_AUTHENTICATED)),
     }
-    // Each address's cap is silent (see reset_password_request). A retry
-    // after a failed send simply replaces this pending change.
-    for (address, mail) in [(&user.email, &to_old), (&new_email, &to_new)] {
-        if app.store.hit(&address_mail_cap(app, address, now)).await? {
-            app.mailer.send(mail).await?;
-        }
+    // The new address is not confirmed: its budget is the address's, and
+    // silent (see reset_password_request). A retry after a failed send
+    // simply replaces this pending change.
+    if app
+        .store
+        .hit(&address_mail_cap(app, &new_email, now))
+        .await?
+    {
+        app.mailer.send(&to_new).await?;
     }
     Ok(Reply::msg("Check your email..."))
 }

@@ -1,8 +1,9 @@
 //! `POST /api/change_password` (authenticated) `{pwd, new_pwd}`.
 //!
-//! The current password is checked as a login checks it (under the
-//! username's lockout). Every other session ends, this one stays; reset
-//! links still outstanding die; a notice goes to the account's address.
+//! Every other session ends, this one stays; reset
+//! links still outstanding die; a notice goes to the account's address
+//! first (no notice, no change). The current password is counted against
+//! this session: the fifth wrong one in a row ends it.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use shared::domain::Password;
 use shared::domain::hashing::hash_password;
 use shared::domain::messages;
 use shared::http::account::{caller_user_and_failures, confirm_password};
+use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_cap, take};
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
 use shared::{ApiError, App, Reply};
@@ -30,7 +32,8 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // choice costs no attempt.
     let new_pwd = Password::parse(body.str("new_pwd")?, &caller.username)
         .map_err(|e| ApiError::bad_request(format!("new_pwd {e}")))?;
-    confirm_password(app, &caller, &user, Some(failures), pwd, now, true).await?;
+    limit_client_mail(app, req).await?;
+    confirm_password(app, &caller, &user, failures, pwd, now, true).await?;
 
     let password_hash = hash_password(new_pwd.secret().clone()).await?;
     let notice = messages::password_changed_by_user(
@@ -38,6 +41,12 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         user.email.as_str(),
         user.username.as_str(),
     )?;
+    // The notice is the owner's alarm: it counts against the account's own
+    // budget (never the address's), and it goes out before the change is
+    // written, so a password is never changed without it (503 when it
+    // cannot be sent, 429 past the budget; nothing changed either way).
+    take(app, &notice_cap(app, &user.username, now), TOO_MANY_EMAILS, now).await?;
+    app.mailer.send(&notice).await?;
     if !app
         .store
         .change_password(&user, &password_hash, &caller.sid)
@@ -45,13 +54,6 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     {
         // A reset or another change got there first: this session is over.
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
-    }
-    // The password is changed either way; a lost notice is logged.
-    if let Err(err) = app.mailer.send(&notice).await {
-        tracing::warn!(
-            error = format!("{err:#}"),
-            "password-changed notice not sent"
-        );
     }
     Ok(Reply::msg("Your password has been changed."))
 }

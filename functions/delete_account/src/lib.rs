@@ -10,7 +10,8 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use shared::domain::messages;
-use shared::http::account::{caller_account, confirm_password};
+use shared::http::account::{caller_account, confirm_password, session_failures};
+use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_cap, take};
 use shared::http::session::logout_cookies;
 use shared::http::{JsonBody, respond};
 use shared::{ApiError, App, Reply};
@@ -24,20 +25,26 @@ async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let now = app.clock.now();
     let (caller, data) = caller_account(app, req, now).await?;
     let pwd = SecretString::from(JsonBody::parse(req)?.str("pwd")?);
-    confirm_password(app, &caller, &data.user, None, pwd, now, true).await?;
+    limit_client_mail(app, req).await?;
+    let failures = session_failures(&data, &caller, now);
+    confirm_password(app, &caller, &data.user, failures, pwd, now, true).await?;
 
     let notice = messages::account_deleted(
         &app.config,
         data.user.email.as_str(),
         data.user.username.as_str(),
     )?;
+    // The owner hears of it before anything is deleted (no notice, no
+    // deletion: 503), from the account's own budget, never the address's.
+    take(
+        app,
+        &notice_cap(app, &data.user.username, now),
+        TOO_MANY_EMAILS,
+        now,
+    )
+    .await?;
+    app.mailer.send(&notice).await?;
     app.store.delete_account(&data, &caller.sid).await?;
-    if let Err(err) = app.mailer.send(&notice).await {
-        tracing::warn!(
-            error = format!("{err:#}"),
-            "account-deleted notice not sent"
-        );
-    }
     let [access, csrf] = logout_cookies();
     Ok(Reply::msg("Your account has been deleted.")
         .with_cookie(access)

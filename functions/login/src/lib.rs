@@ -1,7 +1,10 @@
 //! `POST /api/login` `{username, pwd, remember}`: a JWT and session cookies.
 //!
 //! Unknown users cost the same as known ones (a dummy argon2 verification and
-//! the same store calls), and every username, existing or not, has a lockout.
+//! the same store calls), and every username, existing or not, has a lockout
+//! for clients without a device token. A successful login also answers a
+//! device token (OWASP's device cookies): a client that shows it later is
+//! judged by its own failures only, so nobody can lock the owner out.
 
 use std::sync::Arc;
 
@@ -9,12 +12,13 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use serde_json::json;
 use shared::domain::hashing::verify_password;
-use shared::domain::{SessionId, Username};
+use shared::domain::{DEVICE_COOKIE, DEVICE_HEADER, DEVICE_TTL_SECS, SessionId, Username};
 use shared::http::limits::{IpAction, check_lockout, limit_ip};
+use shared::http::request::cookie;
 use shared::http::session::login_cookies;
 use shared::http::{JsonBody, respond};
+use shared::ports::{FailureRun, LoginState, SessionRecord, UserRecord};
 use shared::{ApiError, App, Reply};
-use shared::{domain::LoginFailures, ports::SessionRecord};
 
 const WRONG_CREDENTIALS: &str = "wrong username or password";
 
@@ -44,29 +48,68 @@ impl TryFrom<JsonBody> for Credentials {
     }
 }
 
+/// The device token the client sent: the `device_token` cookie, or the
+/// `X-Device-Token` header for clients without cookies.
+fn presented_device_token(req: &Request) -> Option<String> {
+    cookie(req, DEVICE_COOKIE).or_else(|| {
+        req.headers()
+            .get(DEVICE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    })
+}
+
+/// The device cookie: HttpOnly, for the API's paths only, one year.
+fn device_cookie(token: &str) -> String {
+    format!(
+        "{DEVICE_COOKIE}={token}; HttpOnly; Secure; SameSite=Lax; Path=/api; Max-Age={DEVICE_TTL_SECS}"
+    )
+}
+
 async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let Credentials {
         username,
         pwd,
         remember,
     } = Credentials::try_from(JsonBody::parse(req)?)?;
-    limit_ip(app, req, IpAction::Login).await?;
     let now = app.clock.now();
     let keys = app.jwt()?.signing(now).await;
-    let (user, failures) = match &username {
-        Some(u) => app.store.login_state(u, now).await?,
-        None => (None, LoginFailures::default()),
+    let device_key = app.device_key()?;
+    let presented = presented_device_token(req).and_then(|t| device_key.verify(&t, now));
+    let state = match &username {
+        Some(u) => {
+            app.store
+                .login_state(u, presented.as_ref().map(|d| &d.id), now)
+                .await?
+        }
+        None => LoginState::default(),
+    };
+    // A device that signed in to this very account before (and since its
+    // last revert) is trusted: its failures are its own, and nobody else's
+    // failures (the username's lockout, the per-IP window) can refuse it.
+    let device = presented.filter(|d| {
+        state
+            .user
+            .as_ref()
+            .is_some_and(|u| u.account_id == d.account_id && u.device_epoch == d.epoch)
+    });
+    let (run, failures) = match (&device, &username) {
+        (Some(d), _) => (Some(FailureRun::Device(d.id.clone())), state.device_failures),
+        (None, u) => {
+            limit_ip(app, req, IpAction::Login).await?;
+            (u.clone().map(FailureRun::Username), state.failures)
+        }
     };
     check_lockout(app, failures, now)?;
     // Names this attempt (its claim on the failure run) and, if it succeeds, its session.
     let sid = SessionId::generate()?;
-    if let Some(u) = &username {
+    if let Some(run) = &run {
         // Count the attempt before checking the password; a concurrent
         // attempt that got there first makes this one wait.
         let forget_at = now + app.config.login_failure_ttl_secs;
         if !app
             .store
-            .claim_login_attempt(u, failures, now, forget_at, &sid)
+            .claim_login_attempt(run, failures, now, forget_at, &sid)
             .await?
         {
             return Err(ApiError::TooManyRequests {
@@ -76,7 +119,10 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         }
     }
 
-    let valid = verify_password(pwd, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    // A disabled password (after a revert) is checked like an unknown
+    // user's: the same dummy verification, the same answer.
+    let user = state.user;
+    let valid = verify_password(pwd, user.as_ref().and_then(UserRecord::password_phc)).await?;
     let (Some(user), Some(username), true) = (user, username.as_ref(), valid) else {
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     };
@@ -94,9 +140,11 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         expires_at: now + ttl,
         reset_epoch: user.reset_epoch,
         remember,
+        pwd_failures: 0,
     };
-    // The attempt was counted: a success ends the run.
-    if !app.store.create_session(&session, true).await? {
+    // The attempt was counted: a success ends its run (the device's, or
+    // the username's for a client without a device token).
+    if !app.store.create_session(&session, run.as_ref()).await? {
         // The account went away between the password check and now.
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     }
@@ -113,13 +161,17 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let token = keys.issue(&app.config, username, &sid, now, session.expires_at)?;
     let csrf = keys.csrf_token(&sid);
     let [access, csrf] = login_cookies(&token, &csrf, remember.then_some(ttl));
+    // Every success names this device anew (a fresh id, a fresh year).
+    let device_token = device_key.issue(&user.account_id, user.device_epoch, now)?;
     tracing::debug!(
         is_email_verified = user.is_email_verified,
         remember,
+        trusted_device = device.is_some(),
         "login succeeded"
     );
     Ok(Reply::msg("success")
-        .with_data(json!({ "token": token }))
+        .with_data(json!({ "token": token, "device_token": device_token }))
         .with_cookie(access)
-        .with_cookie(csrf))
+        .with_cookie(csrf)
+        .with_cookie(device_cookie(&device_token)))
 }

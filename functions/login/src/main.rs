@@ -1,8 +1,8 @@
 //! The `login` Lambda function.
 
-use shared::setup::lambda::{JWT, run};
+use shared::setup::lambda::{DEVICE, JWT, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run::<JWT, _, _>(login::handle).await
+    run::<{ JWT | DEVICE }, _, _>(login::handle).await
 }

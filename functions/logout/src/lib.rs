@@ -1,18 +1,27 @@
-//! `GET /api/logout` (authenticated): ends the session and clears both cookies.
+//! `GET /api/logout` and `POST /api/logout` (authenticated): ends the
+//! session and clears both cookies.
+//!
+//! With a cookie session both need the CSRF header, GET too (the one
+//! exception to "GET needs no CSRF"): a link or an image on another site
+//! must not sign anyone out. A CSRF refusal clears no cookie and ends
+//! nothing. Bearer tokens are unaffected; POST needs no body.
 
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use shared::http::respond;
-use shared::http::session::{NOT_AUTHENTICATED, authenticate, logout_cookies};
+use shared::http::session::{NOT_AUTHENTICATED, authenticate_write, logout_cookies};
 use shared::{ApiError, App, Reply};
 
-/// Handles `GET /api/logout`.
+/// Handles `GET /api/logout` and `POST /api/logout`.
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
-    let mut resp = respond(logout(&app, &req).await);
-    // A 401 clears the cookies too: a browser holding a dead session's
-    // cookies (expired, or ended by a reset) should not keep them.
-    if resp.status() == lambda_http::http::StatusCode::UNAUTHORIZED {
+    let result = logout(&app, &req).await;
+    // A dead session's 401 clears the cookies too: a browser holding a
+    // dead session's cookies (expired, or ended by a reset) should not
+    // keep them. Any other refusal (a missing CSRF header) leaves them.
+    let dead_session = matches!(result, Err(ApiError::Unauthorized(NOT_AUTHENTICATED)));
+    let mut resp = respond(result);
+    if dead_session {
         for cookie in logout_cookies() {
             if let Ok(value) = lambda_http::http::HeaderValue::from_str(&cookie) {
                 resp.headers_mut()
@@ -25,7 +34,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 
 async fn logout(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let now = app.clock.now();
-    let caller = authenticate(app.jwt()?, &app.config, req, now).await?;
+    let caller = authenticate_write(app.jwt()?, &app.config, req, now).await?;
     let ended = app
         .store
         .delete_session(&caller.username, &caller.sid, now)

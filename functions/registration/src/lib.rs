@@ -15,9 +15,11 @@ use shared::domain::messages;
 use shared::domain::{
     AccountId, Contacts, EmailAddress, FullName, OneTimeToken, Password, Phone, SessionId, Username,
 };
-use shared::http::limits::{IpAction, address_mail_cap, check_lockout, limit_ip};
+use shared::http::limits::{
+    IpAction, address_mail_cap, check_lockout, limit_client_mail, limit_ip,
+};
 use shared::http::{JsonBody, respond};
-use shared::ports::{CreateUserError, TokenPurpose, TokenRecord, UserRecord};
+use shared::ports::{CreateUserError, FailureRun, TokenPurpose, TokenRecord, UserRecord};
 use shared::{ApiError, App, Reply};
 
 const CHECK_EMAIL: &str = "Check your email...";
@@ -81,6 +83,7 @@ impl TryFrom<JsonBody> for Registration {
 async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let body = JsonBody::parse(req)?;
     limit_ip(app, req, IpAction::Registration).await?;
+    limit_client_mail(app, req).await?;
     let Registration {
         username,
         full_name,
@@ -120,12 +123,7 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // Every message is built before anything is written: a message that
     // cannot be built must not leave an account behind (a retry would 409).
     let link = app.config.confirm_link(token.expose());
-    let confirmation = messages::confirmation(
-        &app.config,
-        user.email.as_str(),
-        user.username.as_str(),
-        &link,
-    )?;
+    let confirmation = messages::confirmation(&app.config, user.email.as_str(), &link)?;
     let notice = messages::already_registered(&app.config, email.as_str())?;
     // Another account proved this mailbox first: its owner is told, and this
     // account's link is never sent (it could not claim the address anyway).
@@ -160,35 +158,37 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
             // write had in fact been applied (its answer lost, or its undo
             // failed) finds its own fresh, unconfirmed account: same address,
             // same password. It gets the answer it asked for and its mail.
-            let (existing, failures) = app.store.login_state(&user.username, now).await?;
-            let candidate = existing.filter(|e| {
+            let run = FailureRun::Username(user.username.clone());
+            let state = app.store.login_state(&user.username, None, now).await?;
+            let candidate = state.user.filter(|e| {
                 !e.is_email_verified
                     && e.email.as_str() == user.email.as_str()
                     && (0..=RETRY_WINDOW_SECS).contains(&(now - e.created_at))
             });
-            // Comparing the password is a login attempt: under the
-            // username's lockout and counted before it is made, so this path
-            // tests passwords no faster than login does. Every 409 costs one
-            // verification, so its timing does not single out a candidate.
+            // Every repeat of a taken username is a failed login attempt of
+            // this client, whatever the address: under the username's
+            // lockout, counted before one argon2 verification (against the
+            // candidate's hash, or the dummy). Same time, same side effects
+            // whether the address matches or not, so the lockout counter
+            // cannot tell whether a guessed address is the account's.
             let attempt = SessionId::generate()?;
-            let claimed = match &candidate {
-                Some(_) if check_lockout(app, failures, now).is_ok() => {
-                    let forget_at = now + app.config.login_failure_ttl_secs;
-                    app.store
-                        .claim_login_attempt(&user.username, failures, now, forget_at, &attempt)
-                        .await?
-                }
-                _ => false,
+            let claimed = if check_lockout(app, state.failures, now).is_ok() {
+                let forget_at = now + app.config.login_failure_ttl_secs;
+                app.store
+                    .claim_login_attempt(&run, state.failures, now, forget_at, &attempt)
+                    .await?
+            } else {
+                false
             };
             let phc = candidate
                 .as_ref()
                 .filter(|_| claimed)
-                .map(|e| e.password_hash.clone());
+                .and_then(UserRecord::password_phc);
             let same_password = verify_password(pwd.secret().clone(), phc).await?;
             let (Some(existing), true) = (candidate, same_password) else {
                 return Err(taken());
             };
-            app.store.forget_login_failures(&user.username).await?;
+            app.store.forget_login_failures(&run).await?;
             let resend = TokenRecord {
                 account_id: existing.account_id,
                 epoch: existing.confirm_epoch,

@@ -11,7 +11,7 @@ use lambda_http::{Body, Request, Response};
 use shared::domain::OneTimeToken;
 use shared::domain::messages;
 use shared::http::account::caller_user;
-use shared::http::limits::{address_mail_cap, user_mail_cap};
+use shared::http::limits::{address_mail_cap, limit_client_mail, user_mail_cap};
 use shared::http::respond;
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::ports::{TokenPurpose, TokenRecord, WriteOutcome};
@@ -28,6 +28,7 @@ async fn resend(app: &App, req: &Request) -> Result<Reply, ApiError> {
     if user.is_email_verified {
         return Err(ApiError::bad_request("email is already confirmed."));
     }
+    limit_client_mail(app, req).await?;
     let token = OneTimeToken::generate()?;
     let record = TokenRecord {
         hash: token.hash(),
@@ -52,7 +53,6 @@ async fn resend(app: &App, req: &Request) -> Result<Reply, ApiError> {
         messages::confirmation(
             &app.config,
             user.email.as_str(),
-            user.username.as_str(),
             &app.config.confirm_link(token.expose()),
         )?
     };

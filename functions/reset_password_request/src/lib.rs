@@ -5,7 +5,9 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use shared::domain::messages;
 use shared::domain::{OneTimeToken, Username};
-use shared::http::limits::{IpAction, address_mail_cap, limit_ip, reset_email_cap};
+use shared::http::limits::{
+    IpAction, TOO_MANY_RESETS, address_mail_cap, limit_client_mail, limit_ip, reset_email_caps,
+};
 use shared::http::{JsonBody, respond};
 use shared::ports::{TokenPurpose, TokenRecord};
 use shared::{ApiError, App, Reply};
@@ -33,6 +35,7 @@ impl TryFrom<JsonBody> for ResetRequest {
 async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let ResetRequest { username } = ResetRequest::try_from(JsonBody::parse(req)?)?;
     limit_ip(app, req, IpAction::ResetRequest).await?;
+    limit_client_mail(app, req).await?;
 
     let not_found = || ApiError::bad_request("user not found");
     let username = username.ok_or_else(not_found)?;
@@ -49,35 +52,40 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         expires_at: now + app.config.reset_token_ttl_secs,
         epoch: user.reset_epoch,
     };
-    // Built before the token is written: nothing is stored that no email carries.
+    // Built before the token is written: nothing is stored that no email
+    // carries. The username only to an address its account confirmed.
     let link = app.config.reset_link(token.expose());
     let mail = messages::reset(
         &app.config,
         user.email.as_str(),
-        user.username.as_str(),
+        user
+            .is_email_verified
+            .then_some(user.username.as_str()),
         &link,
     )?;
-    // Per username: past it, 429. Per address too (unconfirmed accounts may
-    // share one, even one another account has confirmed: its owner then
-    // gets at most the address's cap of mail, and links that can change the
-    // password of such an account but never claim the address). The address
-    // cap is silent: answered the same, nothing sent, so that filling an
-    // address's cap does not tell which usernames name it.
-    let cap = reset_email_cap(app, &username, now);
-    if !app
-        .store
-        .put_token(&record, std::slice::from_ref(&cap))
-        .await?
-    {
+    // Per username and requesting client, under a ceiling per username:
+    // past either, 429, and one client's requests never use up what the
+    // owner's own client may ask for.
+    let caps = reset_email_caps(app, req, &username, now);
+    if !app.store.put_token(&record, &caps).await? {
+        let retry_after = caps.iter().map(|c| c.expires_at - now).max().unwrap_or(1);
         return Err(ApiError::TooManyRequests {
-            msg: "too many reset emails for this user, try again later.",
-            retry_after: cap.expires_at - now,
+            msg: TOO_MANY_RESETS,
+            retry_after,
         });
     }
-    if app
-        .store
-        .hit(&address_mail_cap(app, &user.email, now))
-        .await?
+    // The account's confirmed address is its own: the address's budget
+    // (which strangers' registrations can fill) never silences its reset
+    // link. An unconfirmed address is anyone's to name, so its mail counts
+    // there, silently (answered the same, nothing sent): unconfirmed
+    // accounts may share an address, even one another account has
+    // confirmed, and filling its budget must not tell which usernames
+    // name it.
+    if user.is_email_verified
+        || app
+            .store
+            .hit(&address_mail_cap(app, &user.email, now))
+            .await?
     {
         app.mailer.send(&mail).await?;
     }

@@ -1,13 +1,22 @@
 //! `GET /api/revert_email/{token}`: the link mailed to the old address when
-//! a change of address was asked for. Keeps (or restores) that address,
-//! verified, drops the pending change and ends every session.
+//! a change of address was asked for. A recovery, not a half-step: the
+//! address it was sent to becomes (or stays) the account's, verified; every
+//! session ends and every device is untrusted; the password stops working
+//! until a reset (whoever changed the address may know it), and a reset
+//! link goes to the restored address in the same step; every other link
+//! dies except the revert links of earlier changes; the address it replaced
+//! is told.
+//!
+//! Both mails go out before anything is written: if they cannot be sent,
+//! nothing changes (503) and the link still works. Whoever holds the old
+//! address during the link's 7 days wins: that is what the link is for.
 
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
-use shared::domain::TokenHash;
+use shared::domain::{OneTimeToken, TokenHash, messages};
 use shared::http::{path_param, respond};
-use shared::ports::Confirmation;
+use shared::ports::{Confirmation, TokenPurpose, TokenRecord};
 use shared::{ApiError, App, Reply};
 
 /// Handles `GET /api/revert_email/{token}`.
@@ -17,16 +26,62 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 
 async fn revert(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let not_found = || ApiError::bad_request("user not found.");
+    let taken = || ApiError::Conflict("email is already confirmed for another account.");
     let hash = path_param(req, "token")
         .as_deref()
         .and_then(TokenHash::from_link)
         .ok_or_else(not_found)?;
-    match app.store.revert_email(&hash, app.clock.now()).await? {
+    let now = app.clock.now();
+    let revert = app
+        .store
+        .get_token(&hash, TokenPurpose::RevertEmail, now)
+        .await?
+        .ok_or_else(not_found)?;
+    let user = app
+        .store
+        .get_user(&revert.username)
+        .await?
+        .filter(|u| u.account_id == revert.account_id && u.revert_is_live(revert.epoch))
+        .ok_or_else(not_found)?;
+    // Only the old mailbox has this link: telling its owner is no leak.
+    let holder = app.store.address_holder(&revert.email).await?;
+    if holder.is_some_and(|h| h != user.username) {
+        return Err(taken());
+    }
+    let reset = OneTimeToken::generate()?;
+    let reset_record = TokenRecord {
+        hash: reset.hash(),
+        purpose: TokenPurpose::Reset,
+        username: user.username.clone(),
+        account_id: user.account_id.clone(),
+        email: revert.email.clone(),
+        expires_at: now + app.config.reset_token_ttl_secs,
+        // The revert moves the reset epoch on: this link is the only one
+        // of the new epoch.
+        epoch: user.reset_epoch + 1,
+    };
+    let restored = messages::address_restored(
+        &app.config,
+        revert.email.as_str(),
+        user.username.as_str(),
+        &app.config.reset_link(reset.expose()),
+    )?;
+    let replaced = (user.email != revert.email)
+        .then(|| messages::address_replaced(&app.config, user.email.as_str()))
+        .transpose()?;
+    // Each link works once, so these mails are bounded by the changes
+    // (which are budgeted); no stranger can make us send them.
+    app.mailer.send(&restored).await?;
+    if let Some(replaced) = &replaced {
+        app.mailer.send(replaced).await?;
+    }
+    match app
+        .store
+        .revert_email(&revert, &user, &reset_record, now)
+        .await?
+    {
         Confirmation::Confirmed => Ok(Reply::msg("Your email has been restored.")),
         Confirmation::NotFound => Err(not_found()),
-        // Only the old mailbox has this link: telling its owner is no leak.
-        Confirmation::AddressTaken => Err(ApiError::Conflict(
-            "email is already confirmed for another account.",
-        )),
+        Confirmation::AddressTaken => Err(taken()),
     }
 }

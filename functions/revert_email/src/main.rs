@@ -1,8 +1,8 @@
 //! The `revert_email` Lambda function.
 
-use shared::setup::lambda::{TABLE, run};
+use shared::setup::lambda::{MAIL, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run::<TABLE, _, _>(revert_email::handle).await
+    run::<MAIL, _, _>(revert_email::handle).await
 }

@@ -8,12 +8,12 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::domain::{
-    AccountId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
+    AccountId, DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
 };
 use crate::ports::{
-    AccountData, Confirmation, CreateUserError, PendingEmail, SessionRecord, StoreError,
-    StoreResult, TokenPurpose, TokenRecord, USER_COUNTER_SCOPES, UserRecord, UserStore,
-    WriteOutcome,
+    AccountData, Confirmation, CreateUserError, FailureRun, LoginState, PendingEmail,
+    SessionRecord, StoreError, StoreResult, TokenPurpose, TokenRecord, USER_COUNTER_SCOPES,
+    UserRecord, UserStore, WriteOutcome,
 };
 
 #[derive(Default)]
@@ -24,7 +24,7 @@ struct Tables {
     /// (username key, sid)
     sessions: HashMap<(String, String), SessionRecord>,
     tokens: HashMap<TokenHash, TokenRecord>,
-    /// username key -> (failures, expires_at)
+    /// failure run key ([`FailureRun::key`]) -> (failures, expires_at)
     login_failures: HashMap<String, (LoginFailures, i64)>,
     /// (key, window start) -> (count, expires_at)
     counters: HashMap<(String, i64), (u32, i64)>,
@@ -121,6 +121,32 @@ impl Tables {
     fn end_sessions(&mut self, username_key: &str) {
         self.sessions.retain(|(owner, _), _| owner != username_key);
     }
+
+    /// A failure run as it stands at `now` (an expired one counts as none).
+    fn run(&self, key: &str, now: i64) -> LoginFailures {
+        self.login_failures
+            .get(key)
+            .filter(|(_, expires_at)| *expires_at > now)
+            .map(|(f, _)| *f)
+            .unwrap_or_default()
+    }
+
+    /// The live session `sid` of `username_key`, for writing.
+    fn live_session_mut(
+        &mut self,
+        username_key: &str,
+        sid: &SessionId,
+        now: i64,
+    ) -> Option<&mut SessionRecord> {
+        self.sessions
+            .get_mut(&(username_key.to_owned(), sid.as_str().to_owned()))
+            .filter(|s| s.expires_at > now)
+    }
+}
+
+/// The username's run key.
+fn username_run(username_key: &str) -> String {
+    FailureRun::Username(Username::from_stored(username_key.to_owned())).key()
 }
 
 #[async_trait]
@@ -173,22 +199,22 @@ impl UserStore for MemoryStore {
     async fn login_state(
         &self,
         username: &Username,
+        device: Option<&DeviceId>,
         now: i64,
-    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
-        let username_key = username.key();
+    ) -> StoreResult<LoginState> {
         let t = self.lock()?;
-        let failures = t
-            .login_failures
-            .get(username_key)
-            .filter(|(_, expires_at)| *expires_at > now)
-            .map(|(f, _)| *f)
-            .unwrap_or_default();
-        Ok((t.users.get(username_key).cloned(), failures))
+        Ok(LoginState {
+            user: t.users.get(username.key()).cloned(),
+            failures: t.run(&FailureRun::Username(username.clone()).key(), now),
+            device_failures: device
+                .map(|d| t.run(&FailureRun::Device(d.clone()).key(), now))
+                .unwrap_or_default(),
+        })
     }
 
     async fn claim_login_attempt(
         &self,
-        username: &Username,
+        run: &FailureRun,
         seen: LoginFailures,
         now: i64,
         expires_at: i64,
@@ -198,7 +224,7 @@ impl UserStore for MemoryStore {
         t.sweep(now);
         let entry = t
             .login_failures
-            .entry(username.key().to_owned())
+            .entry(run.key())
             .or_insert((LoginFailures::default(), 0));
         if entry.1 <= now {
             // Expired runs count from zero again, like an item past its TTL.
@@ -216,7 +242,7 @@ impl UserStore for MemoryStore {
     async fn create_session(
         &self,
         session: &SessionRecord,
-        clear_failures: bool,
+        clear: Option<&FailureRun>,
     ) -> StoreResult<bool> {
         let mut t = self.lock()?;
         t.sweep(session.created_at);
@@ -234,8 +260,8 @@ impl UserStore for MemoryStore {
             ),
             session.clone(),
         );
-        if clear_failures {
-            t.login_failures.remove(session.username.key());
+        if let Some(run) = clear {
+            t.login_failures.remove(&run.key());
         }
         Ok(true)
     }
@@ -291,10 +317,43 @@ impl UserStore for MemoryStore {
         username: &Username,
         sid: &SessionId,
         now: i64,
-    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
+    ) -> StoreResult<(Option<UserRecord>, u32)> {
         let user = self.session_user(username, sid, now).await?;
-        let (_, failures) = self.login_state(username, now).await?;
+        let t = self.lock()?;
+        let failures = t
+            .sessions
+            .get(&(username.key().to_owned(), sid.as_str().to_owned()))
+            .map_or(0, |s| s.pwd_failures);
         Ok((user, failures))
+    }
+
+    async fn claim_password_attempt(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        seen: u32,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut t = self.lock()?;
+        match t.live_session_mut(username.key(), sid, now) {
+            Some(s) if s.pwd_failures == seen => {
+                s.pwd_failures = seen.saturating_add(1);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn clear_password_failures(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+    ) -> StoreResult<()> {
+        let mut t = self.lock()?;
+        if let Some(s) = t.live_session_mut(username.key(), sid, i64::MIN) {
+            s.pwd_failures = 0;
+        }
+        Ok(())
     }
 
     async fn delete_session(
@@ -417,39 +476,53 @@ impl UserStore for MemoryStore {
         Ok(WriteOutcome::Done)
     }
 
-    async fn revert_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation> {
+    async fn revert_email(
+        &self,
+        revert: &TokenRecord,
+        user: &UserRecord,
+        reset: &TokenRecord,
+        now: i64,
+    ) -> StoreResult<Confirmation> {
         let mut t = self.lock()?;
-        let Some(token) = t.live_token(hash, TokenPurpose::RevertEmail, now).cloned() else {
+        let live = t
+            .live_token(&revert.hash, TokenPurpose::RevertEmail, now)
+            .is_some_and(|tok| tok.username.key() == revert.username.key());
+        let username_key = revert.username.key().to_owned();
+        // Like the DynamoDB condition: the account as the handler read it.
+        let as_read = t.users.get(&username_key).is_some_and(|u| {
+            u.account_id == revert.account_id
+                && u.account_id == user.account_id
+                && u.email.as_str() == user.email.as_str()
+                && u.reset_epoch == user.reset_epoch
+                && u.revert_is_live(revert.epoch)
+        });
+        if !live || !as_read {
             return Ok(Confirmation::NotFound);
-        };
-        let username_key = token.username.key().to_owned();
-        let Some(user) = t
-            .users
-            .get(&username_key)
-            .filter(|u| u.account_id == token.account_id && u.revert_is_live(token.epoch))
-            .cloned()
-        else {
-            return Ok(Confirmation::NotFound);
-        };
+        }
         let mut restored = user.clone();
-        restored.email = token.email.clone();
+        restored.email = revert.email.clone();
         if !t.address_free_for(&restored) {
             return Ok(Confirmation::AddressTaken);
         }
-        if user.email.as_str() != token.email.as_str() {
-            t.release_address(&user);
+        if user.email.as_str() != revert.email.as_str() {
+            t.release_address(user);
         }
         if let Some(u) = t.users.get_mut(&username_key) {
-            u.email = token.email.clone();
+            u.email = revert.email.clone();
             u.pending_email = None;
+            u.password_hash = String::new();
             u.reset_epoch += 1;
-            if u.email_changes > token.epoch {
-                u.reverts_voided.push((token.epoch, u.email_changes));
+            u.confirm_epoch += 1;
+            u.device_epoch += 1;
+            if u.email_changes > revert.epoch {
+                u.reverts_voided.push((revert.epoch, u.email_changes));
             }
         }
-        t.claim_address(&username_key, &token.email);
+        t.claim_address(&username_key, &revert.email);
         t.end_sessions(&username_key);
-        t.tokens.remove(hash);
+        t.login_failures.remove(&username_run(&username_key));
+        t.tokens.remove(&revert.hash);
+        t.tokens.insert(reset.hash.clone(), reset.clone());
         Ok(Confirmation::Confirmed)
     }
 
@@ -503,7 +576,7 @@ impl UserStore for MemoryStore {
         }
         t.tokens.remove(&token.hash);
         t.end_sessions(username_key);
-        t.login_failures.remove(username_key);
+        t.login_failures.remove(&username_run(username_key));
         if let Some(user) = t.users.get_mut(username_key) {
             user.password_hash = password_hash.to_owned();
             user.pending_email = None;
@@ -592,19 +665,30 @@ impl UserStore for MemoryStore {
             .retain(|(owner, sid), _| *owner != key || sid == keep.as_str());
         if let Some(current) = t.sessions.get_mut(&(key.clone(), keep.as_str().to_owned())) {
             current.reset_epoch = epoch;
+            current.pwd_failures = 0;
         }
-        t.login_failures.remove(&key);
+        t.login_failures.remove(&username_run(&key));
         Ok(true)
     }
 
-    async fn forget_login_failures(&self, username: &Username) -> StoreResult<()> {
-        self.lock()?.login_failures.remove(username.key());
+    async fn forget_login_failures(&self, run: &FailureRun) -> StoreResult<()> {
+        self.lock()?.login_failures.remove(&run.key());
         Ok(())
     }
 
-    async fn end_all_sessions(&self, username: &Username) -> StoreResult<()> {
-        self.lock()?.end_sessions(username.key());
-        Ok(())
+    async fn end_all_sessions(&self, user: &UserRecord) -> StoreResult<bool> {
+        let mut t = self.lock()?;
+        let key = user.username.key();
+        let Some(stored) = t
+            .users
+            .get_mut(key)
+            .filter(|u| u.account_id == user.account_id)
+        else {
+            return Ok(false);
+        };
+        stored.reset_epoch += 1;
+        t.end_sessions(key);
+        Ok(true)
     }
 
     async fn delete_account(&self, data: &AccountData, _current: &SessionId) -> StoreResult<()> {
@@ -619,12 +703,18 @@ impl UserStore for MemoryStore {
         }
         t.end_sessions(&key);
         t.tokens.retain(|_, tok| tok.username.key() != key);
-        t.login_failures.remove(&key);
+        t.login_failures.remove(&username_run(&key));
+        // Each scope's counters of this user: `<scope>#<key>` and the
+        // per-client ones under it, `<scope>#<key>#<client>`.
         let scoped: Vec<String> = USER_COUNTER_SCOPES
             .iter()
             .map(|scope| format!("{scope}#{key}"))
             .collect();
-        t.counters.retain(|(k, _), _| !scoped.contains(k));
+        t.counters.retain(|(k, _), _| {
+            !scoped
+                .iter()
+                .any(|p| k == p || k.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('#')))
+        });
         // Every address this account holds (its own, or a pending one it
         // claimed meanwhile).
         t.emails
@@ -648,14 +738,14 @@ fn take_caps(t: &mut Tables, caps: &[RateCap]) -> bool {
 
 fn below_limit(t: &Tables, cap: &RateCap) -> bool {
     t.counters
-        .get(&(cap.key.clone(), cap.window_start))
+        .get(&(cap.counter_name(), cap.window_start))
         .is_none_or(|(n, _)| *n < cap.limit)
 }
 
 fn hit_counter(t: &mut Tables, cap: &RateCap) -> bool {
     let entry = t
         .counters
-        .entry((cap.key.clone(), cap.window_start))
+        .entry((cap.counter_name(), cap.window_start))
         .or_insert((0, cap.expires_at));
     if entry.0 >= cap.limit {
         return false;
@@ -674,6 +764,7 @@ mod tests {
         for window in 0..3000 {
             let cap = RateCap {
                 key: "ip#1".into(),
+                part: None,
                 window_start: window * 60,
                 limit: 1,
                 expires_at: window * 60 + 60,

@@ -16,7 +16,7 @@ const CURRENT: &str = "AWSCURRENT";
 /// The version label of the key the last rotation replaced.
 const PREVIOUS: &str = "AWSPREVIOUS";
 
-/// The keys in one secret (`JWT_SECRET_ARN`).
+/// The keys in one secret (`JWT_SECRET_ARN`, or `DEVICE_SECRET_ARN`).
 #[derive(Debug, Clone)]
 pub struct SecretsManagerKeys {
     client: Client,
@@ -38,6 +38,13 @@ impl SecretsManagerKeys {
         Ok(JwtKeys::new(&current)?)
     }
 
+    /// The secret's current value as it is (a key that is not rotated).
+    pub async fn current_value(&self) -> anyhow::Result<SecretString> {
+        self.version(CURRENT)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the secret has no current value"))
+    }
+
     /// One version's string, `None` when the secret has no such version.
     async fn version(&self, stage: &str) -> anyhow::Result<Option<SecretString>> {
         let out = self
@@ -57,7 +64,7 @@ impl SecretsManagerKeys {
                 Ok(None)
             }
             Err(err) => Err(anyhow::anyhow!(
-                "read JWT secret ({stage}): {}",
+                "read secret ({stage}): {}",
                 DisplayErrorContext(&err)
             )),
         }

@@ -105,10 +105,26 @@ fn key_of(raw: &str) -> String {
 }
 
 impl EmailAddress {
-    /// The SHA-256 of the key: names the mailbox (in a counter, say)
-    /// without keeping the address.
-    pub fn key_digest(&self) -> String {
-        super::token::sha256_hex(&self.key)
+    /// The SHA-256 of the mailbox the address delivers to, for mail
+    /// budgets (never for identity: account keys stay [`EmailAddress::key`]).
+    /// A `+tag` is dropped from the local part on every domain, and on
+    /// gmail.com and googlemail.com (one mailbox) dots do not count either,
+    /// so that `v.i.c.t.i.m+1@gmail.com` and `victim@googlemail.com` draw on
+    /// one budget.
+    pub fn mailbox_digest(&self) -> String {
+        super::token::sha256_hex(&mailbox_of(&self.key))
+    }
+}
+
+/// The mailbox a key delivers to (see [`EmailAddress::mailbox_digest`]).
+fn mailbox_of(key: &str) -> String {
+    let Some((local, domain)) = key.rsplit_once('@') else {
+        return key.to_owned();
+    };
+    let local = local.split_once('+').map_or(local, |(base, _)| base);
+    match domain {
+        "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+        _ => format!("{local}@{domain}"),
     }
 }
 
@@ -189,6 +205,28 @@ mod tests {
             key("kim@xn--bcher-kva.example")
         );
         assert_ne!(key("kim@x.com"), key("kin@x.com"));
+    }
+
+    #[test]
+    fn one_mailbox_has_one_budget_whatever_its_spelling() {
+        let mailbox = |a: &str| EmailAddress::parse(a).unwrap().mailbox_digest();
+        let victim = mailbox("victim@example.com");
+        assert_eq!(mailbox("Victim+1@Example.com"), victim);
+        assert_eq!(mailbox("victim+a+b@example.com"), victim);
+        assert_ne!(mailbox("v.ictim@example.com"), victim);
+        let gmail = mailbox("victim@gmail.com");
+        for same in [
+            "v.i.c.t.i.m@gmail.com",
+            "Vic.Tim+x@GMAIL.com",
+            "victim@googlemail.com",
+            "vic.tim+y@googlemail.com",
+        ] {
+            assert_eq!(mailbox(same), gmail, "{same}");
+        }
+        assert_ne!(mailbox("victim2@gmail.com"), gmail);
+        // Identity is untouched: these are different accounts' addresses.
+        let key = |a: &str| EmailAddress::parse(a).unwrap().key().to_owned();
+        assert_ne!(key("v.ictim@gmail.com"), key("victim@gmail.com"));
     }
 
     #[test]

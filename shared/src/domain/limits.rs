@@ -15,6 +15,10 @@ pub struct LoginFailures {
 pub struct RateCap {
     /// What is counted, e.g. `ip-login#203.0.113.9` or `reset#admin`.
     pub key: String,
+    /// A counter of its own within the key's (a client of a user's
+    /// counter): stored beside the key's, so that what is removed with
+    /// the key (an account's counters) goes with it.
+    pub part: Option<String>,
     /// Window start, epoch seconds.
     pub window_start: i64,
     /// Most hits allowed in the window.
@@ -28,9 +32,26 @@ pub fn fixed_window(key: String, limit: u32, window_secs: i64, now: i64) -> Rate
     let window_start = now - now.rem_euclid(window_secs);
     RateCap {
         key,
+        part: None,
         window_start,
         limit,
         expires_at: window_start + window_secs,
+    }
+}
+
+impl RateCap {
+    /// This cap counted for `part` of its key alone.
+    pub fn per(mut self, part: String) -> Self {
+        self.part = Some(part);
+        self
+    }
+
+    /// The counter's name: the key, and the part after a `#`.
+    pub fn counter_name(&self) -> String {
+        match &self.part {
+            Some(part) => format!("{}#{part}", self.key),
+            None => self.key.clone(),
+        }
     }
 }
 

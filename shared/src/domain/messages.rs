@@ -22,19 +22,16 @@ impl std::fmt::Debug for Email {
     }
 }
 
-/// "Confirm your email" with the confirmation link.
-pub fn confirmation(
-    config: &Config,
-    to: &str,
-    username: &str,
-    link: &str,
-) -> Result<Email, ApiError> {
+/// "Confirm your email" with the confirmation link. The address is not
+/// confirmed yet, so the mail carries nothing the requester chose (a
+/// username such as `paypal-verify.com` would be shown as a link).
+pub fn confirmation(config: &Config, to: &str, link: &str) -> Result<Email, ApiError> {
     compose(
         config,
         to,
         "Confirm your email address",
         &[
-            &format!("Hello {username},"),
+            "Hello,",
             "Please confirm your email address by opening this link:",
         ],
         Some(link),
@@ -61,14 +58,20 @@ pub fn already_registered(config: &Config, to: &str) -> Result<Email, ApiError> 
     )
 }
 
-/// "Reset your password" with the reset link.
-pub fn reset(config: &Config, to: &str, username: &str, link: &str) -> Result<Email, ApiError> {
+/// "Reset your password" with the reset link; the username only for an
+/// address its account has confirmed (else nothing the requester chose).
+pub fn reset(
+    config: &Config,
+    to: &str,
+    username: Option<&str>,
+    link: &str,
+) -> Result<Email, ApiError> {
     compose(
         config,
         to,
         "Reset your password",
         &[
-            &format!("Hello {username},"),
+            &greeting(username),
             "To choose a new password, open this link:",
         ],
         Some(link),
@@ -112,19 +115,15 @@ pub fn password_changed_by_user(
     )
 }
 
-/// "Confirm your new address" with the link that applies the change.
-pub fn confirm_new_address(
-    config: &Config,
-    to: &str,
-    username: &str,
-    link: &str,
-) -> Result<Email, ApiError> {
+/// "Confirm your new address" with the link that applies the change; the
+/// address is not confirmed yet, so nothing the requester chose is in it.
+pub fn confirm_new_address(config: &Config, to: &str, link: &str) -> Result<Email, ApiError> {
     compose(
         config,
         to,
         "Confirm your new email address",
         &[
-            &format!("Hello {username},"),
+            "Hello,",
             "To make this the email address of your account, open this link:",
         ],
         Some(link),
@@ -177,6 +176,45 @@ pub fn address_in_use(config: &Config, to: &str) -> Result<Email, ApiError> {
     )
 }
 
+/// To the restored address after a revert: what happened, and the reset
+/// link that is now the only way back in.
+pub fn address_restored(
+    config: &Config,
+    to: &str,
+    username: &str,
+    reset_link: &str,
+) -> Result<Email, ApiError> {
+    compose(
+        config,
+        to,
+        "Your email address was restored: choose a new password",
+        &[
+            &format!("Hello {username},"),
+            "This address is your account's address again. Every session was signed out, every device must sign in again, every other emailed link stopped working, and the password stopped working: whoever changed the address may know it.",
+            "Choose a new password with this link:",
+        ],
+        Some(reset_link),
+        &[
+            "The link works once and expires in 1 hour. If it expires, ask for a new one on the sign-in page (\"Forgot password\").",
+        ],
+    )
+}
+
+/// To the address a revert replaced: it is no longer the account's.
+pub fn address_replaced(config: &Config, to: &str) -> Result<Email, ApiError> {
+    compose(
+        config,
+        to,
+        "This address was removed from an account",
+        &[
+            "Hello,",
+            "The owner of an account used the link sent to its previous address to restore that address. This address is no longer the account's, and the account's password must be chosen again.",
+        ],
+        None,
+        &["If you changed that account's address yourself, use the mail sent to the restored address."],
+    )
+}
+
 /// "Your account was deleted".
 pub fn account_deleted(config: &Config, to: &str, username: &str) -> Result<Email, ApiError> {
     compose(
@@ -190,6 +228,11 @@ pub fn account_deleted(config: &Config, to: &str, username: &str) -> Result<Emai
         None,
         &["If you did not do this, contact support."],
     )
+}
+
+/// "Hello <username>," or, without one, "Hello,".
+fn greeting(username: Option<&str>) -> String {
+    username.map_or_else(|| "Hello,".to_owned(), |u| format!("Hello {u},"))
 }
 
 fn compose(
@@ -276,7 +319,7 @@ mod tests {
         let config = Config::from_lookup(|_| None).unwrap();
         let link =
             "http://127.0.0.1:3000/confirm_email/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-        let email = confirmation(&config, "t@t.t", "Admin", link).unwrap();
+        let email = confirmation(&config, "t@t.t", link).unwrap();
         let raw = String::from_utf8(email.raw).unwrap();
         assert!(raw.contains("multipart/alternative"));
         assert!(raw.contains("text/plain"));

@@ -7,6 +7,7 @@ pub mod hashing;
 pub mod limits;
 pub mod messages;
 
+mod device;
 mod email;
 mod hs256;
 mod mask;
@@ -16,6 +17,9 @@ mod session_token;
 mod token;
 mod username;
 
+pub use device::{
+    DEVICE_COOKIE, DEVICE_HEADER, DEVICE_TTL_SECS, DeviceClaims, DeviceId, DeviceKey,
+};
 pub use email::{EmailAddress, EmailError};
 pub use limits::{LoginFailures, RateCap, client_key, fixed_window, lockout_secs};
 pub use mask::mask_email;

@@ -1,14 +1,13 @@
 //! The signed-in account: reading it whole with the caller's session
-//! checked, re-checking the password for sensitive changes (under the
-//! login lockout), and how a profile and sessions are shown.
+//! checked, re-checking the password for sensitive changes (counted per
+//! session), and how a profile and sessions are shown.
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::domain::hashing::verify_password;
-use crate::domain::{LoginFailures, SessionId, mask_email};
+use crate::domain::mask_email;
 use crate::error::ApiError;
-use crate::http::limits::check_lockout;
 use crate::http::session::{Caller, NOT_AUTHENTICATED, authenticate};
 use crate::ports::{AccountData, App, SessionRecord, UserRecord};
 
@@ -47,13 +46,14 @@ pub async fn caller_user(
     Ok((caller, user))
 }
 
-/// The caller, their user and their failed-login run, or 401 (one read:
-/// session, profile and run), for a request that re-checks the password.
+/// The caller, their user and their session's run of wrong passwords, or
+/// 401 (one read: session and profile), for a request that re-checks the
+/// password.
 pub async fn caller_user_and_failures(
     app: &App,
     req: &lambda_http::Request,
     now: i64,
-) -> Result<(Caller, UserRecord, LoginFailures), ApiError> {
+) -> Result<(Caller, UserRecord, u32), ApiError> {
     let caller = authenticate(app.jwt()?, &app.config, req, now).await?;
     let (user, failures) = app
         .store
@@ -63,32 +63,43 @@ pub async fn caller_user_and_failures(
     Ok((caller, user, failures))
 }
 
-/// Checks the signed-in user's current password as a login would: under
-/// the username's lockout (429 while locked), each attempt counted before
-/// the check, a wrong one a 401 `"wrong password"`. `failures` is the run
-/// as read with the user (`None`: read it now). A right password ends the
-/// run unless `keep_run` (the caller's next write ends it).
+/// The run of wrong passwords of the caller's session in `data`.
+pub fn session_failures(data: &AccountData, caller: &Caller, now: i64) -> u32 {
+    data.live_session(&caller.sid, now)
+        .map_or(0, |s| s.pwd_failures)
+}
+
+/// Checks the signed-in user's current password, counted against the
+/// caller's session (`failures`: its run as read): each attempt is claimed
+/// before it is checked, a wrong one answers 401 `"wrong password"`, and
+/// the `LOGIN_MAX_FAILURES`-th wrong one in a row also ends the session. A
+/// right one ends the run unless `keep_run` (the caller's next write ends
+/// it, or the session). Neither feeds nor obeys the username's login
+/// lockout: strangers' failed logins cannot stop the owner here.
 pub async fn confirm_password(
     app: &App,
     caller: &Caller,
     user: &UserRecord,
-    failures: Option<LoginFailures>,
+    failures: u32,
     pwd: SecretString,
     now: i64,
     keep_run: bool,
 ) -> Result<(), ApiError> {
-    let failures = match failures {
-        Some(f) => f,
-        None => app.store.login_state(&caller.username, now).await?.1,
+    let max = app.config.login_max_failures;
+    let end_session = || async {
+        app.store
+            .delete_session(&caller.username, &caller.sid, now)
+            .await
     };
-    check_lockout(app, failures, now)?;
-    let forget_at = now + app.config.login_failure_ttl_secs;
-    // Each attempt names itself (never the session: parallel attempts from
-    // one session must not take each other's claim for their own).
-    let attempt = SessionId::generate()?;
+    if failures >= max {
+        end_session().await?;
+        return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
+    }
+    // A concurrent attempt of this session got there first: one at a time,
+    // so that a burst cannot try more passwords than the limit allows.
     if !app
         .store
-        .claim_login_attempt(&caller.username, failures, now, forget_at, &attempt)
+        .claim_password_attempt(&caller.username, &caller.sid, failures, now)
         .await?
     {
         return Err(ApiError::TooManyRequests {
@@ -96,11 +107,16 @@ pub async fn confirm_password(
             retry_after: 1,
         });
     }
-    if !verify_password(pwd, Some(user.password_hash.clone())).await? {
+    if !verify_password(pwd, user.password_phc()).await? {
+        if failures + 1 >= max {
+            end_session().await?;
+        }
         return Err(ApiError::Unauthorized(WRONG_PASSWORD));
     }
     if !keep_run {
-        app.store.forget_login_failures(&caller.username).await?;
+        app.store
+            .clear_password_failures(&caller.username, &caller.sid)
+            .await?;
     }
     Ok(())
 }

@@ -23,6 +23,17 @@ pub enum IpAction {
 }
 
 const TOO_MANY: &str = "too many requests, try again later.";
+/// The 429 of a per-user mail budget (resent links, changes, notices).
+pub const TOO_MANY_EMAILS: &str = "too many emails, try again later.";
+/// The 429 of the reset-mail budgets.
+pub const TOO_MANY_RESETS: &str = "too many reset emails for this user, try again later.";
+
+/// The key the request's client is counted under (its IP; /64 for IPv6).
+pub fn client_of(req: &Request) -> String {
+    client_ip(req)
+        .map(|ip| client_key(&ip))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
 
 /// Counts this request against its client IP's window; 429 when over the limit.
 pub async fn limit_ip(app: &App, req: &Request, action: IpAction) -> Result<(), ApiError> {
@@ -34,16 +45,35 @@ pub async fn limit_ip(app: &App, req: &Request, action: IpAction) -> Result<(), 
         IpAction::Registration => ("ip-registration", limits.registration),
         IpAction::ResetRequest => ("ip-reset", limits.reset),
     };
-    let ip = client_ip(req)
-        .map(|ip| client_key(&ip))
-        .unwrap_or_else(|| "unknown".to_owned());
+    let ip = client_of(req);
     let now = app.clock.now();
     let cap = fixed_window(format!("{scope}#{ip}"), limit, limits.window_secs, now);
-    if app.store.hit(&cap).await? {
+    take(app, &cap, TOO_MANY, now).await
+}
+
+/// Counts a request that sends mail against its client's hourly budget
+/// (`CLIENT_MAIL_LIMIT`); 429 past it. Off with the other per-client limits.
+pub async fn limit_client_mail(app: &App, req: &Request) -> Result<(), ApiError> {
+    let Some(limits) = &app.config.ip_limits else {
+        return Ok(());
+    };
+    let now = app.clock.now();
+    let cap = fixed_window(
+        format!("ip-mail#{}", client_of(req)),
+        limits.mail,
+        crate::config::CLIENT_MAIL_WINDOW_SECS,
+        now,
+    );
+    take(app, &cap, TOO_MANY, now).await
+}
+
+/// Counts one hit of `cap`; past its limit, 429 with `msg`.
+pub async fn take(app: &App, cap: &RateCap, msg: &'static str, now: i64) -> Result<(), ApiError> {
+    if app.store.hit(cap).await? {
         Ok(())
     } else {
         Err(ApiError::TooManyRequests {
-            msg: TOO_MANY,
+            msg,
             retry_after: cap.expires_at - now,
         })
     }
@@ -69,13 +99,16 @@ pub fn check_lockout(app: &App, failures: LoginFailures, now: i64) -> Result<(),
     }
 }
 
-/// The cap on emails that registrations and reset requests send to one
-/// address. Its counter is keyed by the SHA-256 of the address's key: it
-/// outlives a deleted account (or the cap could be reset by deleting one)
-/// without keeping the address in the table.
+/// The budget of mail that anyone can make us send to one mailbox: the
+/// links and notices of registrations, and links to an address that is not
+/// its account's confirmed one. Its counter is keyed by the SHA-256 of the
+/// mailbox (`user+tag@` counts as `user@`; see
+/// [`EmailAddress::mailbox_digest`]): it outlives a deleted account (or the
+/// cap could be reset by deleting one) without keeping the address in the
+/// table. Mail to an account's own confirmed address never counts here.
 pub fn address_mail_cap(app: &App, email: &EmailAddress, now: i64) -> RateCap {
     fixed_window(
-        format!("mail#{}", email.key_digest()),
+        format!("mail#{}", email.mailbox_digest()),
         app.config.address_mail_limit,
         app.config.address_mail_window_secs,
         now,
@@ -83,7 +116,7 @@ pub fn address_mail_cap(app: &App, email: &EmailAddress, now: i64) -> RateCap {
 }
 
 /// The cap on emails a signed-in user asks for (confirmation links resent,
-/// changes of address): the reset limits, per username.
+/// changes of address): `RESET_EMAIL_LIMIT` per username.
 pub fn user_mail_cap(app: &App, username: &Username, now: i64) -> RateCap {
     fixed_window(
         format!("resend#{}", username.key()),
@@ -93,12 +126,36 @@ pub fn user_mail_cap(app: &App, username: &Username, now: i64) -> RateCap {
     )
 }
 
-/// The reset-email cap for a username.
-pub fn reset_email_cap(app: &App, username: &Username, now: i64) -> RateCap {
+/// The cap on security notices to an account's own address (password
+/// changed, account deleted): `RESET_EMAIL_USER_CEILING` per username.
+pub fn notice_cap(app: &App, username: &Username, now: i64) -> RateCap {
     fixed_window(
-        format!("reset#{}", username.key()),
-        app.config.reset_email_limit,
+        format!("notice#{}", username.key()),
+        app.config.reset_email_user_ceiling,
         app.config.reset_email_window_secs,
         now,
     )
+}
+
+/// The reset-mail budgets of a request for `username`: `RESET_EMAIL_LIMIT`
+/// per username and requesting client (unless the per-client limits are
+/// off), under `RESET_EMAIL_USER_CEILING` per username, so that one
+/// client's requests cannot use up the owner's.
+pub fn reset_email_caps(app: &App, req: &Request, username: &Username, now: i64) -> Vec<RateCap> {
+    let key = format!("reset#{}", username.key());
+    let c = &app.config;
+    let mut caps = Vec::with_capacity(2);
+    if c.ip_limits.is_some() {
+        caps.push(
+            fixed_window(key.clone(), c.reset_email_limit, c.reset_email_window_secs, now)
+                .per(client_of(req)),
+        );
+    }
+    caps.push(fixed_window(
+        key,
+        c.reset_email_user_ceiling,
+        c.reset_email_window_secs,
+        now,
+    ));
+    caps
 }

@@ -13,7 +13,7 @@ pub struct Route {
 }
 
 /// Every endpoint of the contract.
-pub const ROUTES: [Route; 24] = [
+pub const ROUTES: [Route; 25] = [
     route("GET", "/", "index"),
     route("POST", "/api/login", "login"),
     route("POST", "/api/registration", "registration"),
@@ -26,6 +26,7 @@ pub const ROUTES: [Route; 24] = [
     route("GET", "/api/confirm_email/{token}", "confirm_email"),
     route("POST", "/api/reset_password/{token}", "reset_password"),
     route("GET", "/api/logout", "logout"),
+    route("POST", "/api/logout", "logout"),
     route("POST", "/api/profile_settings", "update_profile"),
     route("POST", "/api/change_password", "change_password"),
     route("POST", "/api/change_email", "change_email"),
@@ -35,7 +36,7 @@ pub const ROUTES: [Route; 24] = [
     route("DELETE", "/api/sessions/{id}", "end_session"),
     route("POST", "/api/logout_all", "logout_all"),
     route("POST", "/api/delete_account", "delete_account"),
-    route("GET", "/api/account_export", "account_export"),
+    route("POST", "/api/account_export", "account_export"),
     route("GET", "/api/whoami", "whoami"),
     // The pages (HTML) the emailed links open, the account page, and their
     // style sheet and scripts: one function serves them all.

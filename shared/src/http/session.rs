@@ -39,6 +39,28 @@ pub async fn authenticate(
     req: &Request,
     now: i64,
 ) -> Result<Caller, ApiError> {
+    let safe_method = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    authenticate_as(keys, config, req, now, safe_method).await
+}
+
+/// [`authenticate`] for a request that changes something whatever its
+/// method (`GET /api/logout`): a cookie session needs the CSRF header.
+pub async fn authenticate_write(
+    keys: &KeyRing,
+    config: &Config,
+    req: &Request,
+    now: i64,
+) -> Result<Caller, ApiError> {
+    authenticate_as(keys, config, req, now, false).await
+}
+
+async fn authenticate_as(
+    keys: &KeyRing,
+    config: &Config,
+    req: &Request,
+    now: i64,
+    safe_method: bool,
+) -> Result<Caller, ApiError> {
     let authorization = match req.headers().get(AUTHORIZATION) {
         Some(value) => Some(
             value
@@ -52,7 +74,7 @@ pub async fn authenticate(
         access_cookie: cookie(req, ACCESS_COOKIE),
         csrf_cookie: cookie(req, CSRF_COOKIE),
         csrf_header: req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()),
-        safe_method: matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS),
+        safe_method,
     };
     credentials.verify(keys, config, now).await
 }

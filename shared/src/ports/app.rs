@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::domain::DeviceKey;
 use crate::error::ApiError;
 use crate::ports::Clock;
 use crate::ports::KeyRing;
@@ -20,6 +21,7 @@ pub struct App {
     /// Time.
     pub clock: Arc<dyn Clock>,
     jwt: Option<KeyRing>,
+    device: Option<DeviceKey>,
 }
 
 impl App {
@@ -37,7 +39,22 @@ impl App {
             mailer,
             clock,
             jwt,
+            device: None,
         }
+    }
+
+    /// The same app, signing device tokens with `key` (functions that sign
+    /// users in: login).
+    pub fn with_device_key(mut self, key: DeviceKey) -> Self {
+        self.device = Some(key);
+        self
+    }
+
+    /// The device-token key; a 500 if this function was deployed without it.
+    pub fn device_key(&self) -> Result<&DeviceKey, ApiError> {
+        self.device
+            .as_ref()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("device key not configured")))
     }
 
     /// The JWT keys; a 500 if this function was deployed without them.

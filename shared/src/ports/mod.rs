@@ -13,7 +13,7 @@ pub use clock::Clock;
 pub use keys::{KeyRing, KeySource, MAX_KEY_AGE_SECS, REFRESH_COOLDOWN_SECS};
 pub use mailer::{MailError, Mailer};
 pub use store::{
-    AccountData, Confirmation, CreateUserError, PendingEmail, SessionRecord, StoreError,
-    StoreResult, TokenPurpose, TokenRecord, USER_COUNTER_SCOPES, UserRecord, UserStore,
-    WriteOutcome,
+    AccountData, Confirmation, CreateUserError, FailureRun, LoginState, PendingEmail,
+    SessionRecord, StoreError, StoreResult, TokenPurpose, TokenRecord, USER_COUNTER_SCOPES,
+    UserRecord, UserStore, WriteOutcome,
 };

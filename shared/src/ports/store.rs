@@ -7,12 +7,47 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AccountId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
+    AccountId, DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
 };
 
 /// The per-user counter scopes: `RATE#<scope>#<username key>` items that an
-/// account deletion removes with the account.
-pub const USER_COUNTER_SCOPES: [&str; 2] = ["reset", "resend"];
+/// account deletion removes with the account. (The per-user-and-client
+/// reset counters, `reset#<username key>#<client>`, are in the `reset` scope's
+/// partition too: see [`crate::http::limits`].)
+pub const USER_COUNTER_SCOPES: [&str; 3] = ["reset", "resend", "notice"];
+
+/// A run of consecutive failed sign-ins, and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureRun {
+    /// Of clients without a valid device token, for a username (existing
+    /// or not): the lockout untrusted clients face.
+    Username(Username),
+    /// Of one device token: only that device is slowed down.
+    Device(DeviceId),
+}
+
+impl FailureRun {
+    /// The run's key among the counters (`login#<username key>`,
+    /// `device#<device id>`).
+    pub fn key(&self) -> String {
+        match self {
+            Self::Username(u) => format!("login#{}", u.key()),
+            Self::Device(d) => format!("device#{}", d.as_str()),
+        }
+    }
+}
+
+/// What a sign-in reads before checking a password: the account and the
+/// failure runs that may apply to it.
+#[derive(Debug, Clone, Default)]
+pub struct LoginState {
+    /// The account with that username, if any.
+    pub user: Option<UserRecord>,
+    /// The username's run (clients without a valid device token).
+    pub failures: LoginFailures,
+    /// The device's run, when a device was named.
+    pub device_failures: LoginFailures,
+}
 use crate::error::ApiError;
 
 /// A stored account.
@@ -32,7 +67,8 @@ pub struct UserRecord {
     pub phone: Option<String>,
     /// Optional contacts.
     pub contacts: Option<String>,
-    /// argon2id PHC string.
+    /// argon2id PHC string; empty while the password is disabled (after a
+    /// revert, until a reset sets a new one).
     pub password_hash: String,
     /// Set by the confirmation link or a password reset.
     pub is_email_verified: bool,
@@ -58,6 +94,10 @@ pub struct UserRecord {
     /// (an intruder's chain of changes), never the other way round.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reverts_voided: Vec<(u64, u64)>,
+    /// Device tokens are good only for the epoch they were issued in: a
+    /// revert moves it on, untrusting every device.
+    #[serde(default)]
+    pub device_epoch: u64,
 }
 
 impl UserRecord {
@@ -86,7 +126,15 @@ impl UserRecord {
             pending_email: None,
             email_changes: 0,
             reverts_voided: Vec::new(),
+            device_epoch: 0,
         }
+    }
+
+    /// The password hash to check a password against; `None` while the
+    /// password is disabled (then every password is wrong, at the cost of
+    /// a dummy check, exactly as for an unknown user).
+    pub fn password_phc(&self) -> Option<String> {
+        (!self.password_hash.is_empty()).then(|| self.password_hash.clone())
     }
 
     /// Whether the revert link of change number `change` still works.
@@ -135,6 +183,9 @@ pub struct SessionRecord {
     pub expires_at: i64,
     /// Whether the login asked to be remembered.
     pub remember: bool,
+    /// Wrong passwords re-entered in this session in a row (each claimed
+    /// before it is checked); the session ends at the limit.
+    pub pwd_failures: u32,
 }
 
 /// Everything stored in a user's own partition, read at once: the profile,
@@ -280,23 +331,26 @@ pub trait UserStore: Send + Sync {
     /// The user with this username key.
     async fn get_user(&self, username: &Username) -> StoreResult<Option<UserRecord>>;
 
-    /// The user (if any) and the current failed-login run for this username key.
+    /// The user (if any), the username's failed-login run and, when
+    /// `device` is given, that device's run: one read.
     async fn login_state(
         &self,
         username: &Username,
+        device: Option<&DeviceId>,
         now: i64,
-    ) -> StoreResult<(Option<UserRecord>, LoginFailures)>;
+    ) -> StoreResult<LoginState>;
 
-    /// Counts a login attempt before its password is checked, but only if the
-    /// run is still what [`UserStore::login_state`] returned (`seen`): of
-    /// concurrent attempts, one wins and the others get `false`, so a burst
-    /// cannot test more passwords than the lockout allows. The run is
-    /// forgotten after `expires_at`; a successful login ends it. `attempt`
-    /// names this attempt, so that a write the adapter retried (after a
-    /// timeout, say) is recognised as its own rather than a rival's.
+    /// Counts a login attempt against `run` before its password is checked,
+    /// but only if the run is still what [`UserStore::login_state`] returned
+    /// (`seen`): of concurrent attempts, one wins and the others get
+    /// `false`, so a burst cannot test more passwords than the lockout
+    /// allows. The run is forgotten after `expires_at`; a successful login
+    /// ends it. `attempt` names this attempt, so that a write the adapter
+    /// retried (after a timeout, say) is recognised as its own rather than
+    /// a rival's.
     async fn claim_login_attempt(
         &self,
-        username: &Username,
+        run: &FailureRun,
         seen: LoginFailures,
         now: i64,
         expires_at: i64,
@@ -304,12 +358,12 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<bool>;
 
     /// Stores a new session, but only while its account exists (`false`,
-    /// nothing written, when it is gone); with `clear_failures`, also ends
-    /// the failed-login run.
+    /// nothing written, when it is gone); with `clear`, also ends that
+    /// failed-login run.
     async fn create_session(
         &self,
         session: &SessionRecord,
-        clear_failures: bool,
+        clear: Option<&FailureRun>,
     ) -> StoreResult<bool>;
 
     /// Ends the user's oldest sessions so that at most `keep` remain,
@@ -345,14 +399,30 @@ pub trait UserStore: Send + Sync {
         now: i64,
     ) -> StoreResult<Option<(UserRecord, i64)>>;
 
-    /// [`UserStore::session_user`] and the user's current failed-login run,
-    /// read at once: for a signed-in user about to re-enter a password.
+    /// [`UserStore::session_user`] and the session's run of wrong
+    /// passwords re-entered, read at once: for a signed-in user about to
+    /// re-enter a password.
     async fn session_user_and_failures(
         &self,
         username: &Username,
         sid: &SessionId,
         now: i64,
-    ) -> StoreResult<(Option<UserRecord>, LoginFailures)>;
+    ) -> StoreResult<(Option<UserRecord>, u32)>;
+
+    /// Counts a password re-entered in session `sid` before it is checked,
+    /// only if the session is live and its run is still `seen`: of
+    /// concurrent attempts one wins, the others get `false`.
+    async fn claim_password_attempt(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        seen: u32,
+        now: i64,
+    ) -> StoreResult<bool>;
+
+    /// Ends session `sid`'s run of wrong passwords (a right one was given).
+    async fn clear_password_failures(&self, username: &Username, sid: &SessionId)
+    -> StoreResult<()>;
 
     /// Deletes a live session; `false` when it was already gone or expired.
     async fn delete_session(
@@ -437,12 +507,24 @@ pub trait UserStore: Send + Sync {
         caps: &[RateCap],
     ) -> StoreResult<WriteOutcome>;
 
-    /// Consumes a live revert link: the address it was sent to becomes (or
-    /// stays) the account's, verified and claimed; a pending change is
-    /// dropped; every session ends; the revert links of later changes stop
-    /// working. `AddressTaken` when another account has claimed that address
-    /// since (nothing changes).
-    async fn revert_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation>;
+    /// Consumes the live revert link `revert` of `user` (as read: the write
+    /// applies only while the account, its address and its reset epoch are
+    /// unchanged, else `NotFound`), as a recovery: the address it was sent
+    /// to becomes (or stays) the account's, verified and claimed; the
+    /// password is disabled until a reset; every session ends, every device
+    /// is untrusted; every other link dies (reset and confirmation links,
+    /// a pending change, the revert links of later changes) except the
+    /// revert links of earlier changes; and `reset` (a reset link to the
+    /// restored address, in the next reset epoch) is stored, all at once.
+    /// `AddressTaken` when another account has claimed that address since
+    /// (nothing changes).
+    async fn revert_email(
+        &self,
+        revert: &TokenRecord,
+        user: &UserRecord,
+        reset: &TokenRecord,
+        now: i64,
+    ) -> StoreResult<Confirmation>;
 
     /// Stores a fresh confirmation link for `user` (unverified, address
     /// unchanged) under `caps`, and voids every earlier one.
@@ -453,11 +535,14 @@ pub trait UserStore: Send + Sync {
         caps: &[RateCap],
     ) -> StoreResult<WriteOutcome>;
 
-    /// Ends the user's failed-login run (a correct password was given).
-    async fn forget_login_failures(&self, username: &Username) -> StoreResult<()>;
+    /// Ends a failed-login run (a correct password was given).
+    async fn forget_login_failures(&self, run: &FailureRun) -> StoreResult<()>;
 
-    /// Ends every session of the user.
-    async fn end_all_sessions(&self, username: &Username) -> StoreResult<()>;
+    /// Ends every session of `user`'s account at once, by moving its reset
+    /// epoch on (so a login racing this cannot leave a live session, and
+    /// outstanding reset links die too); the session items are deleted
+    /// afterwards. `false` when the account is gone.
+    async fn end_all_sessions(&self, user: &UserRecord) -> StoreResult<bool>;
 
     /// Deletes everything stored about the account read as `data`: profile,
     /// sessions, tokens, its address (if it holds it), its failed-login run

@@ -16,7 +16,7 @@ use crate::adapters::SecretsManagerKeys;
 use crate::adapters::SesMailer;
 use crate::adapters::SystemClock;
 use crate::config::Config;
-use crate::domain::{Email, JwtKeys};
+use crate::domain::{DeviceKey, Email, JwtKeys};
 use crate::ports::{App, Clock, KeyRing, MailError, Mailer};
 
 /// What a function uses besides its table, as [`run`]'s `USES`: nothing else.
@@ -26,6 +26,9 @@ pub const MAIL: u8 = 1;
 /// The JWT keys (`JWT_SECRET_ARN`, or `JWT_SECRET` locally): the function
 /// issues or checks sessions.
 pub const JWT: u8 = 2;
+/// The device-token key (`DEVICE_SECRET_ARN`, or `DEVICE_SECRET` locally):
+/// the function signs users in (login).
+pub const DEVICE: u8 = 4;
 
 /// Builds the app from the environment: configuration, the DynamoDB store,
 /// and SES and the JWT keys when `USES` names them. What `USES` leaves out
@@ -50,19 +53,52 @@ pub async fn app_from_env<const USES: u8>(sdk: &SdkConfig) -> anyhow::Result<App
     } else {
         Arc::new(NoMail)
     };
-    let jwt = if USES & JWT != 0 {
-        Some(key_ring(sdk).await?)
-    } else {
-        None
-    };
+    // Both secrets at once: a function with both waits for one round trip.
+    let (jwt, device) = tokio::join!(
+        async {
+            if USES & JWT != 0 {
+                key_ring(sdk).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if USES & DEVICE != 0 {
+                device_key(sdk).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        }
+    );
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table);
-    Ok(App::new(
+    let app = App::new(
         config,
         Arc::new(store),
         mailer,
         Arc::new(SystemClock),
-        jwt,
-    ))
+        jwt?,
+    );
+    Ok(match device? {
+        Some(key) => app.with_device_key(key),
+        None => app,
+    })
+}
+
+/// The device-token key: the secret `DEVICE_SECRET_ARN` names (its current
+/// value; it is not rotated: rotating it would untrust every device), else
+/// `DEVICE_SECRET`.
+async fn device_key(sdk: &SdkConfig) -> anyhow::Result<DeviceKey> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let secret = match var("DEVICE_SECRET_ARN") {
+        Some(arn) => SecretsManagerKeys::new(aws_sdk_secretsmanager::Client::new(sdk), arn)
+            .current_value()
+            .await
+            .context("device secret")?,
+        None => SecretString::from(
+            var("DEVICE_SECRET").context("neither DEVICE_SECRET_ARN nor DEVICE_SECRET is set")?,
+        ),
+    };
+    DeviceKey::new(&secret).context("device secret: at least 32 bytes")
 }
 
 /// The mailer of a function that sends no mail: never called (its routes

@@ -57,6 +57,7 @@ impl DynamoStore {
                     created_at: s.created_at,
                     expires_at: s.expires_at,
                     remember: s.remember,
+                    pwd_failures: s.pwd_failures,
                 });
             } else if let Some(hash) = sk.strip_prefix("TOKEN#") {
                 let hash = TokenHash::from_stored(hash.to_owned());
@@ -137,9 +138,10 @@ impl DynamoStore {
             Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(username), session_sk(keep))))
-                .update_expression("SET reset_epoch = :next")
+                .update_expression("SET reset_epoch = :next, pwd_failures = :zero")
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_values(":next", n(user.reset_epoch + 1))
+                .expression_attribute_values(":zero", n(0))
                 .build(),
         )?;
         let failures = build(
@@ -181,11 +183,39 @@ impl DynamoStore {
         Ok(true)
     }
 
+    /// Deletes the account read as `data`. Its last step applies only while
+    /// the profile is as read (address and reset epoch): a revert, a
+    /// confirmed change or a reset that lands meanwhile may have claimed an
+    /// address or stored a link, so the partition is read again and the
+    /// deletion redone, until nothing of the account is left.
     pub(super) async fn delete_partition(
         &self,
         data: &AccountData,
         current: &SessionId,
     ) -> StoreResult<()> {
+        let mut data = data.clone();
+        for _ in 0..5 {
+            if self.delete_partition_once(&data, current).await? {
+                return Ok(());
+            }
+            match self.partition(&data.user.username).await? {
+                Some(fresh) if fresh.user.account_id == data.user.account_id => data = fresh,
+                // Gone, or another account by now: nothing of ours left.
+                _ => return Ok(()),
+            }
+        }
+        Err(crate::ports::StoreError::Unavailable(anyhow::anyhow!(
+            "the account kept changing while it was deleted"
+        )))
+    }
+
+    /// One pass of [`DynamoStore::delete_partition`]: `false` when the
+    /// profile was no longer as read (nothing of it deleted).
+    async fn delete_partition_once(
+        &self,
+        data: &AccountData,
+        current: &SessionId,
+    ) -> StoreResult<bool> {
         let user = &data.user;
         let username = &user.username;
         // Everything but the profile and the caller's session first: all of
@@ -230,14 +260,22 @@ impl DynamoStore {
             .send()
             .await;
         conditional("DeleteItem", out)?;
-        // Last, at once: the profile and the caller's session.
+        // Last, at once: the profile (still as read) and the caller's session.
+        let epoch = counter_equals("reset_epoch", ":e", user.reset_epoch);
         let profile = build(
             "Delete",
             Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(username), PROFILE_SK)))
-                .condition_expression(account)
-                .set_expression_attribute_values(with_account(HashMap::new(), account_value))
+                .condition_expression(format!("{account} AND #email = :email AND {epoch}"))
+                .expression_attribute_names("#email", "email")
+                .set_expression_attribute_values(with_account(
+                    HashMap::from([
+                        (":email".to_owned(), s(user.email.as_str())),
+                        (":e".to_owned(), n(user.reset_epoch)),
+                    ]),
+                    account_value,
+                ))
                 .build(),
         )?;
         let session = build(
@@ -267,10 +305,11 @@ impl DynamoStore {
             items.push(TransactWriteItem::builder().delete(guard).build());
         }
         match self.transact(items).await {
-            Ok(()) => Ok(()),
-            // Already gone, or another account by now: nothing of ours left.
+            Ok(()) => Ok(true),
+            // Gone, another account, or changed since it was read: the
+            // caller reads it again.
             Err(err) if cancelled_conditions(&err).is_some_and(|c| c.first() == Some(&true)) => {
-                Ok(())
+                Ok(false)
             }
             // The pending address is another account's: without it.
             Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => {
@@ -289,6 +328,7 @@ impl DynamoStore {
                     .collect::<StoreResult<Vec<_>>>()?;
                 self.transact(last)
                     .await
+                    .map(|()| true)
                     .map_err(|e| sdk_err("TransactWriteItems", e))
             }
             Err(err) => Err(sdk_err("TransactWriteItems", err)),

@@ -8,10 +8,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, sdk_err};
 use super::items::{
-    EMAIL_SK, PROFILE_SK, TOKEN_SK, TokenItem, counter_equals, email_pk, from_item, key, n, s,
-    same_account, token_item, token_pk, token_ref_item, user_pk, with_account,
+    EMAIL_SK, FAILURES_SK, PROFILE_SK, counter_equals, email_pk, failures_pk, from_item, key, n,
+    s, same_account, token_item, token_ref_item, user_pk, with_account,
 };
-use crate::domain::{RateCap, TokenHash, Username};
+use crate::domain::{RateCap, Username};
 use crate::ports::{
     Confirmation, PendingEmail, StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord,
     WriteOutcome,
@@ -198,26 +198,15 @@ impl DynamoStore {
 
     pub(super) async fn restore_email(
         &self,
-        hash: &TokenHash,
+        token: &TokenRecord,
+        user: &UserRecord,
+        reset: &TokenRecord,
         now: i64,
     ) -> StoreResult<Confirmation> {
-        let Some(item) = self.get(key(token_pk(hash), TOKEN_SK)).await? else {
+        if user.account_id != token.account_id || !user.revert_is_live(token.epoch) {
             return Ok(Confirmation::NotFound);
-        };
-        let Some(token) = from_item::<TokenItem>(item)?
-            .into_record(hash.clone())
-            .filter(|t| t.purpose == TokenPurpose::RevertEmail && t.expires_at > now)
-        else {
-            return Ok(Confirmation::NotFound);
-        };
-        let Some(user) = self
-            .token_owner(&token)
-            .await?
-            .filter(|u| u.revert_is_live(token.epoch))
-        else {
-            return Ok(Confirmation::NotFound);
-        };
-        let (condition, mut values) = self.user_as_read(&user);
+        }
+        let (condition, mut values) = self.user_as_read(user);
         // The revert links of later changes (an intruder's chain) die.
         let mut voided = user.reverts_voided.clone();
         if user.email_changes > token.epoch {
@@ -227,20 +216,30 @@ impl DynamoStore {
             .map_err(|e| StoreError::Internal(anyhow::anyhow!("encode voided reverts: {e}")))?;
         values.insert(":voided".to_owned(), voided);
         let epoch = counter_equals("reset_epoch", ":e", user.reset_epoch);
+        let changes = counter_equals("email_changes", ":changes", user.email_changes);
         values.insert(":old".to_owned(), s(token.email.as_str()));
         values.insert(":t".to_owned(), AttributeValue::Bool(true));
         values.insert(":e".to_owned(), n(user.reset_epoch));
         values.insert(":next".to_owned(), n(user.reset_epoch + 1));
-        // The next reset epoch ends every session at once.
+        values.insert(":changes".to_owned(), n(user.email_changes));
+        values.insert(":ce".to_owned(), n(user.confirm_epoch + 1));
+        values.insert(":de".to_owned(), n(user.device_epoch + 1));
+        values.insert(":nopwd".to_owned(), s(""));
+        // A recovery: the next reset epoch ends every session and voids the
+        // reset links, the next confirm epoch the confirmation links, the
+        // next device epoch every device token; the password stops working
+        // until the reset link stored here (the new epoch's only one) is used.
         let update = build(
             "Update",
             Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
                 .update_expression(
-                    "SET #email = :old, is_email_verified = :t, reset_epoch = :next, reverts_voided = :voided REMOVE pending_email",
+                    "SET #email = :old, is_email_verified = :t, reset_epoch = :next, \
+                     confirm_epoch = :ce, device_epoch = :de, password_hash = :nopwd, \
+                     reverts_voided = :voided REMOVE pending_email",
                 )
-                .condition_expression(format!("{condition} AND {epoch}"))
+                .condition_expression(format!("{condition} AND {epoch} AND {changes}"))
                 .expression_attribute_names("#email", "email")
                 .set_expression_attribute_values(with_account(values, None))
                 .build(),
@@ -248,10 +247,20 @@ impl DynamoStore {
         let claim = self.claim_address(&user.username, &user.account_id, &token.email, now)?;
         let mut writes = vec![TransactWriteItem::builder().update(update).build(), claim];
         if user.email != token.email {
-            writes.extend(self.release_address(&user)?);
+            writes.extend(self.release_address(user)?);
         }
+        writes.push(self.put(token_item(reset)?, Some("attribute_not_exists(pk)"))?);
+        writes.push(self.put(token_ref_item(reset)?, None)?);
+        let untrusted_run = build(
+            "Delete",
+            aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(failures_pk(&user.username), FAILURES_SK)))
+                .build(),
+        )?;
+        writes.push(TransactWriteItem::builder().delete(untrusted_run).build());
         match self
-            .consume_token_with(&token, TokenPurpose::RevertEmail, now, writes)
+            .consume_token_with(token, TokenPurpose::RevertEmail, now, writes)
             .await?
         {
             Ok(()) => {}

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AccountId, EmailAddress, RateCap, SessionId, TokenHash, Username};
-use crate::ports::{StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord};
+use crate::ports::{FailureRun, StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord};
 
 /// An item as the SDK carries it.
 pub(super) type Item = HashMap<String, AttributeValue>;
@@ -46,6 +46,8 @@ pub(super) struct SessionItem {
     pub(super) account_id: AccountId,
     #[serde(default)]
     pub(super) remember: bool,
+    #[serde(default)]
+    pub(super) pwd_failures: u32,
 }
 
 /// A one-time token: `TOKEN#<hash>`, and the same attributes under the
@@ -89,8 +91,14 @@ pub(super) fn token_pk(hash: &TokenHash) -> String {
     format!("TOKEN#{}", hash.as_str())
 }
 pub(super) const TOKEN_SK: &str = "TOKEN";
+/// The partition of a failure run (`RATE#login#<username key>`,
+/// `RATE#device#<device id>`).
+pub(super) fn run_pk(run: &FailureRun) -> String {
+    format!("RATE#{}", run.key())
+}
+/// The partition of a username's failure run.
 pub(super) fn failures_pk(username: &Username) -> String {
-    format!("RATE#login#{}", username.key())
+    run_pk(&FailureRun::Username(username.clone()))
 }
 pub(super) const FAILURES_SK: &str = "FAILS";
 
@@ -136,7 +144,13 @@ pub(super) const COUNTER_UPDATE: &str = "SET n = if_not_exists(n, :zero) + :one,
 pub(super) const COUNTER_CONDITION: &str = "attribute_not_exists(n) OR n < :limit";
 
 pub(super) fn counter_key(cap: &RateCap) -> Item {
-    key(format!("RATE#{}", cap.key), cap.window_start.to_string())
+    // A part is counted beside its key's counter, in its partition (so a
+    // query of the partition finds it): sort key `<window>#<part>`.
+    let sk = match &cap.part {
+        Some(part) => format!("{}#{part}", cap.window_start),
+        None => cap.window_start.to_string(),
+    };
+    key(format!("RATE#{}", cap.key), sk)
 }
 
 pub(super) fn counter_values(cap: &RateCap) -> Item {

@@ -6,7 +6,8 @@
 //! | `USER#<username key>` | `SESSION#<sid>` | one session |
 //! | `EMAIL#<email key>` | `EMAIL` | the account that confirmed the address |
 //! | `TOKEN#<sha256>` | `TOKEN` | one-time token |
-//! | `RATE#login#<username key>` | `FAILS` | failed-login run |
+//! | `RATE#login#<username key>` | `FAILS` | failed-login run of clients without a device token |
+//! | `RATE#device#<device id>` | `FAILS` | failed-login run of one device |
 //! | `RATE#<scope>#<key>` | `<window start>` | fixed-window counter |
 //!
 //! Expiry is always checked in code too: TTL deletes late (up to days).
@@ -32,14 +33,16 @@ use aws_sdk_dynamodb::types::{
 use self::errors::{build, cancelled_conditions, conditional, sdk_err};
 use self::items::{
     COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, FAILURES_SK, FailuresItem, PROFILE_SK,
-    TOKEN_SK, TokenItem, UserItem, counter_key, counter_values, email_pk, failures_pk, from_item,
-    key, n, s, same_account, session_sk, to_item, token_item, token_pk, token_ref_item,
-    token_ref_sk, user_pk, with_account,
+    TOKEN_SK, TokenItem, UserItem, counter_equals, counter_key, counter_values, email_pk,
+    from_item, key, n, run_pk, s, same_account, session_sk, to_item, token_item, token_pk,
+    token_ref_item, token_ref_sk, user_pk, with_account,
 };
-use crate::domain::{EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username};
+use crate::domain::{
+    DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
+};
 use crate::ports::{
-    AccountData, Confirmation, CreateUserError, PendingEmail, SessionRecord, StoreResult,
-    TokenPurpose, TokenRecord, UserRecord, UserStore, WriteOutcome,
+    AccountData, Confirmation, CreateUserError, FailureRun, LoginState, PendingEmail,
+    SessionRecord, StoreResult, TokenPurpose, TokenRecord, UserRecord, UserStore, WriteOutcome,
 };
 
 pub use self::items::TTL_ATTRIBUTE;
@@ -163,38 +166,44 @@ impl UserStore for DynamoStore {
     async fn login_state(
         &self,
         username: &Username,
+        device: Option<&DeviceId>,
         now: i64,
-    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
-        let items = self
-            .batch_get(vec![
-                key(user_pk(username), PROFILE_SK),
-                key(failures_pk(username), FAILURES_SK),
-            ])
-            .await?;
-        let mut user = None;
-        let mut failures = LoginFailures::default();
-        for item in items {
+    ) -> StoreResult<LoginState> {
+        let username_run = run_pk(&FailureRun::Username(username.clone()));
+        let device_run = device.map(|d| run_pk(&FailureRun::Device(d.clone())));
+        let mut keys = vec![
+            key(user_pk(username), PROFILE_SK),
+            key(username_run.clone(), FAILURES_SK),
+        ];
+        keys.extend(device_run.clone().map(|pk| key(pk, FAILURES_SK)));
+        let mut state = LoginState::default();
+        for item in self.batch_get(keys).await? {
+            let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned();
             let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
-            match sk.as_deref() {
-                Some(PROFILE_SK) => user = Some(from_item::<UserItem>(item)?.user),
-                Some(FAILURES_SK) => {
-                    let f: FailuresItem = from_item(item)?;
-                    if f.expires_at > now {
-                        failures = LoginFailures {
-                            count: f.n,
-                            last_at: f.last_at,
-                        };
-                    }
-                }
-                _ => {}
+            if sk.as_deref() == Some(PROFILE_SK) {
+                state.user = Some(from_item::<UserItem>(item)?.user);
+                continue;
+            }
+            let f: FailuresItem = from_item(item)?;
+            if f.expires_at <= now {
+                continue;
+            }
+            let run = LoginFailures {
+                count: f.n,
+                last_at: f.last_at,
+            };
+            if pk.as_ref() == Some(&username_run) {
+                state.failures = run;
+            } else if pk.is_some() && pk == device_run {
+                state.device_failures = run;
             }
         }
-        Ok((user, failures))
+        Ok(state)
     }
 
     async fn claim_login_attempt(
         &self,
-        username: &Username,
+        run: &FailureRun,
         seen: LoginFailures,
         now: i64,
         expires_at: i64,
@@ -211,7 +220,7 @@ impl UserStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(failures_pk(username), FAILURES_SK)))
+            .set_key(Some(key(run_pk(run), FAILURES_SK)))
             .update_expression("SET n = :next, last_at = :now, expires_at = :exp, claim = :claim")
             .condition_expression(unchanged)
             .set_expression_attribute_values(Some(if seen.count == 0 {
@@ -256,9 +265,9 @@ impl UserStore for DynamoStore {
     async fn create_session(
         &self,
         session: &SessionRecord,
-        clear_failures: bool,
+        clear: Option<&FailureRun>,
     ) -> StoreResult<bool> {
-        self.put_session(session, clear_failures).await
+        self.put_session(session, clear).await
     }
 
     async fn end_sessions_beyond(
@@ -284,9 +293,54 @@ impl UserStore for DynamoStore {
         username: &Username,
         sid: &SessionId,
         now: i64,
-    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
+    ) -> StoreResult<(Option<UserRecord>, u32)> {
         self.live_session_user_and_failures(username, sid, now)
             .await
+    }
+
+    async fn claim_password_attempt(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+        seen: u32,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(username), session_sk(sid))))
+            .update_expression("SET pwd_failures = :next")
+            .condition_expression(format!(
+                "attribute_exists(pk) AND expires_at > :now AND {}",
+                counter_equals("pwd_failures", ":seen", u64::from(seen))
+            ))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":seen", n(seen))
+            .expression_attribute_values(":next", n(seen.saturating_add(1)))
+            .send()
+            .await;
+        Ok(conditional("UpdateItem", out)?.is_some())
+    }
+
+    async fn clear_password_failures(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+    ) -> StoreResult<()> {
+        // Never writes a session back that has ended meanwhile.
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(username), session_sk(sid))))
+            .update_expression("SET pwd_failures = :zero")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        conditional("UpdateItem", out)?;
+        Ok(())
     }
 
     async fn delete_session(
@@ -453,8 +507,14 @@ impl UserStore for DynamoStore {
             .await
     }
 
-    async fn revert_email(&self, hash: &TokenHash, now: i64) -> StoreResult<Confirmation> {
-        self.restore_email(hash, now).await
+    async fn revert_email(
+        &self,
+        revert: &TokenRecord,
+        user: &UserRecord,
+        reset: &TokenRecord,
+        now: i64,
+    ) -> StoreResult<Confirmation> {
+        self.restore_email(revert, user, reset, now).await
     }
 
     async fn resend_confirmation(
@@ -466,19 +526,42 @@ impl UserStore for DynamoStore {
         self.new_confirmation(user, token, caps).await
     }
 
-    async fn forget_login_failures(&self, username: &Username) -> StoreResult<()> {
+    async fn forget_login_failures(&self, run: &FailureRun) -> StoreResult<()> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(failures_pk(username), FAILURES_SK)))
+            .set_key(Some(key(run_pk(run), FAILURES_SK)))
             .send()
             .await
             .map_err(|e| sdk_err("DeleteItem", e))?;
         Ok(())
     }
 
-    async fn end_all_sessions(&self, username: &Username) -> StoreResult<()> {
-        self.end_sessions(username, false).await.map(|_| ())
+    async fn end_all_sessions(&self, user: &UserRecord) -> StoreResult<bool> {
+        // The next reset epoch ends every session at once, also one that a
+        // racing login writes after this (its epoch is stale from birth).
+        let (account, account_value) = same_account(&user.account_id);
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+            .update_expression("SET reset_epoch = if_not_exists(reset_epoch, :zero) + :one")
+            .condition_expression(format!("attribute_exists(pk) AND {account}"))
+            .set_expression_attribute_values(with_account(
+                HashMap::from([(":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]),
+                account_value,
+            ))
+            .send()
+            .await;
+        if conditional("UpdateItem", out)?.is_none() {
+            return Ok(false);
+        }
+        // The sessions are dead already; deleting them is cleanup.
+        if let Err(err) = self.end_sessions(&user.username, false).await {
+            tracing::warn!(error = format!("{err:#}"), "logout_all: session cleanup failed");
+        }
+        Ok(true)
     }
 
     async fn delete_account(&self, data: &AccountData, current: &SessionId) -> StoreResult<()> {

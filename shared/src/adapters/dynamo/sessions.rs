@@ -8,17 +8,17 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Delete, TransactWriteItem};
 use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, sdk_err};
 use super::items::{
-    FAILURES_SK, FailuresItem, PROFILE_SK, SessionItem, UserItem, failures_pk, from_item, key,
-    same_account, session_sk, to_item, user_pk,
+    FAILURES_SK, PROFILE_SK, SessionItem, UserItem, from_item, key, run_pk, same_account,
+    session_sk, to_item, user_pk,
 };
-use crate::domain::{LoginFailures, SessionId, Username};
-use crate::ports::{SessionRecord, StoreResult, UserRecord};
+use crate::domain::{SessionId, Username};
+use crate::ports::{FailureRun, SessionRecord, StoreResult, UserRecord};
 
 impl DynamoStore {
     pub(super) async fn put_session(
         &self,
         session: &SessionRecord,
-        clear_failures: bool,
+        clear: Option<&FailureRun>,
     ) -> StoreResult<bool> {
         let item = to_item(&SessionItem {
             pk: user_pk(&session.username),
@@ -28,6 +28,7 @@ impl DynamoStore {
             reset_epoch: session.reset_epoch,
             account_id: session.account_id.clone(),
             remember: session.remember,
+            pwd_failures: session.pwd_failures,
         })?;
         // The session is written only while its account exists: a login
         // racing the account's removal cannot leave a session behind that a
@@ -48,12 +49,12 @@ impl DynamoStore {
             TransactWriteItem::builder().condition_check(check).build(),
             self.put(item, None)?,
         ];
-        if clear_failures {
+        if let Some(run) = clear {
             let delete = build(
                 "Delete",
                 Delete::builder()
                     .table_name(&self.table)
-                    .set_key(Some(key(failures_pk(&session.username), FAILURES_SK)))
+                    .set_key(Some(key(run_pk(run), FAILURES_SK)))
                     .build(),
             )?;
             items.push(TransactWriteItem::builder().delete(delete).build());
@@ -94,7 +95,7 @@ impl DynamoStore {
         sid: &SessionId,
         now: i64,
     ) -> StoreResult<Option<(UserRecord, i64)>> {
-        let (user, _) = self.read_session(username, sid, now, false).await?;
+        let (user, _) = self.read_session(username, sid, now).await?;
         Ok(user)
     }
 
@@ -103,48 +104,35 @@ impl DynamoStore {
         username: &Username,
         sid: &SessionId,
         now: i64,
-    ) -> StoreResult<(Option<UserRecord>, LoginFailures)> {
-        let (user, run) = self.read_session(username, sid, now, true).await?;
-        Ok((user.map(|(user, _)| user), run))
+    ) -> StoreResult<(Option<UserRecord>, u32)> {
+        let (user, failures) = self.read_session(username, sid, now).await?;
+        Ok((user.map(|(user, _)| user), failures))
     }
 
-    /// One BatchGetItem: the profile and the session, with `failures` also
-    /// the failed-login run. The user (and when the session expires) only if
-    /// the session is live for it.
+    /// One BatchGetItem: the profile and the session. The user (and when
+    /// the session expires) only if the session is live for it, and the
+    /// session's run of wrong passwords.
     async fn read_session(
         &self,
         username: &Username,
         sid: &SessionId,
         now: i64,
-        failures: bool,
-    ) -> StoreResult<(Option<(UserRecord, i64)>, LoginFailures)> {
-        let mut keys = vec![
+    ) -> StoreResult<(Option<(UserRecord, i64)>, u32)> {
+        let keys = vec![
             key(user_pk(username), PROFILE_SK),
             key(user_pk(username), session_sk(sid)),
         ];
-        if failures {
-            keys.push(key(failures_pk(username), FAILURES_SK));
-        }
         let mut user: Option<UserRecord> = None;
         let mut session: Option<SessionItem> = None;
-        let mut run = LoginFailures::default();
         for item in self.batch_get(keys).await? {
-            let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned();
             let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
             if sk.as_deref() == Some(PROFILE_SK) {
                 user = Some(from_item::<UserItem>(item)?.user);
-            } else if sk.as_deref() == Some(FAILURES_SK) && pk != Some(user_pk(username)) {
-                let f: FailuresItem = from_item(item)?;
-                if f.expires_at > now {
-                    run = LoginFailures {
-                        count: f.n,
-                        last_at: f.last_at,
-                    };
-                }
             } else {
                 session = Some(from_item(item)?);
             }
         }
+        let failures = session.as_ref().map_or(0, |s| s.pwd_failures);
         let live = |s: &SessionItem| s.expires_at > now;
         let user = match (user, session) {
             (Some(u), Some(s))
@@ -154,6 +142,6 @@ impl DynamoStore {
             }
             _ => None,
         };
-        Ok((user, run))
+        Ok((user, failures))
     }
 }

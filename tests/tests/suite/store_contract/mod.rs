@@ -98,6 +98,7 @@ pub(super) fn session(username_key: &str, sid: &str, expires_at: i64) -> Session
 
 pub(super) fn cap(key: &str, window_start: i64, limit: u32) -> RateCap {
     RateCap {
+        part: None,
         key: key.into(),
         window_start,
         limit,
