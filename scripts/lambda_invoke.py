@@ -5,7 +5,8 @@ checks each answer against the contract.
 Needs moto running and the AWS_* variables pointing at it (scripts/test.sh
 does both). Proves each main.rs: environment configuration, clients built at
 cold start, the JWT secret read from Secrets Manager (login signs with it,
-profile_settings and logout verify with it).
+profile_settings and logout verify with it), and the device-token key read
+from its own secret (login signs device tokens with it).
 """
 
 import json
@@ -137,14 +138,15 @@ def main() -> int:
                     raise SystemExit(f"cargo lambda watch exited:\n{log.read()}")
                 time.sleep(0.2)
 
-        def check(function: str, event: dict, status: int, msg: str) -> dict:
+        def check(function: str, event: dict, status: int, msg: str, name=None) -> dict:
+            name = name or function
             resp = invoke(port, function, event)
             body = json.loads(resp.get("body") or "{}")
             got = (resp.get("statusCode"), body.get("msg"))
             ok = got == (status, msg) and resp.get("headers", {}).get("content-type") == "application/json"
-            print(f"{'ok  ' if ok else 'FAIL'} {function:24} {got[0]} {got[1]!r}")
+            print(f"{'ok  ' if ok else 'FAIL'} {name:24} {got[0]} {got[1]!r}")
             if not ok:
-                failures.append(f"{function}: expected {(status, msg)}, got {resp}")
+                failures.append(f"{name}: expected {(status, msg)}, got {resp}")
             return resp
 
         # In order: the registration event creates the user that login and reset name.
@@ -156,14 +158,16 @@ def main() -> int:
         check("confirm_email", load("confirm_email"), 400, "user not found.")
         check("reset_password", load("reset_password"), 400, "user not found")
         check("logout", load("logout"), 401, "authentication required")
+        check("logout", load("logout.post"), 401, "authentication required", "logout.post")
         check("revert_email", load("revert_email"), 400, "user not found.")
         for function in SIGNED_IN:
             check(function, load(function), 401, "authentication required")
 
         def check_authorizer(name: str, event: dict, authorized: bool, username=None):
             resp = invoke(port, "authorizer", event)
-            want = {"isAuthorized": True, "context": {"username": username}} if authorized \
-                else {"isAuthorized": False}
+            # The registration event's address is never confirmed here.
+            want = {"isAuthorized": True, "context": {"username": username, "email_verified": False}} \
+                if authorized else {"isAuthorized": False}
             ok = resp == want
             print(f"{'ok  ' if ok else 'FAIL'} {name:24} {resp}")
             if not ok:
@@ -209,6 +213,15 @@ def main() -> int:
         cookies = login.get("cookies") or []
         if not any(c.startswith("access_token_cookie=") and "Max-Age=2592000" in c for c in cookies):
             failures.append(f"login: no persistent access cookie in {cookies}")
+        # The device token, signed with the key from its own secret: in the
+        # answer and in its cookie (the API's paths only, one year).
+        device_token = json.loads(login["body"])["data"].get("device_token")
+        if not isinstance(device_token, str) or not any(
+            c.startswith(f"device_token={device_token};") and "HttpOnly" in c
+            and "Path=/api" in c and "Max-Age=31536000" in c
+            for c in cookies
+        ):
+            failures.append(f"login: no device token in {login}")
         # The authorizer allows the live session, by bearer token or cookie.
         bearer = load("authorizer")
         bearer["headers"]["authorization"] = f"Bearer {token}"
@@ -216,23 +229,29 @@ def main() -> int:
         cookie = load("authorizer.cookie")
         cookie["cookies"][0] = f"access_token_cookie={token}"
         check_authorizer("authorizer.cookie (signed in)", cookie, True, "Admin")
-        for function, status, msg in [
-            ("whoami", 200, "success"),
-            ("profile_settings", 200, "success"),
-            ("update_profile", 200, "success"),
-            ("sessions", 200, "success"),
-            ("account_export", 200, "success"),
-            ("end_session", 404, "session not found"),
-            ("resend_confirmation", 200, "Check your email..."),
-            ("change_password", 401, "wrong password"),
-            ("change_email", 401, "wrong password"),
-            ("delete_account", 401, "wrong password"),
-            ("logout_all", 200, "user logout"),
-            ("profile_settings", 401, "authentication required"),
-            ("whoami", 401, "authentication required"),
+        # The password events carry a password that is not the user's: each
+        # is one wrong password of this session (the fifth would end it).
+        login_pwd = json.loads(load("login")["body"])["pwd"]
+        for function, status, msg, pwd in [
+            ("whoami", 200, "success", None),
+            ("profile_settings", 200, "success", None),
+            ("update_profile", 200, "success", None),
+            ("sessions", 200, "success", None),
+            ("account_export", 401, "wrong password", None),
+            ("account_export", 200, "success", login_pwd),
+            ("end_session", 404, "session not found", None),
+            ("resend_confirmation", 200, "Check your email...", None),
+            ("change_password", 401, "wrong password", None),
+            ("change_email", 401, "wrong password", None),
+            ("delete_account", 401, "wrong password", None),
+            ("logout_all", 200, "user logout", None),
+            ("profile_settings", 401, "authentication required", None),
+            ("whoami", 401, "authentication required", None),
         ]:
             event = load(function)
             event["headers"]["authorization"] = f"Bearer {token}"
+            if pwd is not None:
+                event["body"] = json.dumps({"pwd": pwd})
             check(function, event, status, msg)
         # After the logout, the authorizer refuses the same token.
         logged_out = load("authorizer.logged_out")

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -15,7 +16,9 @@ use shared::domain::hashing::hash_password;
 use shared::domain::{
     AccountId, DeviceKey, EmailAddress, JwtKeys, OneTimeToken, Password, Username,
 };
-use shared::ports::{Clock, Confirmation, KeyRing, TokenPurpose, TokenRecord, UserRecord};
+use shared::ports::{
+    Clock, Confirmation, KeyRing, MailError, Mailer, TokenPurpose, TokenRecord, UserRecord,
+};
 use tokio::sync::{OnceCell, oneshot};
 
 mod backend;
@@ -129,8 +132,30 @@ impl Options {
     }
 }
 
+/// The app's mailer, which a test can take down (SES failing): every send
+/// then fails as a transient outage would.
+struct Switchable {
+    inner: Arc<dyn Mailer>,
+    down: Arc<AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl Mailer for Switchable {
+    async fn send(&self, email: &shared::domain::Email) -> Result<(), MailError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(MailError {
+                transient: true,
+                cause: anyhow::anyhow!("mail is down (test)"),
+            });
+        }
+        self.inner.send(email).await
+    }
+}
+
 /// The running app and a client for it.
 pub struct TestApp {
+    /// While true, every mail the app sends fails (503).
+    pub mail_down: Arc<AtomicBool>,
     /// `http://127.0.0.1:<port>`
     pub base: String,
     /// The app the server runs (for handler-level tests).
@@ -196,15 +221,14 @@ impl TestApp {
             .get("DEVICE_SECRET")
             .cloned()
             .unwrap_or_else(|| DEVICE_SECRET.to_owned());
+        let mail_down = Arc::new(AtomicBool::new(false));
+        let mailer: Arc<dyn Mailer> = Arc::new(Switchable {
+            inner: backend.mailer,
+            down: mail_down.clone(),
+        });
         let app = Arc::new(
-            App::new(
-                config,
-                backend.store,
-                backend.mailer,
-                clock.clone(),
-                Some(keys),
-            )
-            .with_device_key(DeviceKey::new(&device.into()).unwrap()),
+            App::new(config, backend.store, mailer, clock.clone(), Some(keys))
+                .with_device_key(DeviceKey::new(&device.into()).unwrap()),
         );
         let (tx, rx) = oneshot::channel::<()>();
         let options = dev_server::Options {
@@ -222,6 +246,7 @@ impl TestApp {
             let _ = rx.await;
         }));
         Self {
+            mail_down,
             base,
             app,
             clock,
@@ -229,6 +254,16 @@ impl TestApp {
             client: reqwest::Client::new(),
             shutdown: Some(tx),
         }
+    }
+
+    /// A client whose requests come from `ip` (a loopback address such as
+    /// `127.0.0.2`): the server counts it as a client of its own.
+    pub fn peer(&self, ip: &str) -> Peer<'_> {
+        let client = reqwest::Client::builder()
+            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap();
+        Peer { app: self, client }
     }
 
     /// Sends a request and parses the JSON envelope.
@@ -475,6 +510,71 @@ impl TestApp {
         link.strip_prefix(&self.base)
             .unwrap_or_else(|| panic!("{link} is not under {}", self.base))
             .to_owned()
+    }
+}
+
+/// Requests to a test app from a client address of their own.
+pub struct Peer<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+}
+
+impl Peer<'_> {
+    /// `POST path` with a JSON body and extra headers.
+    pub async fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .json(body);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.app.send(req).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.post_with(path, body, &[]).await
+    }
+
+    /// `POST /api/login`, with a device token as the cookie if given.
+    pub async fn login(&self, username: &str, pwd: &str, device: Option<&str>) -> Resp {
+        let cookie = device.map(|d| format!("device_token={d}"));
+        let headers: Vec<(&str, &str)> = cookie
+            .as_deref()
+            .map(|c| vec![("cookie", c)])
+            .unwrap_or_default();
+        self.post_with(
+            "/api/login",
+            &json!({ "username": username, "pwd": pwd, "remember": false }),
+            &headers,
+        )
+        .await
+    }
+
+    /// `POST /api/reset_password_request`.
+    pub async fn request_reset(&self, username: &str) -> Resp {
+        self.post(
+            "/api/reset_password_request",
+            &json!({ "username": username }),
+        )
+        .await
+    }
+
+    /// `POST /api/registration` with a full name and no phone or contacts.
+    pub async fn register(&self, username: &str, email: &str, pwd: &str) -> Resp {
+        self.post(
+            "/api/registration",
+            &json!({
+                "username": username,
+                "full_name": "Test User",
+                "email": email,
+                "phone": null,
+                "contacts": null,
+                "pwd": pwd,
+            }),
+        )
+        .await
     }
 }
 

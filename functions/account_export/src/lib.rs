@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
 use secrecy::SecretString;
+use serde_json::json;
 use shared::http::account::{
     caller_account, confirm_password, live_sessions, rfc3339, session_failures, session_view,
 };

@@ -95,7 +95,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let to_old = messages::address_change_requested(
         &app.config,
         user.email.as_str(),
-        user.username.as_str(),
+        user.is_email_verified.then_some(user.username.as_str()),
         revert_record.as_ref().map(|_| revert_link.as_str()),
     )?;
     // The account's own budget (not the address's, which strangers can

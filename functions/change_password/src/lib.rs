@@ -39,13 +39,19 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let notice = messages::password_changed_by_user(
         &app.config,
         user.email.as_str(),
-        user.username.as_str(),
+        user.is_email_verified.then_some(user.username.as_str()),
     )?;
     // The notice is the owner's alarm: it counts against the account's own
     // budget (never the address's), and it goes out before the change is
     // written, so a password is never changed without it (503 when it
     // cannot be sent, 429 past the budget; nothing changed either way).
-    take(app, &notice_cap(app, &user.username, now), TOO_MANY_EMAILS, now).await?;
+    take(
+        app,
+        &notice_cap(app, &user.username, now),
+        TOO_MANY_EMAILS,
+        now,
+    )
+    .await?;
     app.mailer.send(&notice).await?;
     if !app
         .store

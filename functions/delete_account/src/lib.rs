@@ -32,7 +32,9 @@ async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let notice = messages::account_deleted(
         &app.config,
         data.user.email.as_str(),
-        data.user.username.as_str(),
+        data.user
+            .is_email_verified
+            .then_some(data.user.username.as_str()),
     )?;
     // The owner hears of it before anything is deleted (no notice, no
     // deletion: 503), from the account's own budget, never the address's.

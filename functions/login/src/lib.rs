@@ -94,7 +94,10 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
             .is_some_and(|u| u.account_id == d.account_id && u.device_epoch == d.epoch)
     });
     let (run, failures) = match (&device, &username) {
-        (Some(d), _) => (Some(FailureRun::Device(d.id.clone())), state.device_failures),
+        (Some(d), _) => (
+            Some(FailureRun::Device(d.id.clone())),
+            state.device_failures,
+        ),
         (None, u) => {
             limit_ip(app, req, IpAction::Login).await?;
             (u.clone().map(FailureRun::Username), state.failures)

@@ -58,9 +58,7 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let mail = messages::reset(
         &app.config,
         user.email.as_str(),
-        user
-            .is_email_verified
-            .then_some(user.username.as_str()),
+        user.is_email_verified.then_some(user.username.as_str()),
         &link,
     )?;
     // Per username and requesting client, under a ceiling per username:

@@ -711,9 +711,11 @@ impl UserStore for MemoryStore {
             .map(|scope| format!("{scope}#{key}"))
             .collect();
         t.counters.retain(|(k, _), _| {
-            !scoped
-                .iter()
-                .any(|p| k == p || k.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('#')))
+            !scoped.iter().any(|p| {
+                k == p
+                    || k.strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('#'))
+            })
         });
         // Every address this account holds (its own, or a pending one it
         // claimed meanwhile).

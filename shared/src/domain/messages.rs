@@ -100,14 +100,14 @@ pub fn password_changed(config: &Config, to: &str, username: &str) -> Result<Ema
 pub fn password_changed_by_user(
     config: &Config,
     to: &str,
-    username: &str,
+    username: Option<&str>,
 ) -> Result<Email, ApiError> {
     compose(
         config,
         to,
         "Your password was changed",
         &[
-            &format!("Hello {username},"),
+            &greeting(username),
             "The password of your account was just changed; every other session was signed out.",
         ],
         None,
@@ -138,7 +138,7 @@ pub fn confirm_new_address(config: &Config, to: &str, link: &str) -> Result<Emai
 pub fn address_change_requested(
     config: &Config,
     to: &str,
-    username: &str,
+    username: Option<&str>,
     link: Option<&str>,
 ) -> Result<Email, ApiError> {
     let (what, after): (&str, &[&str]) = match link {
@@ -155,7 +155,7 @@ pub fn address_change_requested(
         config,
         to,
         "Your email address is being changed",
-        &[&format!("Hello {username},"), what],
+        &[&greeting(username), what],
         link,
         after,
     )
@@ -211,18 +211,24 @@ pub fn address_replaced(config: &Config, to: &str) -> Result<Email, ApiError> {
             "The owner of an account used the link sent to its previous address to restore that address. This address is no longer the account's, and the account's password must be chosen again.",
         ],
         None,
-        &["If you changed that account's address yourself, use the mail sent to the restored address."],
+        &[
+            "If you changed that account's address yourself, use the mail sent to the restored address.",
+        ],
     )
 }
 
 /// "Your account was deleted".
-pub fn account_deleted(config: &Config, to: &str, username: &str) -> Result<Email, ApiError> {
+pub fn account_deleted(
+    config: &Config,
+    to: &str,
+    username: Option<&str>,
+) -> Result<Email, ApiError> {
     compose(
         config,
         to,
         "Your account was deleted",
         &[
-            &format!("Hello {username},"),
+            &greeting(username),
             "Your account and everything stored about it were just deleted.",
         ],
         None,

@@ -147,8 +147,13 @@ pub fn reset_email_caps(app: &App, req: &Request, username: &Username, now: i64)
     let mut caps = Vec::with_capacity(2);
     if c.ip_limits.is_some() {
         caps.push(
-            fixed_window(key.clone(), c.reset_email_limit, c.reset_email_window_secs, now)
-                .per(client_of(req)),
+            fixed_window(
+                key.clone(),
+                c.reset_email_limit,
+                c.reset_email_window_secs,
+                now,
+            )
+            .per(client_of(req)),
         );
     }
     caps.push(fixed_window(

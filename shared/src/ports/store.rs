@@ -421,8 +421,11 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<bool>;
 
     /// Ends session `sid`'s run of wrong passwords (a right one was given).
-    async fn clear_password_failures(&self, username: &Username, sid: &SessionId)
-    -> StoreResult<()>;
+    async fn clear_password_failures(
+        &self,
+        username: &Username,
+        sid: &SessionId,
+    ) -> StoreResult<()>;
 
     /// Deletes a live session; `false` when it was already gone or expired.
     async fn delete_session(

@@ -71,13 +71,7 @@ pub async fn app_from_env<const USES: u8>(sdk: &SdkConfig) -> anyhow::Result<App
         }
     );
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table);
-    let app = App::new(
-        config,
-        Arc::new(store),
-        mailer,
-        Arc::new(SystemClock),
-        jwt?,
-    );
+    let app = App::new(config, Arc::new(store), mailer, Arc::new(SystemClock), jwt?);
     Ok(match device? {
         Some(key) => app.with_device_key(key),
         None => app,

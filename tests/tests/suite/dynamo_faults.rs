@@ -14,7 +14,8 @@ use shared::adapters::DynamoStore;
 use shared::domain::{AccountId, EmailAddress, OneTimeToken, SessionId, Username};
 use shared::error::ApiError;
 use shared::ports::{
-    Confirmation, CreateUserError, StoreError, TokenPurpose, TokenRecord, UserRecord, UserStore,
+    Confirmation, CreateUserError, FailureRun, StoreError, TokenPurpose, TokenRecord, UserRecord,
+    UserStore,
 };
 
 const TABLE: &str = "replayed";
@@ -413,9 +414,15 @@ async fn a_login_whose_session_write_conflicts_is_retried() {
         created_at: NOW,
         expires_at: NOW + 100,
         remember: false,
+        pwd_failures: 0,
     };
 
-    let written = store.create_session(&session, true).await;
+    let written = store
+        .create_session(
+            &session,
+            Some(&FailureRun::Username(Username::from_stored("gus".into()))),
+        )
+        .await;
 
     assert!(matches!(written, Ok(true)), "{written:?}");
     assert_eq!(sent(&http).len(), 2);
@@ -446,7 +453,7 @@ async fn a_login_attempt_claim_retried_after_it_was_applied_is_still_ours() {
 
         let claimed = store
             .claim_login_attempt(
-                &Username::from_stored("gus".into()),
+                &FailureRun::Username(Username::from_stored("gus".into())),
                 shared::domain::LoginFailures::default(),
                 NOW,
                 NOW + 100,

@@ -559,7 +559,10 @@ impl UserStore for DynamoStore {
         }
         // The sessions are dead already; deleting them is cleanup.
         if let Err(err) = self.end_sessions(&user.username, false).await {
-            tracing::warn!(error = format!("{err:#}"), "logout_all: session cleanup failed");
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "logout_all: session cleanup failed"
+            );
         }
         Ok(true)
     }

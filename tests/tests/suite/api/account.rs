@@ -107,33 +107,87 @@ async fn changing_the_password_ends_other_sessions_and_keeps_this_one() {
 }
 
 #[tokio::test]
-async fn a_wrong_current_password_is_401_and_counts_toward_the_lockout() {
+async fn the_fifth_wrong_password_in_a_row_ends_the_session_and_locks_nobody_out() {
     let app = TestApp::spawn().await;
     app.given_user("alice", "alice@example.com").await;
     let token = app.token("alice", PASSWORD).await;
-    for _ in 0..5 {
-        app.post_bearer(
-            "/api/change_password",
-            &token,
-            &json!({"pwd": "Wr0ng-Passw0rd!", "new_pwd": NEW_PASSWORD}),
-        )
+    let wrong = json!({"pwd": "Wr0ng-Passw0rd!", "new_pwd": NEW_PASSWORD});
+    for _ in 0..4 {
+        app.post_bearer("/api/change_password", &token, &wrong)
+            .await
+            .expect(401, "wrong password");
+    }
+    // A right one resets the count: four more wrong ones are allowed.
+    app.post_bearer(
+        "/api/change_email",
+        &token,
+        &json!({"pwd": PASSWORD, "new_email": "alice@new.example"}),
+    )
+    .await
+    .expect(200, "Check your email...");
+    for _ in 0..4 {
+        app.post_bearer("/api/change_password", &token, &wrong)
+            .await
+            .expect(401, "wrong password");
+    }
+    app.get_bearer("/api/profile_settings", &token)
+        .await
+        .expect(200, "success");
+
+    // The fifth in a row answers as a wrong password and ends the session.
+    app.post_bearer("/api/change_password", &token, &wrong)
         .await
         .expect(401, "wrong password");
+
+    app.get_bearer("/api/profile_settings", &token)
+        .await
+        .expect(401, "authentication required");
+    app.post_bearer(
+        "/api/change_password",
+        &token,
+        &json!({"pwd": PASSWORD, "new_pwd": NEW_PASSWORD}),
+    )
+    .await
+    .expect(401, "authentication required");
+    // Nothing of it reaches the username's login lockout.
+    app.login("alice", PASSWORD, false)
+        .await
+        .expect(200, "success");
+}
+
+#[tokio::test]
+async fn strangers_failed_logins_never_stop_a_signed_in_owner() {
+    let app = TestApp::spawn().await;
+    app.given_user("alice", "alice@example.com").await;
+    let token = app.token("alice", PASSWORD).await;
+    for _ in 0..6 {
+        app.login("alice", "Wr0ng-Passw0rd!", false).await;
     }
-
-    let locked = app
-        .post_bearer(
-            "/api/change_password",
-            &token,
-            &json!({"pwd": PASSWORD, "new_pwd": NEW_PASSWORD}),
-        )
-        .await;
-
-    locked.expect(429, "too many failed login attempts, try again later.");
-    assert!(locked.header("retry-after").is_some());
     app.login("alice", PASSWORD, false)
         .await
         .expect(429, "too many failed login attempts, try again later.");
+
+    // Every route that asks for the password still takes the right one.
+    app.post_bearer("/api/account_export", &token, &json!({"pwd": PASSWORD}))
+        .await
+        .expect(200, "success");
+    app.post_bearer(
+        "/api/change_email",
+        &token,
+        &json!({"pwd": PASSWORD, "new_email": "alice@new.example"}),
+    )
+    .await
+    .expect(200, "Check your email...");
+    app.post_bearer(
+        "/api/change_password",
+        &token,
+        &json!({"pwd": PASSWORD, "new_pwd": NEW_PASSWORD}),
+    )
+    .await
+    .expect(200, "Your password has been changed.");
+    app.post_bearer("/api/delete_account", &token, &json!({"pwd": NEW_PASSWORD}))
+        .await
+        .expect(200, "Your account has been deleted.");
 }
 
 #[tokio::test]
@@ -298,7 +352,22 @@ async fn the_export_holds_everything_stored_but_no_hashes() {
     .await
     .expect(200, "Check your email...");
 
-    let export = app.get_bearer("/api/account_export", &token).await;
+    app.get_bearer("/api/account_export", &token)
+        .await
+        .expect(405, "method not allowed");
+    app.post_bearer("/api/account_export", &token, &json!({}))
+        .await
+        .expect(400, "pwd is required.");
+    app.post_bearer(
+        "/api/account_export",
+        &token,
+        &json!({"pwd": "Wr0ng-Passw0rd!"}),
+    )
+    .await
+    .expect(401, "wrong password");
+    let export = app
+        .post_bearer("/api/account_export", &token, &json!({"pwd": PASSWORD}))
+        .await;
 
     export.expect(200, "success");
     let data = &export.body["data"];
@@ -325,7 +394,7 @@ async fn the_export_holds_everything_stored_but_no_hashes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn parallel_password_checks_from_one_session_are_counted_like_logins() {
+async fn parallel_password_checks_from_one_session_are_counted_one_at_a_time() {
     let app = std::sync::Arc::new(TestApp::spawn().await);
     app.given_user("alice", "alice@example.com").await;
     let token = app.token("alice", PASSWORD).await;
@@ -340,18 +409,21 @@ async fn parallel_password_checks_from_one_session_are_counted_like_logins() {
                     &json!({"pwd": format!("Wr0ng-Guess-{i}!"), "new_pwd": NEW_PASSWORD}),
                 )
                 .await
-                .status
             })
         })
         .collect();
     let mut checked = 0;
     for t in tries {
-        match t.await.unwrap() {
-            401 => checked += 1,
-            429 => {}
-            other => panic!("{other}"),
+        let resp = t.await.unwrap();
+        match (resp.status, resp.msg()) {
+            (401, "wrong password") => checked += 1,
+            (401, "authentication required") | (429, _) => {}
+            other => panic!("{other:?}"),
         }
     }
 
     assert!(checked <= 5, "{checked} passwords checked");
+    app.get_bearer("/api/profile_settings", &token)
+        .await
+        .expect(401, "authentication required");
 }

@@ -47,10 +47,11 @@ fn event(
     .unwrap()
 }
 
+/// Allowed, for a user whose address is verified (every `given_user`).
 fn allowed(username: &str) -> SimpleResponse {
     SimpleResponse {
         is_authorized: true,
-        context: json!({ "username": username }),
+        context: json!({ "username": username, "email_verified": true }),
     }
 }
 
@@ -87,11 +88,29 @@ async fn a_bearer_token_is_authorized_until_logout() {
     // What API Gateway reads: the simple response format.
     assert_eq!(
         serde_json::to_value(&before).unwrap(),
-        json!({"isAuthorized": true, "context": {"username": "Alice"}})
+        json!({"isAuthorized": true, "context": {"username": "Alice", "email_verified": true}})
     );
     assert_eq!(
         serde_json::to_value(&after).unwrap(),
         json!({"isAuthorized": false})
+    );
+}
+
+#[tokio::test]
+async fn the_context_tells_whether_the_address_is_verified() {
+    let app = TestApp::spawn().await;
+    app.stored_user("bob", "bob@example.com", false).await;
+    let token = app.token("bob", PASSWORD).await;
+
+    let decided = authorize(
+        app.app.clone(),
+        event("GET", &[("authorization", &format!("Bearer {token}"))], &[]),
+    )
+    .await;
+
+    assert_eq!(
+        serde_json::to_value(&decided).unwrap(),
+        json!({"isAuthorized": true, "context": {"username": "bob", "email_verified": false}})
     );
 }
 

@@ -1,7 +1,20 @@
 //! `POST /api/change_email` and `GET /api/revert_email/{token}`.
 
 use serde_json::json;
-use tests::{PASSWORD, TestApp};
+use tests::{NEW_PASSWORD, PASSWORD, TestApp};
+
+/// After a revert: the old password is refused as a wrong one, the reset
+/// link mailed to the restored address sets a new one; a session with it.
+async fn recover(app: &TestApp, username: &str, restored: &str) -> String {
+    app.login(username, PASSWORD, false)
+        .await
+        .expect(401, "wrong username or password");
+    let reset = app.reset_token_for(restored).await;
+    app.reset_password(&reset, NEW_PASSWORD)
+        .await
+        .expect(200, "Your password has been reset.");
+    app.token(username, NEW_PASSWORD).await
+}
 
 async fn change(app: &TestApp, token: &str, new_email: &str) -> tests::Resp {
     app.post_bearer(
@@ -97,7 +110,7 @@ async fn the_old_address_can_undo_a_change_and_every_session_ends() {
             .await
             .expect(401, "authentication required");
     }
-    let fresh = app.token("alice", PASSWORD).await;
+    let fresh = recover(&app, "alice", "alice@old.example").await;
     let profile = app.get_bearer("/api/profile_settings", &fresh).await;
     assert!(
         profile.body["data"]["email"]
@@ -223,7 +236,7 @@ async fn an_older_revert_link_voids_the_newer_ones_but_not_the_reverse() {
         .await
         .expect(200, "Your email has been restored.");
 
-    let fresh = app.token("alice", PASSWORD).await;
+    let fresh = recover(&app, "alice", "alice@a.example").await;
     let profile = app.get_bearer("/api/profile_settings", &fresh).await;
     assert!(
         profile.body["data"]["email"]
@@ -341,7 +354,9 @@ async fn a_password_change_cancels_a_pending_change_of_address() {
     app.get(&app.path_of(&link))
         .await
         .expect(400, "user not found.");
-    let export = app.get_bearer("/api/account_export", &token).await;
+    let export = app
+        .post_bearer("/api/account_export", &token, &json!({"pwd": PASSWORD}))
+        .await;
     assert_eq!(
         export.body["data"]["pending_email_change"],
         serde_json::Value::Null

@@ -219,7 +219,9 @@ async fn opening_a_revert_page_reverts_nothing() {
     assert_eq!(status, 200);
 
     // Opening the page ended no session and dropped no pending change.
-    let export = app.get_bearer("/api/account_export", &token).await;
+    let export = app
+        .post_bearer("/api/account_export", &token, &json!({"pwd": PASSWORD}))
+        .await;
     export.expect(200, "success");
     assert_eq!(
         export.body["data"]["pending_email_change"]["email"],

@@ -236,7 +236,7 @@ pub(super) async fn tokens_and_sessions_never_outlive_their_account(store: Store
     store.create_user(&old, &first).await.unwrap();
     assert!(
         store
-            .create_session(&session("nia", "old", NOW + 100), false)
+            .create_session(&session("nia", "old", NOW + 100), None)
             .await
             .unwrap()
     );
@@ -248,7 +248,7 @@ pub(super) async fn tokens_and_sessions_never_outlive_their_account(store: Store
     assert!(store.confirm_email(&second.hash, NOW).await.unwrap() == Confirmation::NotFound);
     assert!(
         !store
-            .create_session(&session("nia", "late", NOW + 100), false)
+            .create_session(&session("nia", "late", NOW + 100), None)
             .await
             .unwrap(),
         "no session is written for an account that is gone"

@@ -20,7 +20,7 @@ async fn confirmed(store: &Store, username: &str) -> shared::ports::UserRecord {
     );
     assert!(
         store
-            .create_session(&session(username, "s1", NOW + 100), false)
+            .create_session(&session(username, "s1", NOW + 100), None)
             .await
             .unwrap()
     );
@@ -30,7 +30,7 @@ async fn confirmed(store: &Store, username: &str) -> shared::ports::UserRecord {
 pub(super) async fn changing_the_password_keeps_only_the_callers_session(store: Store) {
     let before = confirmed(&store, "pam").await;
     store
-        .create_session(&session("pam", "s2", NOW + 100), false)
+        .create_session(&session("pam", "s2", NOW + 100), None)
         .await
         .unwrap();
     assert!(fail(&store, "pam", NOW, NOW + 100).await);
@@ -59,7 +59,12 @@ pub(super) async fn changing_the_password_keeps_only_the_callers_session(store: 
             .is_none()
     );
     assert_eq!(
-        store.login_state(&name("pam"), NOW).await.unwrap().1.count,
+        store
+            .login_state(&name("pam"), None, NOW)
+            .await
+            .unwrap()
+            .failures
+            .count,
         0
     );
     // Without the caller's session, nothing changes.
@@ -112,7 +117,7 @@ pub(super) async fn an_address_change_moves_the_claim_and_a_revert_brings_it_bac
     assert_eq!(store.address_holder(&old).await.unwrap(), None, "released");
 
     assert_eq!(
-        store.revert_email(&revert.hash, NOW).await.unwrap(),
+        super::revert(&store, &revert, NOW).await.0,
         Confirmation::Confirmed
     );
     let back = store.get_user(&name("ray")).await.unwrap().unwrap();
@@ -128,7 +133,7 @@ pub(super) async fn an_address_change_moves_the_claim_and_a_revert_brings_it_bac
         "every session ended"
     );
     assert_eq!(
-        store.revert_email(&revert.hash, NOW).await.unwrap(),
+        super::revert(&store, &revert, NOW).await.0,
         Confirmation::NotFound,
         "single use"
     );
@@ -167,7 +172,7 @@ pub(super) async fn deleting_an_account_leaves_nothing_of_it(store: Store) {
     let u = confirmed(&store, "tim").await;
     let other = confirmed(&store, "una").await;
     store
-        .create_session(&session("tim", "s2", NOW + 100), false)
+        .create_session(&session("tim", "s2", NOW + 100), None)
         .await
         .unwrap();
     let (_, reset) = token(TokenPurpose::Reset, "tim", NOW + 100);
@@ -203,7 +208,12 @@ pub(super) async fn deleting_an_account_leaves_nothing_of_it(store: Store) {
             .is_none()
     );
     assert_eq!(
-        store.login_state(&name("tim"), NOW).await.unwrap().1.count,
+        store
+            .login_state(&name("tim"), None, NOW)
+            .await
+            .unwrap()
+            .failures
+            .count,
         0
     );
     assert!(

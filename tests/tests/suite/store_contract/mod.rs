@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use shared::adapters::{DynamoStore, MemoryStore};
 use shared::domain::{AccountId, EmailAddress, OneTimeToken, RateCap, SessionId, Username};
-use shared::ports::{SessionRecord, TokenPurpose, TokenRecord, UserRecord, UserStore};
+use shared::ports::{
+    Confirmation, FailureRun, SessionRecord, TokenPurpose, TokenRecord, UserRecord, UserStore,
+};
 
 pub(super) type Store = Arc<dyn UserStore>;
 pub(super) const NOW: i64 = 1_800_000_000;
@@ -93,6 +95,7 @@ pub(super) fn session(username_key: &str, sid: &str, expires_at: i64) -> Session
         created_at: NOW,
         expires_at,
         remember: false,
+        pwd_failures: 0,
     }
 }
 
@@ -106,11 +109,41 @@ pub(super) fn cap(key: &str, window_start: i64, limit: u32) -> RateCap {
     }
 }
 
+/// A revert as the handler makes it: the account read now, a reset link
+/// for the restored address in the next reset epoch. Returns the outcome
+/// and that reset link's record.
+pub(super) async fn revert(
+    store: &Store,
+    link: &TokenRecord,
+    now: i64,
+) -> (Confirmation, TokenRecord) {
+    let user = store.get_user(&link.username).await.unwrap().unwrap();
+    let (_, reset) = token(TokenPurpose::Reset, link.username.key(), now + 3600);
+    let reset = TokenRecord {
+        email: link.email.clone(),
+        epoch: user.reset_epoch + 1,
+        account_id: user.account_id.clone(),
+        ..reset
+    };
+    let outcome = store.revert_email(link, &user, &reset, now).await.unwrap();
+    (outcome, reset)
+}
+
 /// One failed login as the handler counts it: read the run, claim the attempt.
 pub(super) async fn fail(store: &Store, username_key: &str, now: i64, expires_at: i64) -> bool {
-    let (_, seen) = store.login_state(&name(username_key), now).await.unwrap();
+    let seen = store
+        .login_state(&name(username_key), None, now)
+        .await
+        .unwrap()
+        .failures;
     store
-        .claim_login_attempt(&name(username_key), seen, now, expires_at, &fresh_sid())
+        .claim_login_attempt(
+            &FailureRun::Username(name(username_key)),
+            seen,
+            now,
+            expires_at,
+            &fresh_sid(),
+        )
         .await
         .unwrap()
 }

@@ -1,7 +1,7 @@
 //! Password resets, and racing writers.
 
 use shared::domain::EmailAddress;
-use shared::ports::{Confirmation, TokenPurpose, TokenRecord};
+use shared::ports::{Confirmation, FailureRun, TokenPurpose, TokenRecord};
 
 use super::{NOW, Store, cap, fail, fresh_sid, name, session, sid, token, user};
 
@@ -9,11 +9,11 @@ pub(super) async fn a_reset_changes_the_password_and_ends_everything(store: Stor
     let (_, t) = token(TokenPurpose::Confirm, "jo", NOW + 100);
     store.create_user(&user("Jo", "jo@x.io"), &t).await.unwrap();
     store
-        .create_session(&session("jo", "s1", NOW + 100), false)
+        .create_session(&session("jo", "s1", NOW + 100), None)
         .await
         .unwrap();
     store
-        .create_session(&session("jo", "s2", NOW + 100), false)
+        .create_session(&session("jo", "s2", NOW + 100), None)
         .await
         .unwrap();
     assert!(fail(&store, "jo", NOW, NOW + 100).await);
@@ -60,7 +60,12 @@ pub(super) async fn a_reset_changes_the_password_and_ends_everything(store: Stor
             .is_none()
     );
     assert_eq!(
-        store.login_state(&name("jo"), NOW).await.unwrap().1.count,
+        store
+            .login_state(&name("jo"), None, NOW)
+            .await
+            .unwrap()
+            .failures
+            .count,
         0
     );
     assert_eq!(
@@ -144,7 +149,13 @@ pub(super) async fn racing_writers_never_both_win(store: Store) {
         tokio::spawn(async move {
             let seen = shared::domain::LoginFailures::default();
             store
-                .claim_login_attempt(&name("claimed"), seen, NOW, NOW + 100, &fresh_sid())
+                .claim_login_attempt(
+                    &FailureRun::Username(name("claimed")),
+                    seen,
+                    NOW,
+                    NOW + 100,
+                    &fresh_sid(),
+                )
                 .await
                 .unwrap()
         })

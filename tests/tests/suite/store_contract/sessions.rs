@@ -1,6 +1,6 @@
 //! Sessions, the failed-login run and fixed-window caps.
 
-use shared::ports::{SessionRecord, TokenPurpose};
+use shared::ports::{FailureRun, SessionRecord, TokenPurpose};
 
 use super::{NOW, Store, cap, fail, fresh_sid, name, session, sid, token, user};
 
@@ -11,11 +11,11 @@ pub(super) async fn sessions_live_until_they_expire_or_are_deleted(store: Store)
         .await
         .unwrap();
     store
-        .create_session(&session("gus", "s1", NOW + 10), false)
+        .create_session(&session("gus", "s1", NOW + 10), None)
         .await
         .unwrap();
     store
-        .create_session(&session("gus", "s2", NOW + 10), false)
+        .create_session(&session("gus", "s2", NOW + 10), None)
         .await
         .unwrap();
 
@@ -82,7 +82,11 @@ pub(super) async fn login_failures_count_until_cleared_or_forgotten(store: Store
     for i in 0..3 {
         assert!(fail(&store, "hal", NOW + i, NOW + 1000).await);
     }
-    let (_, f) = store.login_state(&name("hal"), NOW + 5).await.unwrap();
+    let f = store
+        .login_state(&name("hal"), None, NOW + 5)
+        .await
+        .unwrap()
+        .failures;
     assert_eq!((f.count, f.last_at), (3, NOW + 2));
     let stale = shared::domain::LoginFailures {
         count: 2,
@@ -90,36 +94,49 @@ pub(super) async fn login_failures_count_until_cleared_or_forgotten(store: Store
     };
     assert!(
         !store
-            .claim_login_attempt(&name("hal"), stale, NOW + 5, NOW + 1000, &fresh_sid())
+            .claim_login_attempt(
+                &FailureRun::Username(name("hal")),
+                stale,
+                NOW + 5,
+                NOW + 1000,
+                &fresh_sid()
+            )
             .await
             .unwrap(),
         "a claim from an outdated read loses"
     );
-    let (_, forgotten) = store.login_state(&name("hal"), NOW + 1000).await.unwrap();
+    let forgotten = store
+        .login_state(&name("hal"), None, NOW + 1000)
+        .await
+        .unwrap()
+        .failures;
     assert_eq!(forgotten.count, 0);
     assert!(fail(&store, "hal", NOW + 1000, NOW + 2000).await);
     assert_eq!(
         store
-            .login_state(&name("hal"), NOW + 1001)
+            .login_state(&name("hal"), None, NOW + 1001)
             .await
             .unwrap()
-            .1
+            .failures
             .count,
         1,
         "a new run"
     );
 
     store
-        .create_session(&session("hal", "s", NOW + 5000), true)
+        .create_session(
+            &session("hal", "s", NOW + 5000),
+            Some(&FailureRun::Username(name("hal"))),
+        )
         .await
         .unwrap();
 
     assert_eq!(
         store
-            .login_state(&name("hal"), NOW + 1001)
+            .login_state(&name("hal"), None, NOW + 1001)
             .await
             .unwrap()
-            .1
+            .failures
             .count,
         0
     );
@@ -141,14 +158,20 @@ pub(super) async fn sessions_from_before_a_reset_are_dead(store: Store) {
 
     // A login that checked the old password before the reset writes its session after it.
     store
-        .create_session(&session("lee", "late", NOW + 100), true)
+        .create_session(
+            &session("lee", "late", NOW + 100),
+            Some(&FailureRun::Username(name("lee"))),
+        )
         .await
         .unwrap();
     let current = SessionRecord {
         reset_epoch: 1,
         ..session("lee", "new", NOW + 100)
     };
-    store.create_session(&current, true).await.unwrap();
+    store
+        .create_session(&current, Some(&FailureRun::Username(name("lee"))))
+        .await
+        .unwrap();
 
     assert!(
         store
@@ -218,10 +241,10 @@ pub(super) async fn the_oldest_sessions_end_beyond_the_cap(store: Store) {
     for (i, id) in ["s1", "s2", "s3", "s4"].into_iter().enumerate() {
         let mut s = session("cap", id, NOW + 1000);
         s.created_at = NOW + i as i64;
-        store.create_session(&s, false).await.unwrap();
+        store.create_session(&s, None).await.unwrap();
     }
     let other = session("other", "o1", NOW + 1000);
-    store.create_session(&other, false).await.unwrap();
+    store.create_session(&other, None).await.unwrap();
     let live = |id: &'static str, owner: &'static str| {
         let store = store.clone();
         async move {
