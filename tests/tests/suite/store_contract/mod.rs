@@ -3,6 +3,7 @@
 
 mod accounts;
 mod lifecycle;
+mod recovery;
 mod resets;
 mod sessions;
 
@@ -194,4 +195,9 @@ contract!(
     lifecycle::an_address_change_moves_the_claim_and_a_revert_brings_it_back,
     lifecycle::a_resent_link_voids_the_earlier_ones,
     lifecycle::deleting_an_account_leaves_nothing_of_it,
+    recovery::a_devices_failures_are_its_own,
+    recovery::password_reentries_are_counted_on_the_session,
+    recovery::a_revert_disables_the_password_and_leaves_one_reset_link,
+    recovery::a_login_racing_logout_all_leaves_no_live_session,
+    recovery::a_deletion_racing_a_revert_leaves_nothing_of_the_account,
 );
