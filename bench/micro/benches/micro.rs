@@ -102,7 +102,7 @@ fn profile_settings(c: &mut Criterion) {
             reset_epoch: 0,
             remember: false,
         };
-        app.store.create_session(&session, false).await.unwrap();
+        app.store.create_session(&session, None).await.unwrap();
         app.jwt()
             .unwrap()
             .signing(now)
