@@ -36,7 +36,7 @@ CALLS = {
     "GET /api/profile_settings": (1, 1, "session + user in one BatchGetItem", 1, 0),
     "GET /api/whoami": (1, 1, "session + user in one BatchGetItem", 1, 0),
     "GET /api/sessions": (1, 1, "one Query of the user's partition", 1, 0),
-    "GET /api/account_export": (1, 1, "one Query of the user's partition", 2, 0),
+    "POST /api/account_export": (3, 3, "the partition, the session's password claim and its reset", 2, 2),
     "POST /api/profile_settings": (2, 2, "read the session, then a conditional update", 1, 1),
     "POST /api/login": (5, 3, "claim the attempt, write the session (IP limit off: 4)", 2, 4),
     "POST /api/login (unknown user)": (3, 2, "claim the attempt (IP limit off: 2)", 1, 1),
@@ -321,7 +321,7 @@ def main():
     w("|---|---|---|---|---|---|---|---|")
     fn_of = {
         "GET /": "index", "GET /account (page)": "pages", "GET /api/profile_settings": "profile_settings",
-        "GET /api/whoami": "whoami", "GET /api/sessions": "sessions", "GET /api/account_export": "account_export",
+        "GET /api/whoami": "whoami", "GET /api/sessions": "sessions", "POST /api/account_export": "account_export",
         "POST /api/profile_settings": "update_profile", "POST /api/login": "login",
         "POST /api/login (unknown user)": "login", "POST /api/registration": "registration",
     }

@@ -203,7 +203,7 @@ fn add_preflight_cors(resp: &mut Response<lambda_http::Body>) {
     );
     headers.insert(
         "access-control-allow-headers",
-        HeaderValue::from_static("Content-Type, Authorization, X-CSRF-TOKEN"),
+        HeaderValue::from_static("Content-Type, Authorization, X-CSRF-TOKEN, X-Device-Token"),
     );
     headers.insert("access-control-max-age", HeaderValue::from_static("600"));
 }

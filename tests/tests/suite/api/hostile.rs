@@ -147,6 +147,13 @@ async fn cors_allows_only_the_configured_origins() {
             .unwrap()
             .contains("X-CSRF-TOKEN")
     );
+    assert!(
+        h["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("X-Device-Token"),
+        "a front end on another origin sends its device token"
+    );
     assert_eq!(
         allowed.header("access-control-allow-origin").as_deref(),
         Some("http://localhost:5173")
