@@ -40,19 +40,21 @@ login() {
         -d "{\"username\":\"$1\",\"pwd\":\"S3cure-Passw0rd!\",\"remember\":true}" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["token"])'
 }
-# fuzzer: one session for most operations, one for logout (which ends its
-# own). Operations that end sessions or check the password (and so count
-# toward a lockout) get users of their own.
+# fuzzer: one session for most operations, one for logout (GET and POST,
+# which end their own). Operations that end sessions or check the password
+# (the 5th wrong one in a row ends the session) get users of their own.
 register fuzzer
 register fuzzer_all
 register fuzzer_pwd
 register fuzzer_end
+register fuzzer_export
 ST_TOKEN="$(login fuzzer)"
 ST_LOGOUT_TOKEN="$(login fuzzer)"
 ST_LOGOUT_ALL_TOKEN="$(login fuzzer_all)"
 ST_PASSWORD_TOKEN="$(login fuzzer_pwd)"
 ST_END_TOKEN="$(login fuzzer_end)"
-export ST_TOKEN ST_LOGOUT_TOKEN ST_LOGOUT_ALL_TOKEN ST_PASSWORD_TOKEN ST_END_TOKEN
+ST_EXPORT_TOKEN="$(login fuzzer_export)"
+export ST_TOKEN ST_LOGOUT_TOKEN ST_LOGOUT_ALL_TOKEN ST_PASSWORD_TOKEN ST_END_TOKEN ST_EXPORT_TOKEN
 
 export HYPOTHESIS_STORAGE_DIRECTORY="$WORK/hypothesis"
 st --config-file scripts/schemathesis.toml run openapi.yaml \

@@ -41,6 +41,21 @@ function unexpected(errors) {
   return errors.filter((e) => !/Failed to load resource: the server responded with a status of 40[019]/.test(e));
 }
 
+// A link page reads its token, then takes it out of the address bar: the
+// address shows the page's path without it (nothing left in history).
+async function expectTokenGone(page, link) {
+  const token = link.split('/').pop();
+  const pagePath = new URL(link).pathname.slice(0, -token.length);
+  try {
+    await page.waitForFunction((t) => !location.href.includes(t), token, { timeout: 5000 });
+  } catch {
+    // the assertions below say what the address still is
+  }
+  assert.ok(!page.url().includes(token), `the token is still in ${page.url()}`);
+  assert.equal(await page.evaluate(() => location.pathname), pagePath);
+  assert.ok(!(await page.evaluate(() => location.href)).includes(token));
+}
+
 async function api(method, path, body, token) {
   const headers = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -94,6 +109,7 @@ test('register, confirm, sign in, sign out, reset the password, sign in with it'
   assert.ok(link.startsWith(`${server.base}/confirm_email/`), link);
   await page.goto(link);
   await page.getByRole('heading', { name: 'Confirm your email' }).waitFor();
+  await expectTokenGone(page, link);
   await shot('confirm-page');
   await page.getByRole('button', { name: 'Confirm my email' }).click();
   await expectText(page, '#status', 'Your email has been confirmed.');
@@ -120,10 +136,19 @@ test('register, confirm, sign in, sign out, reset the password, sign in with it'
   await expectText(page, '#profile .status', 'success');
   assert.equal((await page.locator('[data-profile="full_name"]').textContent()).trim(), 'Wanda W.');
 
-  // Sign out: the page and the API both say so.
-  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  // Sign out: a POST that carries the CSRF header; the page and the API both say so.
+  const csrf = (await context.cookies()).find((c) => c.name === 'csrf_access_token');
+  assert.ok(csrf, 'a CSRF cookie while signed in');
+  const [logout] = await Promise.all([
+    page.waitForRequest((r) => new URL(r.url()).pathname === '/api/logout'),
+    page.getByRole('button', { name: 'Sign out', exact: true }).click(),
+  ]);
+  assert.equal(logout.method(), 'POST');
+  assert.equal(await logout.headerValue('x-csrf-token'), csrf.value);
   await expectText(page, '#status', 'user logout');
   await page.locator('#signed-out').waitFor();
+  const left = (await context.cookies()).map((c) => c.name);
+  assert.ok(!left.includes('access_token_cookie') && !left.includes('csrf_access_token'), left.join());
   await page.reload();
   await page.locator('#signed-out').waitFor();
   await shot('signed-out');
@@ -140,6 +165,7 @@ test('register, confirm, sign in, sign out, reset the password, sign in with it'
   assert.ok(resetLink.startsWith(`${server.base}/reset_password/`), resetLink);
   await page.goto(resetLink);
   await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+  await expectTokenGone(page, resetLink);
   await shot('reset-page');
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByLabel('New password again').fill(NEW_PASSWORD + 'x');
@@ -195,8 +221,9 @@ test('a prefetch of the confirmation page leaves the link usable', async () => {
   await page.getByRole('button', { name: 'Confirm my email' }).click();
   await expectText(page, '#status', 'Your email has been confirmed.');
   await shot('confirmed-phone');
-  // The link is spent now: a second press elsewhere gets the contract's answer.
-  await page.reload();
+  // The link is spent now: opened again, its button gets the contract's answer.
+  await page.goto(link);
+  await expectTokenGone(page, link);
   await page.getByRole('button', { name: 'Confirm my email' }).click();
   await expectText(page, '#status', 'user not found.');
   assert.deepEqual(unexpected(errors), []);
@@ -207,6 +234,7 @@ test('a wrong token shows the contract message on every link page', async () => 
   const { page, context, errors, shot } = await newPage(browser, 'wrong-token');
   const bogus = 'A'.repeat(43);
   await page.goto(`${server.base}/confirm_email/${bogus}`);
+  await expectTokenGone(page, `${server.base}/confirm_email/${bogus}`);
   // Keyboard only: the button is the first stop, Enter presses it.
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'go');
@@ -216,10 +244,12 @@ test('a wrong token shows the contract message on every link page', async () => 
   await shot('confirm-wrong-token');
 
   await page.goto(`${server.base}/revert_email/${bogus}`);
+  await expectTokenGone(page, `${server.base}/revert_email/${bogus}`);
   await page.getByRole('button', { name: 'Keep my address' }).click();
   await expectText(page, '#status', 'user not found.');
 
   await page.goto(`${server.base}/reset_password/${bogus}`);
+  await expectTokenGone(page, `${server.base}/reset_password/${bogus}`);
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByLabel('New password again').fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Set my new password' }).click();
@@ -282,11 +312,22 @@ test('the account page runs the lifecycle: sessions, export, delete', async () =
   await expectText(page, '#change-password .status', 'Your password has been changed.');
   assert.equal(await page.locator('#signed-in').isVisible(), true);
 
-  // The export downloads the account's data as JSON.
+  // The export asks for the password: a wrong one is refused (and
+  // nothing downloads); the right one downloads the account's data as JSON.
+  const exp = page.locator('#export');
+  let downloads = 0;
+  page.on('download', () => { downloads += 1; });
+  await exp.getByLabel('Password').fill('not-the-password');
+  await exp.getByRole('button', { name: 'Download my data (JSON)' }).click();
+  await expectText(page, '#export .status', 'wrong password');
+  assert.equal(downloads, 0);
+  await exp.getByLabel('Password').fill(NEW_PASSWORD);
   const [download] = await Promise.all([
     page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Download my data (JSON)' }).click(),
+    exp.getByRole('button', { name: 'Download my data (JSON)' }).click(),
   ]);
+  await expectText(page, '#export .status', 'Your data is downloading as account-export.json.');
+  assert.equal(await exp.getByLabel('Password').inputValue(), '', 'the password is not kept on the page');
   assert.equal(download.suggestedFilename(), 'account-export.json');
   const path = await download.path();
   const { readFileSync } = await import('node:fs');
@@ -358,15 +399,41 @@ test('the revert page keeps the address, and only its button does', async () => 
   const { page, context, errors, shot } = await newPage(browser, 'revert');
   await page.goto(link);
   await page.getByRole('heading', { name: 'Keep your email address' }).waitFor();
+  await expectTokenGone(page, link);
+  assert.equal(await page.locator('#next').isVisible(), false, 'no explanation before the button');
   await shot('revert-page');
   await page.getByRole('button', { name: 'Keep my address' }).click();
   await expectText(page, '#status', 'Your email has been restored.');
+  // What happened, and what to do next.
+  const next = page.locator('#next');
+  await next.waitFor();
+  const explained = (await next.textContent()).replace(/\s+/g, ' ');
+  for (const said of [
+    'This address is your account\'s address again.',
+    'Every session and every device was signed out.',
+    'Your password no longer works',
+    'We sent a link to choose a new password to this address.',
+    'it expires in 1 hour.',
+    'Forgot your password?',
+  ]) {
+    assert.ok(explained.includes(said), `the revert page says "${said}": ${explained}`);
+  }
+  await next.getByRole('link', { name: 'your account page' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Keep my address' }).isVisible(), false);
   await shot('reverted');
   // Every session ended, and the change is gone: its link no longer works.
   assert.equal((await api('GET', '/api/profile_settings', undefined, token)).status, 401);
   const change = await server.linkTo('intruder@evil.example', '/confirm_email/');
   const late = await api('GET', `/api/confirm_email/${change.split('/').pop()}`);
   assert.equal(late.status, 400);
+  // The password stopped working (answered like a wrong one) until the
+  // reset link mailed to the restored address is used.
+  const refused = await api('POST', '/api/login', { username: 'keeper', pwd: PASSWORD });
+  assert.deepEqual([refused.status, refused.body.msg], [401, 'wrong username or password']);
+  const reset = await server.linkTo(old, '/reset_password/');
+  const done = await api('POST', `/api/reset_password/${reset.split('/').pop()}`, { new_pwd: NEW_PASSWORD });
+  assert.equal(done.status, 200);
+  assert.equal((await api('POST', '/api/login', { username: 'keeper', pwd: NEW_PASSWORD })).status, 200);
   assert.deepEqual(unexpected(errors), []);
   await context.close();
 });

@@ -101,6 +101,7 @@ fn profile_settings(c: &mut Criterion) {
             expires_at: now + 3600,
             reset_epoch: 0,
             remember: false,
+            pwd_failures: 0,
         };
         app.store.create_session(&session, None).await.unwrap();
         app.jwt()

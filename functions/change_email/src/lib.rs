@@ -20,7 +20,7 @@ use shared::domain::messages;
 use shared::domain::{EmailAddress, OneTimeToken};
 use shared::http::account::{caller_user_and_failures, confirm_password};
 use shared::http::limits::{
-    TOO_MANY_EMAILS, address_mail_cap, limit_client_mail, take, user_mail_cap,
+    TOO_MANY_EMAILS, address_mail_cap, limit_client_mail, notice_allowed, take, user_mail_cap,
 };
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
@@ -111,7 +111,9 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // before anything is written: if it cannot be sent, the change is not
     // made (503). Only a race lost below leaves a notice of a change that
     // did not happen (its revert link then finds nothing to undo).
-    app.mailer.send(&to_old).await?;
+    if notice_allowed(app, &user, now).await? {
+        app.mailer.send(&to_old).await?;
+    }
     match app
         .store
         .request_email_change(&user, &pending, &change_record, revert_record.as_ref(), &[])

@@ -13,7 +13,7 @@ use shared::domain::Password;
 use shared::domain::hashing::hash_password;
 use shared::domain::messages;
 use shared::http::account::{caller_user_and_failures, confirm_password};
-use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_cap, take};
+use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_allowed, notice_cap, take};
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
 use shared::{ApiError, App, Reply};
@@ -52,7 +52,9 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         now,
     )
     .await?;
-    app.mailer.send(&notice).await?;
+    if notice_allowed(app, &user, now).await? {
+        app.mailer.send(&notice).await?;
+    }
     if !app
         .store
         .change_password(&user, &password_hash, &caller.sid)

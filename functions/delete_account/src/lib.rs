@@ -11,7 +11,7 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use shared::domain::messages;
 use shared::http::account::{caller_account, confirm_password, session_failures};
-use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_cap, take};
+use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_allowed, notice_cap, take};
 use shared::http::session::logout_cookies;
 use shared::http::{JsonBody, respond};
 use shared::{ApiError, App, Reply};
@@ -45,7 +45,9 @@ async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
         now,
     )
     .await?;
-    app.mailer.send(&notice).await?;
+    if notice_allowed(app, &data.user, now).await? {
+        app.mailer.send(&notice).await?;
+    }
     app.store.delete_account(&data, &caller.sid).await?;
     let [access, csrf] = logout_cookies();
     Ok(Reply::msg("Your account has been deleted.")

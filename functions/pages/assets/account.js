@@ -147,7 +147,8 @@
     button.addEventListener('click', () => ua.busy(button, action));
   }
   onClick('logout', async () => {
-    const res = await ua.api('GET', 'logout');
+    // POST, so the session cookie's CSRF header goes with it (common.js).
+    const res = await ua.api('POST', 'logout');
     if (res.ok) signedOutWith(res, true);
     else if (res.status !== 401) ua.say(status, res.msg, false);
   });
@@ -160,13 +161,11 @@
     const res = await ua.api('POST', 'resend_confirmation', {});
     if (res.status !== 401) ua.say(document.getElementById('resend-status'), res.msg, res.ok);
   });
-  onClick('export', async () => {
-    const out = document.getElementById('export-status');
-    const res = await ua.api('GET', 'account_export');
-    if (!res.ok) {
-      if (res.status !== 401) ua.say(out, res.msg, false);
-      return;
-    }
+  // The export asks for the password (as the deletion does); the answer
+  // downloads as a file and never shows on the page.
+  ua.onSubmit(document.getElementById('export'), 'POST', 'account_export', (res, form) => {
+    if (!res.ok) return;
+    form.reset();
     const blob = new Blob([JSON.stringify(res.data, null, 2)], { type: 'application/json' });
     const link = document.createElement('a');
     link.href = URL.createObjectURL(blob);
@@ -175,7 +174,7 @@
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-    ua.say(out, 'Your data is downloading as account-export.json.', true);
+    ua.say(form.querySelector('.status'), 'Your data is downloading as account-export.json.', true);
   });
 
   load();

@@ -143,13 +143,24 @@ window.ua = (function () {
     });
   }
 
-  // The token at the end of this page's own address.
-  function tokenFromPath() {
-    const parts = location.pathname.split('/');
-    return parts[parts.length - 1];
+  // The token at the end of this page's own address, read once: the caller
+  // keeps it, and the address bar (history, bookmarks, a screen share) then
+  // shows the page's path without it. Only the last segment goes, so the
+  // page's relative links still resolve as before.
+  function takeTokenFromPath() {
+    const path = location.pathname;
+    const token = path.slice(path.lastIndexOf('/') + 1);
+    if (token && window.history && typeof history.replaceState === 'function') {
+      try {
+        history.replaceState(null, '', path.slice(0, path.length - token.length));
+      } catch (e) {
+        // The address keeps the token; the page works all the same.
+      }
+    }
+    return token;
   }
 
   return {
-    api, hooks, retryable, busy, say, fieldError, clearErrors, fields, showAnswer, onSubmit, tokenFromPath,
+    api, hooks, retryable, busy, say, fieldError, clearErrors, fields, showAnswer, onSubmit, takeTokenFromPath,
   };
 })();

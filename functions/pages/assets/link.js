@@ -5,7 +5,8 @@
   const main = document.querySelector('main');
   const button = document.getElementById('go');
   const status = document.getElementById('status');
-  const path = main.dataset.action + '/' + ua.tokenFromPath();
+  // Held here: the address bar no longer shows it.
+  const path = main.dataset.action + '/' + ua.takeTokenFromPath();
   button.addEventListener('click', async () => {
     button.disabled = true;
     ua.say(status, 'Working...');

@@ -3,7 +3,8 @@
 
 (function () {
   const form = document.getElementById('reset');
-  const path = 'reset_password/' + ua.tokenFromPath();
+  // Held here: the address bar no longer shows it.
+  const path = 'reset_password/' + ua.takeTokenFromPath();
   const matches = (f) => {
     if (f.elements.new_pwd.value !== f.elements.new_pwd_again.value) {
       ua.fieldError(f, 'new_pwd_again', 'The two passwords are not the same.');

@@ -9,7 +9,7 @@ use crate::domain::{
 };
 use crate::error::ApiError;
 use crate::http::client_ip;
-use crate::ports::App;
+use crate::ports::{App, UserRecord};
 
 /// The actions limited per client IP.
 #[derive(Debug, Clone, Copy)]
@@ -113,6 +113,20 @@ pub fn address_mail_cap(app: &App, email: &EmailAddress, now: i64) -> RateCap {
         app.config.address_mail_window_secs,
         now,
     )
+}
+
+/// Whether a notice to `user`'s own address may go out: always to an
+/// address the account has confirmed (no stranger's requests can silence
+/// it); to an unconfirmed one (anyone can name any address) only within
+/// that address's budget, silently skipped past it.
+pub async fn notice_allowed(app: &App, user: &UserRecord, now: i64) -> Result<bool, ApiError> {
+    if user.is_email_verified {
+        return Ok(true);
+    }
+    Ok(app
+        .store
+        .hit(&address_mail_cap(app, &user.email, now))
+        .await?)
 }
 
 /// The cap on emails a signed-in user asks for (confirmation links resent,

@@ -385,3 +385,30 @@ async fn mail_to_an_unconfirmed_address_carries_nothing_the_requester_chose() {
         assert!(!mail.to_ascii_lowercase().contains("paypal"), "{mail}");
     }
 }
+
+#[tokio::test]
+async fn notices_to_an_unconfirmed_address_count_against_its_budget() {
+    // Throwaway accounts naming someone else's address cannot mail it a
+    // notice each: an unconfirmed address is anyone's to name.
+    let app = TestApp::options()
+        .env("ADDRESS_MAIL_LIMIT", "1")
+        .spawn()
+        .await;
+    app.register("throwaway", "victim@example.com", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+    let token = app.token("throwaway", PASSWORD).await;
+
+    app.post_bearer(
+        "/api/change_password",
+        &token,
+        &json!({"pwd": PASSWORD, "new_pwd": NEW_PASSWORD}),
+    )
+    .await
+    .expect(200, "Your password has been changed.");
+    app.post_bearer("/api/delete_account", &token, &json!({"pwd": NEW_PASSWORD}))
+        .await
+        .expect(200, "Your account has been deleted.");
+
+    assert_eq!(app.emails_to("victim@example.com").await.len(), 1);
+}
