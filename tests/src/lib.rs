@@ -137,12 +137,14 @@ impl Options {
 struct Switchable {
     inner: Arc<dyn Mailer>,
     down: Arc<AtomicBool>,
+    refused: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 #[async_trait::async_trait]
 impl Mailer for Switchable {
     async fn send(&self, email: &shared::domain::Email) -> Result<(), MailError> {
-        if self.down.load(Ordering::SeqCst) {
+        let refused = self.refused.lock().unwrap().contains(&email.to);
+        if self.down.load(Ordering::SeqCst) || refused {
             return Err(MailError {
                 transient: true,
                 cause: anyhow::anyhow!("mail is down (test)"),
@@ -156,6 +158,7 @@ impl Mailer for Switchable {
 pub struct TestApp {
     /// While true, every mail the app sends fails (503).
     pub mail_down: Arc<AtomicBool>,
+    refused: Arc<std::sync::Mutex<Vec<String>>>,
     /// `http://127.0.0.1:<port>`
     pub base: String,
     /// The app the server runs (for handler-level tests).
@@ -222,9 +225,11 @@ impl TestApp {
             .cloned()
             .unwrap_or_else(|| DEVICE_SECRET.to_owned());
         let mail_down = Arc::new(AtomicBool::new(false));
+        let refused = Arc::new(std::sync::Mutex::new(Vec::new()));
         let mailer: Arc<dyn Mailer> = Arc::new(Switchable {
             inner: backend.mailer,
             down: mail_down.clone(),
+            refused: refused.clone(),
         });
         let app = Arc::new(
             App::new(config, backend.store, mailer, clock.clone(), Some(keys))
@@ -247,6 +252,7 @@ impl TestApp {
         }));
         Self {
             mail_down,
+            refused,
             base,
             app,
             clock,
@@ -254,6 +260,12 @@ impl TestApp {
             client: reqwest::Client::new(),
             shutdown: Some(tx),
         }
+    }
+
+    /// From now on every mail to `address` fails, as a recipient the mail
+    /// service refuses would.
+    pub fn fail_mail_to(&self, address: &str) {
+        self.refused.lock().unwrap().push(address.to_owned());
     }
 
     /// A client whose requests come from `ip` (a loopback address such as

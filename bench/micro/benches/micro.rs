@@ -102,6 +102,7 @@ fn profile_settings(c: &mut Criterion) {
             reset_epoch: 0,
             remember: false,
             pwd_failures: 0,
+            session_epoch: 0,
         };
         app.store.create_session(&session, None).await.unwrap();
         app.jwt()

@@ -45,7 +45,7 @@ async fn export(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (caller, data) = caller_account(app, req, now).await?;
     let pwd = SecretString::from(JsonBody::parse(req)?.str("pwd")?);
     let failures = session_failures(&data, &caller, now);
-    confirm_password(app, &caller, &data.user, failures, pwd, now, false).await?;
+    confirm_password(app, &caller, &data.user, failures, pwd, now).await?;
     let user = &data.user;
     let sessions: Vec<_> = live_sessions(&data, now)
         .into_iter()

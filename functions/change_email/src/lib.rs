@@ -20,7 +20,7 @@ use shared::domain::messages;
 use shared::domain::{EmailAddress, OneTimeToken};
 use shared::http::account::{caller_user_and_failures, confirm_password};
 use shared::http::limits::{
-    TOO_MANY_EMAILS, address_mail_cap, limit_client_mail, notice_allowed, take, user_mail_cap,
+    TOO_MANY_EMAILS, address_mail_cap, limit_client_mail, notice_allowed, take_for, user_mail_cap,
 };
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
@@ -48,7 +48,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         ));
     }
     limit_client_mail(app, req).await?;
-    confirm_password(app, &caller, &user, failures, pwd, now, false).await?;
+    confirm_password(app, &caller, &user, failures, pwd, now).await?;
 
     let change = OneTimeToken::generate()?;
     let revert = OneTimeToken::generate()?;
@@ -100,13 +100,18 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     )?;
     // The account's own budget (not the address's, which strangers can
     // fill): past it, nothing is sent and nothing changes.
-    take(
+    if !take_for(
         app,
         &user_mail_cap(app, &user.username, now),
+        &user,
         TOO_MANY_EMAILS,
         now,
     )
-    .await?;
+    .await?
+    {
+        // The account is gone (or its deletion began).
+        return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
+    }
     // The notice to the account's address, with its revert link, goes out
     // before anything is written: if it cannot be sent, the change is not
     // made (503). Only a race lost below leaves a notice of a change that

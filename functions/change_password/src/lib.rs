@@ -9,12 +9,15 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
+use serde_json::json;
 use shared::domain::Password;
 use shared::domain::hashing::hash_password;
 use shared::domain::messages;
 use shared::http::account::{caller_user_and_failures, confirm_password};
-use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_allowed, notice_cap, take};
-use shared::http::session::NOT_AUTHENTICATED;
+use shared::http::limits::{
+    TOO_MANY_EMAILS, limit_client_mail, notice_allowed, notice_cap, take_for,
+};
+use shared::http::session::{NOT_AUTHENTICATED, device_cookie};
 use shared::http::{JsonBody, respond};
 use shared::{ApiError, App, Reply};
 
@@ -32,8 +35,9 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // choice costs no attempt.
     let new_pwd = Password::parse(body.str("new_pwd")?, &caller.username)
         .map_err(|e| ApiError::bad_request(format!("new_pwd {e}")))?;
+    let device_key = app.device_key()?;
     limit_client_mail(app, req).await?;
-    confirm_password(app, &caller, &user, failures, pwd, now, true).await?;
+    confirm_password(app, &caller, &user, failures, pwd, now).await?;
 
     let password_hash = hash_password(new_pwd.secret().clone()).await?;
     let notice = messages::password_changed_by_user(
@@ -45,13 +49,18 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // budget (never the address's), and it goes out before the change is
     // written, so a password is never changed without it (503 when it
     // cannot be sent, 429 past the budget; nothing changed either way).
-    take(
+    if !take_for(
         app,
         &notice_cap(app, &user.username, now),
+        &user,
         TOO_MANY_EMAILS,
         now,
     )
-    .await?;
+    .await?
+    {
+        // The account is gone (or its deletion began).
+        return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
+    }
     if notice_allowed(app, &user, now).await? {
         app.mailer.send(&notice).await?;
     }
@@ -63,5 +72,9 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         // A reset or another change got there first: this session is over.
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
     }
-    Ok(Reply::msg("Your password has been changed."))
+    // Every other device must sign in again; this one is trusted anew.
+    let device_token = device_key.issue(&user.account_id, user.device_epoch + 1, now)?;
+    Ok(Reply::msg("Your password has been changed.")
+        .with_data(json!({ "device_token": device_token }))
+        .with_cookie(device_cookie(&device_token)))
 }

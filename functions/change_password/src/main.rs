@@ -1,8 +1,8 @@
 //! The `change_password` Lambda function.
 
-use shared::setup::lambda::{JWT, MAIL, run};
+use shared::setup::lambda::{DEVICE, JWT, MAIL, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run::<{ MAIL | JWT }, _, _>(change_password::handle).await
+    run::<{ MAIL | JWT | DEVICE }, _, _>(change_password::handle).await
 }

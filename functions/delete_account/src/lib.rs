@@ -11,7 +11,9 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use shared::domain::messages;
 use shared::http::account::{caller_account, confirm_password, session_failures};
-use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_allowed, notice_cap, take};
+use shared::http::limits::{
+    TOO_MANY_EMAILS, limit_client_mail, notice_allowed, notice_cap, take_for,
+};
 use shared::http::session::logout_cookies;
 use shared::http::{JsonBody, respond};
 use shared::{ApiError, App, Reply};
@@ -27,7 +29,7 @@ async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let pwd = SecretString::from(JsonBody::parse(req)?.str("pwd")?);
     limit_client_mail(app, req).await?;
     let failures = session_failures(&data, &caller, now);
-    confirm_password(app, &caller, &data.user, failures, pwd, now, true).await?;
+    confirm_password(app, &caller, &data.user, failures, pwd, now).await?;
 
     let notice = messages::account_deleted(
         &app.config,
@@ -38,14 +40,17 @@ async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
     )?;
     // The owner hears of it before anything is deleted (no notice, no
     // deletion: 503), from the account's own budget, never the address's.
-    take(
+    // `false`: a deletion of this account began before (a retry after it
+    // failed half-way): its notice went out then; finish the job.
+    let counted = take_for(
         app,
         &notice_cap(app, &data.user.username, now),
+        &data.user,
         TOO_MANY_EMAILS,
         now,
     )
     .await?;
-    if notice_allowed(app, &data.user, now).await? {
+    if counted && notice_allowed(app, &data.user, now).await? {
         app.mailer.send(&notice).await?;
     }
     app.store.delete_account(&data, &caller.sid).await?;

@@ -12,10 +12,10 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use serde_json::json;
 use shared::domain::hashing::verify_password;
-use shared::domain::{DEVICE_COOKIE, DEVICE_HEADER, DEVICE_TTL_SECS, SessionId, Username};
+use shared::domain::{DEVICE_COOKIE, DEVICE_HEADER, SessionId, Username};
 use shared::http::limits::{IpAction, check_lockout, limit_ip};
 use shared::http::request::cookie;
-use shared::http::session::login_cookies;
+use shared::http::session::{device_cookie, login_cookies};
 use shared::http::{JsonBody, respond};
 use shared::ports::{FailureRun, LoginState, SessionRecord, UserRecord};
 use shared::{ApiError, App, Reply};
@@ -57,13 +57,6 @@ fn presented_device_token(req: &Request) -> Option<String> {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     })
-}
-
-/// The device cookie: HttpOnly, for the API's paths only, one year.
-fn device_cookie(token: &str) -> String {
-    format!(
-        "{DEVICE_COOKIE}={token}; HttpOnly; Secure; SameSite=Lax; Path=/api; Max-Age={DEVICE_TTL_SECS}"
-    )
 }
 
 async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
@@ -144,6 +137,7 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         reset_epoch: user.reset_epoch,
         remember,
         pwd_failures: 0,
+        session_epoch: user.session_epoch,
     };
     // The attempt was counted: a success ends its run (the device's, or
     // the username's for a client without a device token).

@@ -17,7 +17,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 async fn logout_all(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (_, user) = caller_user(app, req, app.clock.now()).await?;
     // Every session ends at once, also one a racing login is writing: the
-    // account's reset epoch moves on, and outstanding reset links die too.
+    // account's session epoch moves on (links and devices are untouched).
     app.store.end_all_sessions(&user).await?;
     let [access, csrf] = logout_cookies();
     Ok(Reply::msg("user logout")

@@ -19,7 +19,9 @@ use shared::http::limits::{
     IpAction, address_mail_cap, check_lockout, limit_client_mail, limit_ip,
 };
 use shared::http::{JsonBody, respond};
-use shared::ports::{CreateUserError, FailureRun, TokenPurpose, TokenRecord, UserRecord};
+use shared::ports::{
+    CreateUserError, FailureRun, TokenPurpose, TokenRecord, UserRecord, WriteOutcome,
+};
 use shared::{ApiError, App, Reply};
 
 const CHECK_EMAIL: &str = "Check your email...";
@@ -194,8 +196,12 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
                 epoch: existing.confirm_epoch,
                 ..confirm
             };
-            if app.store.put_token(&resend, &[cap]).await? {
-                app.mailer.send(&mail).await?;
+            match app.store.put_token(&resend, &[cap]).await? {
+                WriteOutcome::Done => app.mailer.send(&mail).await?,
+                // Past the address's budget: answered the same, nothing sent.
+                WriteOutcome::Capped => {}
+                // Deleted since it was read: not this client's account.
+                WriteOutcome::Stale => return Err(taken()),
             }
         }
         Err(CreateUserError::Store(err)) => return Err(err.into()),

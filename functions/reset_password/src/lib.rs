@@ -1,15 +1,19 @@
 //! `POST /api/reset_password/{token}` `{new_pwd}`: sets a new password.
 //!
 //! The password is validated before the token is consumed, so a rejected
-//! password does not burn the link. Success ends every session, verifies the
-//! email and sends a "your password was changed" notice.
+//! password does not burn the link. Success ends every session, untrusts
+//! every device but this one (it gets a new device token: after a recovery
+//! the owner's own browser is not held to a lockout strangers keep up),
+//! verifies the email and sends a "your password was changed" notice.
 
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
+use serde_json::json;
 use shared::domain::hashing::hash_password;
 use shared::domain::messages;
 use shared::domain::{Password, TokenHash};
+use shared::http::session::device_cookie;
 use shared::http::{JsonBody, path_param, respond};
 use shared::ports::TokenPurpose;
 use shared::{ApiError, App, Reply};
@@ -37,6 +41,7 @@ async fn reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .and_then(TokenHash::from_link)
         .ok_or_else(not_found)?;
     let NewPassword(new_pwd) = NewPassword::try_from(JsonBody::parse(req)?)?;
+    let device_key = app.device_key()?;
 
     let token = app
         .store
@@ -69,5 +74,8 @@ async fn reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
             "password-changed notice not built"
         ),
     }
-    Ok(Reply::msg("Your password has been reset."))
+    let device_token = device_key.issue(&user.account_id, user.device_epoch, app.clock.now())?;
+    Ok(Reply::msg("Your password has been reset.")
+        .with_data(json!({ "device_token": device_token }))
+        .with_cookie(device_cookie(&device_token)))
 }

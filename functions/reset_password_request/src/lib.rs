@@ -9,7 +9,7 @@ use shared::http::limits::{
     IpAction, TOO_MANY_RESETS, address_mail_cap, limit_client_mail, limit_ip, reset_email_caps,
 };
 use shared::http::{JsonBody, respond};
-use shared::ports::{TokenPurpose, TokenRecord};
+use shared::ports::{TokenPurpose, TokenRecord, WriteOutcome};
 use shared::{ApiError, App, Reply};
 
 /// Handles `POST /api/reset_password_request`.
@@ -65,12 +65,17 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // past either, 429, and one client's requests never use up what the
     // owner's own client may ask for.
     let caps = reset_email_caps(app, req, &username, now);
-    if !app.store.put_token(&record, &caps).await? {
-        let retry_after = caps.iter().map(|c| c.expires_at - now).max().unwrap_or(1);
-        return Err(ApiError::TooManyRequests {
-            msg: TOO_MANY_RESETS,
-            retry_after,
-        });
+    match app.store.put_token(&record, &caps).await? {
+        WriteOutcome::Done => {}
+        WriteOutcome::Capped => {
+            let retry_after = caps.iter().map(|c| c.expires_at - now).max().unwrap_or(1);
+            return Err(ApiError::TooManyRequests {
+                msg: TOO_MANY_RESETS,
+                retry_after,
+            });
+        }
+        // Deleted since it was read: as if it had been gone then.
+        WriteOutcome::Stale => return Err(not_found()),
     }
     // The account's confirmed address is its own: the address's budget
     // (which strangers' registrations can fill) never silences its reset

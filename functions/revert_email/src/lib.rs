@@ -7,8 +7,9 @@
 //! dies except the revert links of earlier changes; the address it replaced
 //! is told.
 //!
-//! Both mails go out before anything is written: if they cannot be sent,
-//! nothing changes (503) and the link still works. Whoever holds the old
+//! The mail with the reset link goes out before anything is written: if it
+//! cannot be sent, nothing changes (503) and the link still works. The
+//! notice to the replaced address follows the change, best effort. Whoever holds the old
 //! address during the link's 7 days wins: that is what the link is for.
 
 use std::sync::Arc;
@@ -70,18 +71,27 @@ async fn revert(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .then(|| messages::address_replaced(&app.config, user.email.as_str()))
         .transpose()?;
     // Each link works once, so these mails are bounded by the changes
-    // (which are budgeted); no stranger can make us send them.
+    // (which are budgeted); no stranger can make us send them. The way back
+    // in goes out first: no recovery without it.
     app.mailer.send(&restored).await?;
-    if let Some(replaced) = &replaced {
-        app.mailer.send(replaced).await?;
-    }
     match app
         .store
         .revert_email(&revert, &user, &reset_record, now)
         .await?
     {
-        Confirmation::Confirmed => Ok(Reply::msg("Your email has been restored.")),
-        Confirmation::NotFound => Err(not_found()),
-        Confirmation::AddressTaken => Err(taken()),
+        Confirmation::Confirmed => {}
+        Confirmation::NotFound => return Err(not_found()),
+        Confirmation::AddressTaken => return Err(taken()),
     }
+    // The replaced address (the intruder's, maybe) is told after: a mail
+    // it refuses must not stand in the way of the owner's recovery.
+    if let Some(replaced) = &replaced {
+        if let Err(err) = app.mailer.send(replaced).await {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "address-replaced notice not sent"
+            );
+        }
+    }
+    Ok(Reply::msg("Your email has been restored."))
 }

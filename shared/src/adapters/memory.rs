@@ -38,10 +38,43 @@ pub struct MemoryStore {
     tables: Mutex<Tables>,
 }
 
+/// Everything a [`MemoryStore`] holds, copied out at once: for tests that
+/// check invariants over what is stored (as a scan of the table does on
+/// DynamoDB).
+#[derive(Debug, Clone)]
+pub struct MemoryContents {
+    /// Every account.
+    pub users: Vec<UserRecord>,
+    /// Every claimed address: (email key, username key, account).
+    pub claims: Vec<(String, String, AccountId)>,
+    /// Every session, live or not.
+    pub sessions: Vec<SessionRecord>,
+    /// Every one-time token, live or not.
+    pub tokens: Vec<TokenRecord>,
+    /// The names of every counter (`<scope>#<key>[#<part>]`).
+    pub counters: Vec<String>,
+}
+
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A copy of everything stored (see [`MemoryContents`]).
+    pub fn contents(&self) -> StoreResult<MemoryContents> {
+        let t = self.lock()?;
+        Ok(MemoryContents {
+            users: t.users.values().cloned().collect(),
+            claims: t
+                .emails
+                .iter()
+                .map(|(email, (user, account))| (email.clone(), user.clone(), account.clone()))
+                .collect(),
+            sessions: t.sessions.values().cloned().collect(),
+            tokens: t.tokens.values().cloned().collect(),
+            counters: t.counters.keys().map(|(name, _)| name.clone()).collect(),
+        })
     }
 
     fn lock(&self) -> StoreResult<MutexGuard<'_, Tables>> {
@@ -120,6 +153,14 @@ impl Tables {
 
     fn end_sessions(&mut self, username_key: &str) {
         self.sessions.retain(|(owner, _), _| owner != username_key);
+    }
+
+    /// Whether `username` is the account `account` (it exists, and is not a
+    /// later account with the same name).
+    fn is_account(&self, username: &Username, account: &AccountId) -> bool {
+        self.users
+            .get(username.key())
+            .is_some_and(|u| u.account_id == *account)
     }
 
     /// A failure run as it stands at `now` (an expired one counts as none).
@@ -307,7 +348,7 @@ impl UserStore for MemoryStore {
         Ok(session.and_then(|s| {
             t.users
                 .get(username_key)
-                .filter(|u| u.reset_epoch == s.reset_epoch && u.account_id == s.account_id)
+                .filter(|u| s.is_live_for(u, now))
                 .map(|u| (u.clone(), s.expires_at))
         }))
     }
@@ -318,12 +359,18 @@ impl UserStore for MemoryStore {
         sid: &SessionId,
         now: i64,
     ) -> StoreResult<(Option<UserRecord>, u32)> {
-        let user = self.session_user(username, sid, now).await?;
         let t = self.lock()?;
-        let failures = t
+        let username_key = username.key();
+        let session = t
             .sessions
-            .get(&(username.key().to_owned(), sid.as_str().to_owned()))
-            .map_or(0, |s| s.pwd_failures);
+            .get(&(username_key.to_owned(), sid.as_str().to_owned()));
+        let failures = session.map_or(0, |s| s.pwd_failures);
+        let user = session.and_then(|s| {
+            t.users
+                .get(username_key)
+                .filter(|u| s.is_live_for(u, now))
+                .cloned()
+        });
         Ok((user, failures))
     }
 
@@ -373,13 +420,28 @@ impl UserStore for MemoryStore {
         Ok(live)
     }
 
-    async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<bool> {
+    async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<WriteOutcome> {
         let mut t = self.lock()?;
+        if !t.is_account(&token.username, &token.account_id) {
+            return Ok(WriteOutcome::Stale);
+        }
         if !take_caps(&mut t, caps) {
-            return Ok(false);
+            return Ok(WriteOutcome::Capped);
         }
         t.tokens.insert(token.hash.clone(), token.clone());
-        Ok(true)
+        Ok(WriteOutcome::Done)
+    }
+
+    async fn hit_for_account(&self, cap: &RateCap, user: &UserRecord) -> StoreResult<WriteOutcome> {
+        let mut t = self.lock()?;
+        if !t.is_account(&user.username, &user.account_id) {
+            return Ok(WriteOutcome::Stale);
+        }
+        Ok(if hit_counter(&mut t, cap) {
+            WriteOutcome::Done
+        } else {
+            WriteOutcome::Capped
+        })
     }
 
     async fn get_token(
@@ -494,6 +556,7 @@ impl UserStore for MemoryStore {
                 && u.account_id == user.account_id
                 && u.email.as_str() == user.email.as_str()
                 && u.reset_epoch == user.reset_epoch
+                && u.email_changes == user.email_changes
                 && u.revert_is_live(revert.epoch)
         });
         if !live || !as_read {
@@ -581,6 +644,7 @@ impl UserStore for MemoryStore {
             user.password_hash = password_hash.to_owned();
             user.pending_email = None;
             user.reset_epoch += 1;
+            user.device_epoch += 1;
         }
         t.claim_address(username_key, &token.email);
         Ok(t.users.get(username_key).cloned())
@@ -660,6 +724,7 @@ impl UserStore for MemoryStore {
         stored.password_hash = password_hash.to_owned();
         stored.pending_email = None;
         stored.reset_epoch += 1;
+        stored.device_epoch = user.device_epoch + 1;
         let epoch = stored.reset_epoch;
         t.sessions
             .retain(|(owner, sid), _| *owner != key || sid == keep.as_str());
@@ -686,7 +751,7 @@ impl UserStore for MemoryStore {
         else {
             return Ok(false);
         };
-        stored.reset_epoch += 1;
+        stored.session_epoch += 1;
         t.end_sessions(key);
         Ok(true)
     }

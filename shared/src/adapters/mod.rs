@@ -12,7 +12,7 @@ mod ses;
 
 pub use clock::{ManualClock, SystemClock};
 pub use dynamo::{DynamoStore, TTL_ATTRIBUTE};
-pub use memory::MemoryStore;
+pub use memory::{MemoryContents, MemoryStore};
 pub use outbox::OutboxMailer;
 pub use secrets::SecretsManagerKeys;
 pub use ses::SesMailer;

@@ -73,9 +73,10 @@ pub fn session_failures(data: &AccountData, caller: &Caller, now: i64) -> u32 {
 /// caller's session (`failures`: its run as read): each attempt is claimed
 /// before it is checked, a wrong one answers 401 `"wrong password"`, and
 /// the `LOGIN_MAX_FAILURES`-th wrong one in a row also ends the session. A
-/// right one ends the run unless `keep_run` (the caller's next write ends
-/// it, or the session). Neither feeds nor obeys the username's login
-/// lockout: strangers' failed logins cannot stop the owner here.
+/// right one ends the run at once (whatever then becomes of the request:
+/// retries with the right password never add up). Neither feeds nor obeys
+/// the username's login lockout: strangers' failed logins cannot stop the
+/// owner here.
 pub async fn confirm_password(
     app: &App,
     caller: &Caller,
@@ -83,7 +84,6 @@ pub async fn confirm_password(
     failures: u32,
     pwd: SecretString,
     now: i64,
-    keep_run: bool,
 ) -> Result<(), ApiError> {
     let max = app.config.login_max_failures;
     let end_session = || async {
@@ -113,11 +113,9 @@ pub async fn confirm_password(
         }
         return Err(ApiError::Unauthorized(WRONG_PASSWORD));
     }
-    if !keep_run {
-        app.store
-            .clear_password_failures(&caller.username, &caller.sid)
-            .await?;
-    }
+    app.store
+        .clear_password_failures(&caller.username, &caller.sid)
+        .await?;
     Ok(())
 }
 

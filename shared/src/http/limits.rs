@@ -9,7 +9,7 @@ use crate::domain::{
 };
 use crate::error::ApiError;
 use crate::http::client_ip;
-use crate::ports::{App, UserRecord};
+use crate::ports::{App, UserRecord, WriteOutcome};
 
 /// The actions limited per client IP.
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +65,26 @@ pub async fn limit_client_mail(app: &App, req: &Request) -> Result<(), ApiError>
         now,
     );
     take(app, &cap, TOO_MANY, now).await
+}
+
+/// Counts one hit of `user`'s own `cap` (only while the account exists:
+/// `Ok(false)` when it is gone or being deleted, nothing counted); past
+/// its limit, 429 with `msg`.
+pub async fn take_for(
+    app: &App,
+    cap: &RateCap,
+    user: &UserRecord,
+    msg: &'static str,
+    now: i64,
+) -> Result<bool, ApiError> {
+    match app.store.hit_for_account(cap, user).await? {
+        WriteOutcome::Done => Ok(true),
+        WriteOutcome::Stale => Ok(false),
+        WriteOutcome::Capped => Err(ApiError::TooManyRequests {
+            msg,
+            retry_after: cap.expires_at - now,
+        }),
+    }
 }
 
 /// Counts one hit of `cap`; past its limit, 429 with `msg`.

@@ -164,6 +164,16 @@ pub fn login_cookies(jwt: &str, csrf: &str, max_age: Option<i64>) -> [String; 2]
     ]
 }
 
+/// The device cookie (`device_token`): HttpOnly, for the API's paths only,
+/// one year. Logout leaves it: it names the device, not the session.
+pub fn device_cookie(token: &str) -> String {
+    format!(
+        "{}={token}; HttpOnly; Secure; SameSite=Lax; Path=/api; Max-Age={}",
+        crate::domain::DEVICE_COOKIE,
+        crate::domain::DEVICE_TTL_SECS
+    )
+}
+
 /// Cookies that clear both login cookies.
 pub fn logout_cookies() -> [String; 2] {
     const GONE: &str = "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";

@@ -95,9 +95,14 @@ pub struct UserRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reverts_voided: Vec<(u64, u64)>,
     /// Device tokens are good only for the epoch they were issued in: a
-    /// revert moves it on, untrusting every device.
+    /// revert, a reset and a password change move it on, untrusting every
+    /// device (the client that made the change gets a new token).
     #[serde(default)]
     pub device_epoch: u64,
+    /// Moved on by "sign out everywhere": every session of an earlier one
+    /// is over (a login racing it too), and nothing else is touched.
+    #[serde(default)]
+    pub session_epoch: u64,
 }
 
 impl UserRecord {
@@ -127,6 +132,7 @@ impl UserRecord {
             email_changes: 0,
             reverts_voided: Vec::new(),
             device_epoch: 0,
+            session_epoch: 0,
         }
     }
 
@@ -186,6 +192,8 @@ pub struct SessionRecord {
     /// Wrong passwords re-entered in this session in a row (each claimed
     /// before it is checked); the session ends at the limit.
     pub pwd_failures: u32,
+    /// The owner's `session_epoch` at login: "sign out everywhere" moves it on.
+    pub session_epoch: u64,
 }
 
 /// Everything stored in a user's own partition, read at once: the profile,
@@ -216,6 +224,7 @@ impl SessionRecord {
     pub fn is_live_for(&self, user: &UserRecord, now: i64) -> bool {
         self.expires_at > now
             && self.reset_epoch == user.reset_epoch
+            && self.session_epoch == user.session_epoch
             && self.account_id == user.account_id
     }
 }
@@ -435,10 +444,11 @@ pub trait UserStore: Send + Sync {
         now: i64,
     ) -> StoreResult<bool>;
 
-    /// Stores a token, but only if every cap's counter is below its limit
-    /// (and then counts it in each). `false` when a cap was reached (nothing
-    /// written).
-    async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<bool>;
+    /// Stores a token, but only while its account (`token.account_id`)
+    /// exists, and only if every cap's counter is below its limit (then it
+    /// counts in each). `Capped` when a cap was reached, `Stale` when the
+    /// account is gone (nothing written either way).
+    async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<WriteOutcome>;
 
     /// A live token of this purpose, without consuming it.
     async fn get_token(
@@ -474,6 +484,11 @@ pub trait UserStore: Send + Sync {
 
     /// Counts a hit against a fixed-window cap; `false` when the cap was reached.
     async fn hit(&self, cap: &RateCap) -> StoreResult<bool>;
+
+    /// Counts a hit against a cap of `user`'s own (removed with the
+    /// account), only while that account exists: `Capped` past the limit,
+    /// `Stale` when the account is gone (nothing counted).
+    async fn hit_for_account(&self, cap: &RateCap, user: &UserRecord) -> StoreResult<WriteOutcome>;
 
     /// The user's partition: profile, sessions and outstanding tokens.
     async fn account_data(&self, username: &Username) -> StoreResult<Option<AccountData>>;
@@ -541,10 +556,10 @@ pub trait UserStore: Send + Sync {
     /// Ends a failed-login run (a correct password was given).
     async fn forget_login_failures(&self, run: &FailureRun) -> StoreResult<()>;
 
-    /// Ends every session of `user`'s account at once, by moving its reset
-    /// epoch on (so a login racing this cannot leave a live session, and
-    /// outstanding reset links die too); the session items are deleted
-    /// afterwards. `false` when the account is gone.
+    /// Ends every session of `user`'s account at once, by moving its
+    /// session epoch on (so a login racing this cannot leave a live
+    /// session; links and devices are untouched); the session items are
+    /// deleted afterwards. `false` when the account is gone.
     async fn end_all_sessions(&self, user: &UserRecord) -> StoreResult<bool>;
 
     /// Deletes everything stored about the account read as `data`: profile,

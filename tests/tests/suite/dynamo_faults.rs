@@ -415,6 +415,7 @@ async fn a_login_whose_session_write_conflicts_is_retried() {
         expires_at: NOW + 100,
         remember: false,
         pwd_failures: 0,
+        session_epoch: 0,
     };
 
     let written = store

@@ -10,5 +10,6 @@ mod api;
 mod dynamo;
 mod dynamo_faults;
 mod packaging;
+mod races;
 mod store_contract;
 mod tls;

@@ -8,9 +8,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWrite
 use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, conditional, sdk_err};
 use super::items::{
-    EMAIL_SK, FAILURES_SK, Item, PROFILE_SK, SessionItem, TOKEN_SK, TokenItem, UserItem,
-    counter_equals, email_pk, failures_pk, from_item, key, n, s, same_account, session_sk,
-    token_pk, user_pk, with_account,
+    EMAIL_SK, FAILURES_SK, Item, LIVE_PROFILE, PROFILE_SK, SessionItem, TOKEN_SK, TokenItem,
+    UserItem, counter_equals, email_pk, failures_pk, from_item, key, n, s, same_account,
+    session_sk, token_pk, user_pk, with_account,
 };
 use crate::domain::{SessionId, TokenHash, Username};
 use crate::ports::{AccountData, SessionRecord, StoreResult, USER_COUNTER_SCOPES, UserRecord};
@@ -58,6 +58,7 @@ impl DynamoStore {
                     expires_at: s.expires_at,
                     remember: s.remember,
                     pwd_failures: s.pwd_failures,
+                    session_epoch: s.session_epoch,
                 });
             } else if let Some(hash) = sk.strip_prefix("TOKEN#") {
                 let hash = TokenHash::from_stored(hash.to_owned());
@@ -85,7 +86,7 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
             .update_expression("SET full_name = :f, phone = :p, contacts = :c")
-            .condition_expression(format!("attribute_exists(pk) AND {account}"))
+            .condition_expression(format!("{LIVE_PROFILE} AND {account}"))
             .set_expression_attribute_values(with_account(
                 HashMap::from([
                     (":f".to_owned(), s(user.full_name.as_str())),
@@ -118,14 +119,16 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(username), PROFILE_SK)))
                 .update_expression(
-                    "SET password_hash = :h, reset_epoch = :next REMOVE pending_email",
+                    "SET password_hash = :h, reset_epoch = :next, device_epoch = :de \
+                     REMOVE pending_email",
                 )
-                .condition_expression(format!("attribute_exists(pk) AND {epoch} AND {account}"))
+                .condition_expression(format!("{LIVE_PROFILE} AND {epoch} AND {account}"))
                 .set_expression_attribute_values(with_account(
                     HashMap::from([
                         (":h".to_owned(), s(password_hash)),
                         (":e".to_owned(), n(user.reset_epoch)),
                         (":next".to_owned(), n(user.reset_epoch + 1)),
+                        (":de".to_owned(), n(user.device_epoch + 1)),
                     ]),
                     account_value,
                 ))
@@ -183,24 +186,48 @@ impl DynamoStore {
         Ok(true)
     }
 
-    /// Deletes the account read as `data`. Its last step applies only while
-    /// the profile is as read (address and reset epoch): a revert, a
-    /// confirmed change or a reset that lands meanwhile may have claimed an
-    /// address or stored a link, so the partition is read again and the
-    /// deletion redone, until nothing of the account is left.
+    /// Deletes the account read as `data`. First a barrier: the profile
+    /// is marked `deleting`, and every write made on behalf of an account
+    /// carries the condition that its profile is live (`LIVE_PROFILE`), so
+    /// from then on nothing more can be written for it. What it holds is
+    /// then read again (a write that landed before the mark is in that
+    /// read) and deleted, the profile last. The mark makes a retry after a
+    /// failure finish the job, and it still authenticates until the end.
     pub(super) async fn delete_partition(
         &self,
         data: &AccountData,
         current: &SessionId,
     ) -> StoreResult<()> {
-        let mut data = data.clone();
-        for _ in 0..5 {
+        let user = &data.user;
+        let (account, account_value) = same_account(&user.account_id);
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+            .update_expression("SET deleting = :t")
+            .condition_expression(format!("attribute_exists(pk) AND {account}"))
+            .set_expression_attribute_values(with_account(
+                HashMap::from([(":t".to_owned(), AttributeValue::Bool(true))]),
+                account_value,
+            ))
+            .send()
+            .await;
+        if conditional("UpdateItem", out)?.is_none() {
+            // Gone, or another account by now: nothing of ours left.
+            return Ok(());
+        }
+        let mut data = match self.partition(&user.username).await? {
+            Some(fresh) if fresh.user.account_id == user.account_id => fresh,
+            _ => return Ok(()),
+        };
+        // Nothing can change it now; the loop only guards the assumption.
+        for _ in 0..3 {
             if self.delete_partition_once(&data, current).await? {
                 return Ok(());
             }
             match self.partition(&data.user.username).await? {
                 Some(fresh) if fresh.user.account_id == data.user.account_id => data = fresh,
-                // Gone, or another account by now: nothing of ours left.
                 _ => return Ok(()),
             }
         }

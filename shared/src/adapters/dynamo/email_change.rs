@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, sdk_err};
 use super::items::{
-    EMAIL_SK, FAILURES_SK, PROFILE_SK, counter_equals, email_pk, failures_pk, from_item, key, n, s,
-    same_account, token_item, token_ref_item, user_pk, with_account,
+    EMAIL_SK, FAILURES_SK, LIVE_PROFILE, PROFILE_SK, counter_equals, email_pk, failures_pk,
+    from_item, key, n, s, same_account, token_item, token_ref_item, user_pk, with_account,
 };
 use crate::domain::{RateCap, Username};
 use crate::ports::{
@@ -58,7 +58,7 @@ impl DynamoStore {
             values.insert(":account".to_owned(), v);
         }
         (
-            format!("attribute_exists(pk) AND {account} AND #email = :cur"),
+            format!("{LIVE_PROFILE} AND {account} AND #email = :cur"),
             values,
         )
     }

@@ -48,6 +48,8 @@ pub(super) struct SessionItem {
     pub(super) remember: bool,
     #[serde(default)]
     pub(super) pwd_failures: u32,
+    #[serde(default)]
+    pub(super) session_epoch: u64,
 }
 
 /// A one-time token: `TOKEN#<hash>`, and the same attributes under the
@@ -80,6 +82,10 @@ pub(super) fn user_pk(username: &Username) -> String {
     format!("USER#{}", username.key())
 }
 pub(super) const PROFILE_SK: &str = "PROFILE";
+/// The condition that a profile exists and is not being deleted: every
+/// write made on behalf of an account carries it (with the account's id),
+/// so that nothing is written for an account once its deletion began.
+pub(super) const LIVE_PROFILE: &str = "attribute_exists(pk) AND attribute_not_exists(deleting)";
 pub(super) fn session_sk(sid: &SessionId) -> String {
     format!("SESSION#{}", sid.as_str())
 }

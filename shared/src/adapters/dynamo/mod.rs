@@ -32,10 +32,10 @@ use aws_sdk_dynamodb::types::{
 
 use self::errors::{build, cancelled_conditions, conditional, sdk_err};
 use self::items::{
-    COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, FAILURES_SK, FailuresItem, PROFILE_SK,
-    TOKEN_SK, TokenItem, UserItem, counter_equals, counter_key, counter_values, email_pk,
-    from_item, key, n, run_pk, s, same_account, session_sk, to_item, token_item, token_pk,
-    token_ref_item, token_ref_sk, user_pk, with_account,
+    COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, FAILURES_SK, FailuresItem,
+    LIVE_PROFILE, PROFILE_SK, TOKEN_SK, TokenItem, UserItem, counter_equals, counter_key,
+    counter_values, email_pk, from_item, key, n, run_pk, s, same_account, session_sk, to_item,
+    token_item, token_pk, token_ref_item, token_ref_sk, user_pk, with_account,
 };
 use crate::domain::{
     DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
@@ -361,8 +361,8 @@ impl UserStore for DynamoStore {
         Ok(conditional("DeleteItem", out)?.is_some())
     }
 
-    async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<bool> {
-        let mut items = Vec::with_capacity(caps.len() + 2);
+    async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<WriteOutcome> {
+        let mut items = Vec::with_capacity(caps.len() + 3);
         for cap in caps {
             items.push(
                 TransactWriteItem::builder()
@@ -370,13 +370,34 @@ impl UserStore for DynamoStore {
                     .build(),
             );
         }
+        // Only while the account exists: a link written for an account whose
+        // deletion began would outlive it (with the address it went to).
+        items.push(self.account_check(&token.username, &token.account_id)?);
         items.push(self.put(token_item(token)?, Some("attribute_not_exists(pk)"))?);
         items.push(self.put(token_ref_item(token)?, None)?);
         // Counters are shared (an address's cap): a conflict is tried again.
         match self.transact(items).await {
-            Ok(()) => Ok(true),
+            Ok(()) => Ok(WriteOutcome::Done),
             Err(err) => match cancelled_conditions(&err) {
-                Some(c) if c[..caps.len().min(c.len())].contains(&true) => Ok(false),
+                Some(c) if c.iter().take(caps.len()).any(|f| *f) => Ok(WriteOutcome::Capped),
+                Some(c) if c.get(caps.len()) == Some(&true) => Ok(WriteOutcome::Stale),
+                _ => Err(sdk_err("TransactWriteItems", err)),
+            },
+        }
+    }
+
+    async fn hit_for_account(&self, cap: &RateCap, user: &UserRecord) -> StoreResult<WriteOutcome> {
+        let items = vec![
+            TransactWriteItem::builder()
+                .update(self.counter_update(cap)?)
+                .build(),
+            self.account_check(&user.username, &user.account_id)?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(WriteOutcome::Done),
+            Err(err) => match cancelled_conditions(&err).as_deref() {
+                Some([true, ..]) => Ok(WriteOutcome::Capped),
+                Some([_, true, ..]) => Ok(WriteOutcome::Stale),
                 _ => Err(sdk_err("TransactWriteItems", err)),
             },
         }
@@ -538,16 +559,16 @@ impl UserStore for DynamoStore {
     }
 
     async fn end_all_sessions(&self, user: &UserRecord) -> StoreResult<bool> {
-        // The next reset epoch ends every session at once, also one that a
-        // racing login writes after this (its epoch is stale from birth).
+        // The next session epoch ends every session at once, also one that
+        // a racing login writes after this (its epoch is stale from birth).
         let (account, account_value) = same_account(&user.account_id);
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
-            .update_expression("SET reset_epoch = if_not_exists(reset_epoch, :zero) + :one")
-            .condition_expression(format!("attribute_exists(pk) AND {account}"))
+            .update_expression("SET session_epoch = if_not_exists(session_epoch, :zero) + :one")
+            .condition_expression(format!("{LIVE_PROFILE} AND {account}"))
             .set_expression_attribute_values(with_account(
                 HashMap::from([(":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]),
                 account_value,

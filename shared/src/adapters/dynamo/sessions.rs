@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Delete, TransactWriteItem};
 use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, sdk_err};
 use super::items::{
-    FAILURES_SK, PROFILE_SK, SessionItem, UserItem, from_item, key, run_pk, same_account,
-    session_sk, to_item, user_pk,
+    FAILURES_SK, LIVE_PROFILE, PROFILE_SK, SessionItem, UserItem, from_item, key, run_pk,
+    same_account, session_sk, to_item, user_pk,
 };
 use crate::domain::{SessionId, Username};
 use crate::ports::{FailureRun, SessionRecord, StoreResult, UserRecord};
@@ -29,6 +29,7 @@ impl DynamoStore {
             account_id: session.account_id.clone(),
             remember: session.remember,
             pwd_failures: session.pwd_failures,
+            session_epoch: session.session_epoch,
         })?;
         // The session is written only while its account exists: a login
         // racing the account's removal cannot leave a session behind that a
@@ -39,7 +40,7 @@ impl DynamoStore {
             ConditionCheck::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(&session.username), PROFILE_SK)))
-                .condition_expression(format!("attribute_exists(pk) AND {condition}"))
+                .condition_expression(format!("{LIVE_PROFILE} AND {condition}"))
                 .set_expression_attribute_values(
                     account.map(|v| HashMap::from([(":account".to_owned(), v)])),
                 )
@@ -136,7 +137,10 @@ impl DynamoStore {
         let live = |s: &SessionItem| s.expires_at > now;
         let user = match (user, session) {
             (Some(u), Some(s))
-                if live(&s) && s.reset_epoch == u.reset_epoch && s.account_id == u.account_id =>
+                if live(&s)
+                    && s.reset_epoch == u.reset_epoch
+                    && s.session_epoch == u.session_epoch
+                    && s.account_id == u.account_id =>
             {
                 Some((u, s.expires_at))
             }

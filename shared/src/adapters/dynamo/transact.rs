@@ -8,13 +8,15 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+};
 
 use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, conflicted, sdk_err};
 use super::items::{
-    COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, Item, PROFILE_SK, TOKEN_SK,
-    counter_equals, counter_key, counter_values, email_pk, key, live_token_condition, n,
+    COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, Item, LIVE_PROFILE, PROFILE_SK,
+    TOKEN_SK, counter_equals, counter_key, counter_values, email_pk, key, live_token_condition, n,
     purpose_value, s, same_account, to_item, token_pk, token_ref_sk, user_pk, with_account,
 };
 use crate::domain::{AccountId, EmailAddress, RateCap, Username};
@@ -120,6 +122,28 @@ impl DynamoStore {
         }
     }
 
+    /// A transaction's check that `username` is still the account
+    /// `account` and that its deletion has not begun.
+    pub(super) fn account_check(
+        &self,
+        username: &Username,
+        account: &AccountId,
+    ) -> StoreResult<TransactWriteItem> {
+        let (ours, account_value) = same_account(account);
+        let check = build(
+            "ConditionCheck",
+            ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(username), PROFILE_SK)))
+                .condition_expression(format!("{LIVE_PROFILE} AND {ours}"))
+                .set_expression_attribute_values(
+                    account_value.map(|v| HashMap::from([(":account".to_owned(), v)])),
+                )
+                .build(),
+        )?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
     /// Claims `email` for `account` of `username`: only if no account holds
     /// it, or this one already does.
     pub(super) fn claim_address(
@@ -182,7 +206,7 @@ impl DynamoStore {
     ) -> StoreResult<Update> {
         let (account, account_value) = same_account(&token.account_id);
         let mut sets = Vec::new();
-        let mut conditions = vec!["attribute_exists(pk)".to_owned(), account.to_owned()];
+        let mut conditions = vec![LIVE_PROFILE.to_owned(), account.to_owned()];
         let mut values = HashMap::new();
         let mut b = Update::builder()
             .table_name(&self.table)
@@ -204,6 +228,11 @@ impl DynamoStore {
         if let Some(hash) = password_hash {
             sets.push("password_hash = :h");
             sets.push("reset_epoch = :next");
+            // Every device is untrusted by a reset (the resetting client
+            // gets a token of the new epoch).
+            sets.push("device_epoch = if_not_exists(device_epoch, :zero) + :one");
+            values.insert(":zero".to_owned(), n(0));
+            values.insert(":one".to_owned(), n(1));
             // Users stored before reset epochs existed have none: epoch 0.
             conditions.push(counter_equals("reset_epoch", ":epoch", token.epoch));
             values.insert(":h".to_owned(), s(hash));

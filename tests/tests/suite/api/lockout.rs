@@ -229,3 +229,87 @@ async fn reset_mail_has_a_ceiling_per_user_over_all_clients() {
         .expect(429, "too many reset emails for this user, try again later.");
     assert_eq!(app.emails_to("alice@example.com").await.len(), 4);
 }
+
+#[tokio::test]
+async fn a_reset_untrusts_every_device_but_the_one_that_made_it() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@example.com").await;
+    let (attacker, owner) = (app.peer(ATTACKER), app.peer(OWNER));
+    // The intruder signed in while they knew the password.
+    let intruders = device_token(&attacker.login("alice", PASSWORD, None).await);
+    owner
+        .request_reset("alice")
+        .await
+        .expect(200, "Check your email...");
+    let reset = app.reset_token_for("alice@example.com").await;
+
+    let done = app.reset_password(&reset, "Own3r-Passw0rd!x").await;
+
+    done.expect(200, "Your password has been reset.");
+    let owners = device_token(&done);
+    assert_eq!(done.cookie_value("device_token"), owners);
+    for _ in 0..5 {
+        attacker.login("alice", WRONG, None).await;
+    }
+    attacker
+        .login("alice", "Own3r-Passw0rd!x", Some(&intruders))
+        .await
+        .expect(429, LOCKED);
+    owner
+        .login("alice", "Own3r-Passw0rd!x", Some(&owners))
+        .await
+        .expect(200, "success");
+}
+
+#[tokio::test]
+async fn a_password_change_untrusts_every_other_device() {
+    let app = TestApp::spawn().await;
+    app.given_user("alice", "alice@example.com").await;
+    let (attacker, owner) = (app.peer(ATTACKER), app.peer(OWNER));
+    let intruders = device_token(&attacker.login("alice", PASSWORD, None).await);
+    let login = owner.login("alice", PASSWORD, None).await;
+
+    let changed = app
+        .post_bearer(
+            "/api/change_password",
+            &login.token(),
+            &json!({"pwd": PASSWORD, "new_pwd": "Own3r-Passw0rd!x"}),
+        )
+        .await;
+
+    changed.expect(200, "Your password has been changed.");
+    let owners = device_token(&changed);
+    for _ in 0..5 {
+        attacker.login("alice", WRONG, None).await;
+    }
+    attacker
+        .login("alice", "Own3r-Passw0rd!x", Some(&intruders))
+        .await
+        .expect(429, LOCKED);
+    owner
+        .login("alice", "Own3r-Passw0rd!x", Some(&owners))
+        .await
+        .expect(200, "success");
+}
+
+#[tokio::test]
+async fn sign_out_everywhere_leaves_a_reset_link_working() {
+    // A stranger holding a session must not be able to stop the owner's
+    // recovery by signing everyone out over and over.
+    let app = TestApp::spawn().await;
+    app.given_user("alice", "alice@example.com").await;
+    app.request_reset("alice")
+        .await
+        .expect(200, "Check your email...");
+    let reset = app.reset_token_for("alice@example.com").await;
+    for _ in 0..3 {
+        let intruder = app.token("alice", PASSWORD).await;
+        app.post_bearer("/api/logout_all", &intruder, &json!({}))
+            .await
+            .expect(200, "user logout");
+    }
+
+    app.reset_password(&reset, "Own3r-Passw0rd!x")
+        .await
+        .expect(200, "Your password has been reset.");
+}

@@ -412,3 +412,59 @@ async fn notices_to_an_unconfirmed_address_count_against_its_budget() {
 
     assert_eq!(app.emails_to("victim@example.com").await.len(), 1);
 }
+
+#[tokio::test]
+async fn retries_with_the_right_password_never_end_the_session() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@example.com").await;
+    let token = app.token("alice", PASSWORD).await;
+    app.mail_down.store(true, Ordering::SeqCst);
+    for _ in 0..6 {
+        app.post_bearer(
+            "/api/change_password",
+            &token,
+            &json!({"pwd": PASSWORD, "new_pwd": NEW_PASSWORD}),
+        )
+        .await
+        .expect(503, "service temporarily unavailable, try again later");
+    }
+    app.mail_down.store(false, Ordering::SeqCst);
+
+    app.post_bearer(
+        "/api/change_password",
+        &token,
+        &json!({"pwd": PASSWORD, "new_pwd": NEW_PASSWORD}),
+    )
+    .await
+    .expect(200, "Your password has been changed.");
+}
+
+#[tokio::test]
+async fn a_replaced_address_that_refuses_mail_does_not_stop_the_revert() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("alice", "alice@example.com").await;
+    let token = app.token("alice", PASSWORD).await;
+    change(&app, &token, "intruder@evil.example")
+        .await
+        .expect(200, "Check your email...");
+    let confirm = app
+        .link_to("intruder@evil.example", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&confirm))
+        .await
+        .expect(200, "Your email has been confirmed.");
+    let revert = app.link_to("alice@example.com", "/api/revert_email/").await;
+    // Only the restored address's mail must go out for the revert to happen.
+    app.fail_mail_to("intruder@evil.example");
+
+    app.get(&app.path_of(&revert))
+        .await
+        .expect(200, "Your email has been restored.");
+    assert!(
+        app.emails_to("alice@example.com")
+            .await
+            .last()
+            .unwrap()
+            .contains("/reset_password/")
+    );
+}

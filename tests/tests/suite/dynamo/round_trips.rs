@@ -315,8 +315,9 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
         ("sessions", vec!["Query"]),
         ("end_session (none)", vec!["Query"]),
         (
-            // Session and profile, mail budget, the session's claim, the
-            // notice budget, the change (which resets the claim), cleanup.
+            // Session and profile, mail budget, the session's claim and its
+            // reset, the notice budget (while the account exists), the
+            // change, cleanup.
             "change_password",
             vec![
                 "BatchGetItem",
@@ -324,12 +325,14 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
                 "UpdateItem",
                 "UpdateItem",
                 "TransactWriteItems",
+                "TransactWriteItems",
                 "Query",
             ],
         ),
         (
             // Session and profile, mail budget, claim, its reset, address
-            // holder, the user's budget, the change, the new address's budget.
+            // holder, the user's budget (while the account exists), the
+            // change, the new address's budget.
             "change_email",
             vec![
                 "BatchGetItem",
@@ -337,7 +340,7 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
                 "UpdateItem",
                 "UpdateItem",
                 "GetItem",
-                "UpdateItem",
+                "TransactWriteItems",
                 "TransactWriteItems",
                 "UpdateItem",
             ],
@@ -374,16 +377,21 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
             ],
         ),
         (
-            // The partition, mail budget, claim, notice budget, the
-            // unconfirmed address's budget, the three per-user counter
-            // partitions, then the deletion.
+            // The partition, mail budget, claim and its reset, notice budget
+            // (while the account exists), the unconfirmed address's budget,
+            // the mark that stops every write for the account, the
+            // partition again, the three per-user counter partitions, then
+            // the deletion.
             "delete_account",
             vec![
                 "Query",
                 "UpdateItem",
                 "UpdateItem",
                 "UpdateItem",
+                "TransactWriteItems",
                 "UpdateItem",
+                "UpdateItem",
+                "Query",
                 "Query",
                 "Query",
                 "Query",
@@ -408,6 +416,7 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
     let rarely_used: BTreeSet<(&str, &str)> = [
         ("registration", "DeleteItem"), // undo after a failed send; a retry's lockout
         ("registration", "BatchGetItem"), // a taken username: is it this client's retry?
+        ("registration", "ConditionCheckItem"), // that retry's link: only while the account is
         ("change_password", "BatchWriteItem"), // other sessions to delete
         ("end_session", "DeleteItem"),  // a session that exists
         // The fifth wrong password in a row ends the session.

@@ -2,7 +2,7 @@
 //! confirmation token is single use, expires, and has a purpose.
 
 use shared::domain::{AccountId, EmailAddress, TokenHash};
-use shared::ports::{Confirmation, CreateUserError, TokenPurpose, TokenRecord};
+use shared::ports::{Confirmation, CreateUserError, TokenPurpose, TokenRecord, WriteOutcome};
 
 use super::{NOW, Store, name, session, sid, token, user};
 
@@ -97,7 +97,10 @@ pub(super) async fn an_address_belongs_to_the_first_account_that_confirms_it(sto
         email: shared.clone(),
         ..again
     };
-    assert!(store.put_token(&again, &[]).await.unwrap());
+    assert_eq!(
+        store.put_token(&again, &[]).await.unwrap(),
+        WriteOutcome::Done
+    );
     assert_eq!(
         store.confirm_email(&again.hash, NOW).await.unwrap(),
         Confirmation::Confirmed
@@ -241,7 +244,10 @@ pub(super) async fn tokens_and_sessions_never_outlive_their_account(store: Store
             .unwrap()
     );
     let (_, second) = token(TokenPurpose::Confirm, "nia", NOW + 100);
-    assert!(store.put_token(&second, &[]).await.unwrap());
+    assert_eq!(
+        store.put_token(&second, &[]).await.unwrap(),
+        WriteOutcome::Done
+    );
     store.delete_unverified_user(&old, &first).await.unwrap();
 
     // Its leftovers are refused while no account has the name...
@@ -286,7 +292,10 @@ pub(super) async fn a_token_whose_account_is_gone_is_refused_and_kept(store: Sto
     let u = user("oli", "oli@x.io");
     store.create_user(&u, &first).await.unwrap();
     let (_, second) = token(TokenPurpose::Confirm, "oli", NOW + 100);
-    assert!(store.put_token(&second, &[]).await.unwrap());
+    assert_eq!(
+        store.put_token(&second, &[]).await.unwrap(),
+        WriteOutcome::Done
+    );
     store.delete_unverified_user(&u, &first).await.unwrap();
 
     assert!(store.confirm_email(&second.hash, NOW).await.unwrap() == Confirmation::NotFound);

@@ -176,11 +176,12 @@ pub(super) async fn deleting_an_account_leaves_nothing_of_it(store: Store) {
         .await
         .unwrap();
     let (_, reset) = token(TokenPurpose::Reset, "tim", NOW + 100);
-    assert!(
+    assert_eq!(
         store
             .put_token(&reset, &[cap("reset#tim", 0, 1)])
             .await
-            .unwrap()
+            .unwrap(),
+        WriteOutcome::Done
     );
     assert!(fail(&store, "tim", NOW, NOW + 100).await);
     let data = store.account_data(&name("tim")).await.unwrap().unwrap();

@@ -97,6 +97,7 @@ pub(super) fn session(username_key: &str, sid: &str, expires_at: i64) -> Session
         expires_at,
         remember: false,
         pwd_failures: 0,
+        session_epoch: 0,
     }
 }
 
@@ -200,4 +201,6 @@ contract!(
     recovery::a_revert_disables_the_password_and_leaves_one_reset_link,
     recovery::a_login_racing_logout_all_leaves_no_live_session,
     recovery::a_deletion_racing_a_revert_leaves_nothing_of_the_account,
+    recovery::signing_out_everywhere_leaves_links_alone,
+    recovery::nothing_is_written_for_a_deleted_account,
 );

@@ -199,6 +199,7 @@ pub(super) async fn a_login_racing_logout_all_leaves_no_live_session(store: Stor
     // the login writes its session.
     let late = SessionRecord {
         reset_epoch: before.reset_epoch,
+        session_epoch: before.session_epoch,
         ..session("dan", "late", NOW + 100)
     };
 
@@ -219,6 +220,7 @@ pub(super) async fn a_login_racing_logout_all_leaves_no_live_session(store: Stor
     let fresh = store.get_user(&name("dan")).await.unwrap().unwrap();
     let now_session = SessionRecord {
         reset_epoch: fresh.reset_epoch,
+        session_epoch: fresh.session_epoch,
         ..session("dan", "new", NOW + 100)
     };
     store.create_session(&now_session, None).await.unwrap();
@@ -263,4 +265,63 @@ pub(super) async fn a_deletion_racing_a_revert_leaves_nothing_of_the_account(sto
     assert!(store.account_data(&name("eve")).await.unwrap().is_none());
     // The address can be confirmed by a new account.
     confirmed(&store, "eve").await;
+}
+
+pub(super) async fn signing_out_everywhere_leaves_links_alone(store: Store) {
+    let before = confirmed(&store, "fay").await;
+    let (_, reset) = token(TokenPurpose::Reset, "fay", NOW + 100);
+    assert_eq!(
+        store.put_token(&reset, &[]).await.unwrap(),
+        WriteOutcome::Done
+    );
+
+    assert!(store.end_all_sessions(&before).await.unwrap());
+
+    let after = store.get_user(&name("fay")).await.unwrap().unwrap();
+    assert_eq!(after.reset_epoch, before.reset_epoch);
+    assert_eq!(after.device_epoch, before.device_epoch);
+    assert!(
+        store
+            .reset_password(&reset, "h-new", NOW)
+            .await
+            .unwrap()
+            .is_some(),
+        "the reset link still works"
+    );
+}
+
+pub(super) async fn nothing_is_written_for_a_deleted_account(store: Store) {
+    let before = confirmed(&store, "gil").await;
+    let data = store.account_data(&name("gil")).await.unwrap().unwrap();
+    store.delete_account(&data, &sid("s1")).await.unwrap();
+    let (_, late) = token(TokenPurpose::Reset, "gil", NOW + 100);
+
+    // Each of these read the account before the deletion, and writes after.
+    assert_eq!(
+        store.put_token(&late, &[]).await.unwrap(),
+        WriteOutcome::Stale
+    );
+    assert_eq!(
+        store
+            .hit_for_account(&super::cap("notice#gil", 0, 5), &before)
+            .await
+            .unwrap(),
+        WriteOutcome::Stale
+    );
+    assert!(
+        !store
+            .create_session(&session("gil", "late", NOW + 100), None)
+            .await
+            .unwrap()
+    );
+    assert!(store.update_profile(&before).await.unwrap().is_none());
+    assert!(!store.end_all_sessions(&before).await.unwrap());
+    assert!(
+        store
+            .get_token(&late.hash, TokenPurpose::Reset, NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.account_data(&name("gil")).await.unwrap().is_none());
 }

@@ -1,6 +1,6 @@
 //! Sessions, the failed-login run and fixed-window caps.
 
-use shared::ports::{FailureRun, SessionRecord, TokenPurpose};
+use shared::ports::{FailureRun, SessionRecord, TokenPurpose, WriteOutcome};
 
 use super::{NOW, Store, cap, fail, fresh_sid, name, session, sid, token, user};
 
@@ -198,19 +198,26 @@ pub(super) async fn caps_count_per_key_and_window(store: Store) {
         store.hit(&cap("ip#1", 60, 2)).await.unwrap(),
     ];
     assert_eq!(results, [true, true, false, true, true]);
+    let (_, confirm) = token(TokenPurpose::Confirm, "ida", NOW + 100);
+    store
+        .create_user(&user("ida", "ida@x.io"), &confirm)
+        .await
+        .unwrap();
     let (_, t1) = token(TokenPurpose::Reset, "ida", NOW + 100);
     let (_, t2) = token(TokenPurpose::Reset, "ida", NOW + 100);
-    assert!(
+    assert_eq!(
         store
             .put_token(&t1, &[cap("reset#ida", 0, 1)])
             .await
-            .unwrap()
+            .unwrap(),
+        WriteOutcome::Done
     );
-    assert!(
-        !store
+    assert_eq!(
+        store
             .put_token(&t2, &[cap("reset#ida", 0, 1)])
             .await
-            .unwrap()
+            .unwrap(),
+        WriteOutcome::Capped
     );
     assert!(
         store
