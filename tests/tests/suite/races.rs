@@ -9,7 +9,7 @@
 //!   two accounts hold one address);
 //! - no answer was a 5xx other than 503.
 //!
-//! Seeded (`RACE_SEED`, else a fresh seed), for at most `RACE_SECS` (8)
+//! Seeded (`RACE_SEED`, else a fresh seed), for at most `RACE_SECS` (10)
 //! seconds per store; on failure the seed and the log of every operation
 //! with its answer are printed. Real concurrency cannot be replayed from
 //! the seed alone; the log says what happened.
@@ -81,7 +81,7 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, until:
             }
             req
         };
-        let op = rng.below(12);
+        let op = rng.below(16);
         let (what, req) = match op {
             0 | 1 => (
                 format!("register {user} {address}"),
@@ -90,12 +90,12 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, until:
                     "phone": null, "contacts": null, "pwd": PASSWORD,
                 })),
             ),
-            2 | 3 => (
+            2..=4 => (
                 format!("login {user}"),
                 app.request("POST", "/api/login")
                     .json(&json!({"username": user, "pwd": PASSWORD})),
             ),
-            4 | 5 => {
+            5 | 6 => {
                 let Some(link) = link else { continue };
                 let path = link.replacen("/reset_password/", "/api/reset_password/", 1);
                 let path = path
@@ -114,12 +114,12 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, until:
                     )
                 }
             }
-            6 => (
+            7..=9 => (
                 format!("reset request {user}"),
                 app.request("POST", "/api/reset_password_request")
                     .json(&json!({"username": user})),
             ),
-            7 => (
+            10 => (
                 format!("change_email {user} -> {address}"),
                 bearer(
                     "POST",
@@ -127,7 +127,7 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, until:
                     Some(json!({"pwd": PASSWORD, "new_email": address})),
                 ),
             ),
-            8 => (
+            11 | 12 => (
                 format!("delete {user}"),
                 bearer(
                     "POST",
@@ -135,11 +135,11 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, until:
                     Some(json!({"pwd": PASSWORD})),
                 ),
             ),
-            9 => (
+            13 => (
                 format!("logout_all {user}"),
                 bearer("POST", "/api/logout_all", Some(json!({}))),
             ),
-            10 => (
+            14 => (
                 format!("resend {user}"),
                 bearer("POST", "/api/resend_confirmation", Some(json!({}))),
             ),
@@ -359,7 +359,7 @@ async fn race(backend: Backend, world: impl AsyncFnOnce() -> World) {
     let secs = std::env::var("RACE_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(8);
+        .unwrap_or(10);
     let app = Arc::new(
         TestApp::options()
             .backend(backend)
