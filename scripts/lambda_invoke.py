@@ -95,6 +95,20 @@ def setup() -> dict:
     }
 
 
+def invoke_raw(port: int, function: str, event: dict) -> subprocess.CompletedProcess:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(event, f)
+        path = f.name
+    try:
+        return subprocess.run(
+            ["cargo", "lambda", "invoke", "--invoke-port", str(port), "--output-format", "json",
+             "--data-file", path, function],
+            cwd=REPO, capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        os.unlink(path)
+
+
 def invoke(port: int, function: str, event: dict) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(event, f)
@@ -257,6 +271,18 @@ def main() -> int:
         logged_out = load("authorizer.logged_out")
         logged_out["headers"]["authorization"] = f"Bearer {token}"
         check_authorizer("authorizer.logged_out", logged_out, False)
+        # An outage is not a denial: with its table gone, the authorizer's
+        # invocation fails (API Gateway answers 500 and caches nothing)
+        # instead of answering isAuthorized: false. Last: the table goes.
+        boto3.client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL"],
+                     region_name=env.get("AWS_REGION", "us-east-1")).delete_table(
+            TableName=env["TABLE_NAME"])
+        outage = invoke_raw(port, "authorizer", bearer)
+        failed = outage.returncode != 0 and "isAuthorized" not in outage.stdout
+        print(f"{'ok  ' if failed else 'FAIL'} {'authorizer (outage)':24} "
+              f"{'invocation failed' if failed else outage.stdout.strip()}")
+        if not failed:
+            failures.append(f"authorizer (outage): expected a failed invocation, got {outage.stdout}")
     finally:
         watch.terminate()
         try:

@@ -6,9 +6,12 @@
 //! routes), checks the signature, the claims and the key the token names,
 //! then the session record (one DynamoDB read: a logged-out, reset or
 //! deleted session is refused at once), and answers
-//! `{"isAuthorized": true, "context": {"username": ..., "email_verified": ...}}`. Anything else,
-//! including an outage, is `{"isAuthorized": false}`: API Gateway answers
-//! 403 and the request never reaches the team's backend.
+//! `{"isAuthorized": true, "context": {"username": ..., "email_verified": ...}}`. A request it
+//! refuses gets `{"isAuthorized": false}`: API Gateway answers 403 and the
+//! request never reaches the team's backend. An outage (the store or the
+//! keys failing) is not a refusal: the function fails, API Gateway answers
+//! 500 and caches nothing, so a blip never locks a user out for the cache's
+//! TTL.
 
 use std::sync::Arc;
 
@@ -40,16 +43,41 @@ impl SimpleResponse {
     }
 }
 
-/// Decides one request. Never fails and never panics into the runtime: any
-/// failure is a denial (an internal one is logged, without the token).
+/// The authorizer could not decide (the store or the keys failed): the
+/// function fails, so API Gateway answers 500 and caches nothing. A denial
+/// would be cached for the token for the cache's TTL, and a blip would lock
+/// its user out for that long.
+#[derive(Debug)]
+pub struct Undecided;
+
+impl std::fmt::Display for Undecided {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the authorizer could not decide")
+    }
+}
+
+impl std::error::Error for Undecided {}
+
+impl From<Undecided> for lambda_http::lambda_runtime::Diagnostic {
+    fn from(err: Undecided) -> Self {
+        Self {
+            error_type: "Undecided".to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+/// Decides one request: allowed (with the context) or denied, or
+/// [`Undecided`] on an outage (logged, without the token). Never panics
+/// into the runtime.
 pub async fn authorize(
     app: Arc<App>,
     event: ApiGatewayV2CustomAuthorizerV2Request,
-) -> SimpleResponse {
+) -> Result<SimpleResponse, Undecided> {
     let route = event.route_key.clone().unwrap_or_default();
     let decided = tokio::spawn(async move { caller(&app, &event).await }).await;
     match decided {
-        Ok(Ok(user)) => SimpleResponse {
+        Ok(Ok(user)) => Ok(SimpleResponse {
             is_authorized: true,
             // Whether the address is verified, so that a backend can refuse
             // what needs a proven mailbox without a call of its own.
@@ -57,20 +85,19 @@ pub async fn authorize(
                 "username": user.username.as_str(),
                 "email_verified": user.is_email_verified,
             }),
-        },
-        Ok(Err(err)) => {
-            if let ApiError::Unavailable(cause) | ApiError::Internal(cause) = &err {
-                tracing::error!(
-                    error = format!("{cause:#}"),
-                    route,
-                    "authorizer: could not decide, denied"
-                );
-            }
-            SimpleResponse::deny()
+        }),
+        Ok(Err(ApiError::Unavailable(cause) | ApiError::Internal(cause))) => {
+            tracing::error!(
+                error = format!("{cause:#}"),
+                route,
+                "authorizer: could not decide, failing (API Gateway answers 500, caches nothing)"
+            );
+            Err(Undecided)
         }
+        Ok(Err(_)) => Ok(SimpleResponse::deny()),
         Err(join) => {
-            tracing::error!(error = %join, route, "authorizer: task failed, denied");
-            SimpleResponse::deny()
+            tracing::error!(error = %join, route, "authorizer: task failed");
+            Err(Undecided)
         }
     }
 }

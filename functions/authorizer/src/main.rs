@@ -1,8 +1,6 @@
 //! The `authorizer` Lambda function: API Gateway invokes it (payload 2.0,
 //! simple responses) before a route of a team's own HTTP API that uses it.
 
-use std::convert::Infallible;
-
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use shared::setup::lambda::{JWT, cold_start};
@@ -13,7 +11,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_runtime::run(service_fn(
         |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| {
             let app = app.clone();
-            async move { Ok::<_, Infallible>(authorizer::authorize(app, event.payload).await) }
+            async move { authorizer::authorize(app, event.payload).await }
         },
     ))
     .await

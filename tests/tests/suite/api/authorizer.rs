@@ -1,10 +1,18 @@
 //! The Lambda authorizer a team attaches to its own API, fed the events API
 //! Gateway sends it (payload 2.0), on the same store as the app.
 
-use authorizer::{SimpleResponse, authorize};
+use authorizer::SimpleResponse;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use serde_json::{Value, json};
 use tests::{PASSWORD, TestApp};
+
+/// The authorizer's decision (these tests never see an outage).
+async fn authorize(
+    app: std::sync::Arc<shared::App>,
+    event: ApiGatewayV2CustomAuthorizerV2Request,
+) -> SimpleResponse {
+    authorizer::authorize(app, event).await.expect("decided")
+}
 
 /// An authorizer event for `method` with these headers and cookies.
 fn event(
