@@ -15,7 +15,7 @@ const SERVER = process.env.DEV_SERVER_BIN || join(TARGET, 'debug', 'dev-server')
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const SCREENSHOTS = join(TARGET, 'browser-screenshots');
 
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const srv = createServer();
     srv.on('error', fail);
@@ -26,12 +26,13 @@ function freePort() {
   });
 }
 
-// The dev server, started fresh for a test file.
-export async function startServer() {
+// The dev server, started fresh for a test file, with `env` on top of
+// the usual settings.
+export async function startServer(env = {}) {
   const port = await freePort();
   const outbox = mkdtempSync(join(tmpdir(), 'ua-outbox-'));
   const child = spawn(SERVER, [], {
-    env: { ...process.env, PORT: String(port), OUTBOX_DIR: outbox, STORE: 'memory', RUST_LOG: 'warn' },
+    env: { ...process.env, PORT: String(port), OUTBOX_DIR: outbox, STORE: 'memory', RUST_LOG: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -106,6 +106,10 @@ pub struct Config {
     pub mail_from: Mailbox,
     /// SES configuration set (`SES_CONFIGURATION_SET`), optional.
     pub ses_configuration_set: Option<String>,
+    /// The `Domain` of every cookie we set (`COOKIE_DOMAIN`, optional):
+    /// unset, cookies are host-only; `example.com` shares them with a front
+    /// end on a sibling host (`app.example.com` next to `api.example.com`).
+    pub cookie_domain: Option<String>,
 }
 
 /// Default `PUBLIC_BASE_URL` when none is configured.
@@ -175,6 +179,9 @@ impl Config {
             revert_email_url,
             mail_from,
             ses_configuration_set: get("SES_CONFIGURATION_SET"),
+            cookie_domain: get("COOKIE_DOMAIN")
+                .map(|d| cookie_domain(&d))
+                .transpose()?,
         })
     }
 
@@ -200,6 +207,30 @@ fn link(base: &str, token: &str) -> String {
         base.replace("{token}", token)
     } else {
         format!("{base}/{token}")
+    }
+}
+
+/// A cookie `Domain`: a host name (a leading dot is dropped, as browsers do).
+fn cookie_domain(raw: &str) -> Result<String, ConfigError> {
+    let domain = raw.trim().trim_start_matches('.').to_ascii_lowercase();
+    let ok = !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if ok {
+        Ok(domain)
+    } else {
+        Err(ConfigError::new(
+            "COOKIE_DOMAIN",
+            "expected a host name such as example.com",
+        ))
     }
 }
 
@@ -299,5 +330,23 @@ mod tests {
             assert!(config(&[(name, value)]).is_err(), "{name}={value}");
         }
         assert!(config(&[("IP_LIMITS", "off")]).unwrap().ip_limits.is_none());
+        for bad in [
+            "a b.com",
+            "-x.com",
+            "x..com",
+            "x.com/",
+            "x.com;",
+            "exa_mple.com",
+        ] {
+            assert!(config(&[("COOKIE_DOMAIN", bad)]).is_err(), "{bad}");
+        }
+        assert_eq!(
+            config(&[("COOKIE_DOMAIN", ".Example.COM")])
+                .unwrap()
+                .cookie_domain
+                .as_deref(),
+            Some("example.com")
+        );
+        assert!(config(&[]).unwrap().cookie_domain.is_none());
     }
 }

@@ -76,5 +76,5 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let device_token = device_key.issue(&user.account_id, user.device_epoch + 1, now)?;
     Ok(Reply::msg("Your password has been changed.")
         .with_data(json!({ "device_token": device_token }))
-        .with_cookie(device_cookie(&device_token)))
+        .with_cookie(device_cookie(&app.config, &device_token)))
 }

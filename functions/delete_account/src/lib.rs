@@ -54,7 +54,7 @@ async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
         app.mailer.send(&notice).await?;
     }
     app.store.delete_account(&data, &caller.sid).await?;
-    let [access, csrf] = logout_cookies();
+    let [access, csrf] = logout_cookies(&app.config);
     Ok(Reply::msg("Your account has been deleted.")
         .with_cookie(access)
         .with_cookie(csrf))

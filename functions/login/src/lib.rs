@@ -156,8 +156,8 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         tracing::warn!(error = format!("{err:#}"), "login: session cap not applied");
     }
     let token = keys.issue(&app.config, username, &sid, now, session.expires_at)?;
-    let csrf = keys.csrf_token(&sid);
-    let [access, csrf] = login_cookies(&token, &csrf, remember.then_some(ttl));
+    let csrf_token = keys.csrf_token(&sid);
+    let [access, csrf] = login_cookies(&app.config, &token, &csrf_token, remember.then_some(ttl));
     // Every success names this device anew (a fresh id, a fresh year).
     let device_token = device_key.issue(&user.account_id, user.device_epoch, now)?;
     tracing::debug!(
@@ -167,8 +167,14 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         "login succeeded"
     );
     Ok(Reply::msg("success")
-        .with_data(json!({ "token": token, "device_token": device_token }))
+        // The CSRF token too, since the cookies are set: a front end on
+        // another host (without COOKIE_DOMAIN) cannot read the cookie.
+        .with_data(json!({
+            "token": token,
+            "device_token": device_token,
+            "csrf_token": csrf_token,
+        }))
         .with_cookie(access)
         .with_cookie(csrf)
-        .with_cookie(device_cookie(&device_token)))
+        .with_cookie(device_cookie(&app.config, &device_token)))
 }

@@ -22,7 +22,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
     let dead_session = matches!(result, Err(ApiError::Unauthorized(NOT_AUTHENTICATED)));
     let mut resp = respond(result);
     if dead_session {
-        for cookie in logout_cookies() {
+        for cookie in logout_cookies(&app.config) {
             if let Ok(value) = lambda_http::http::HeaderValue::from_str(&cookie) {
                 resp.headers_mut()
                     .append(lambda_http::http::header::SET_COOKIE, value);
@@ -42,7 +42,7 @@ async fn logout(app: &App, req: &Request) -> Result<Reply, ApiError> {
     if !ended {
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
     }
-    let [access, csrf] = logout_cookies();
+    let [access, csrf] = logout_cookies(&app.config);
     Ok(Reply::msg("user logout")
         .with_cookie(access)
         .with_cookie(csrf))

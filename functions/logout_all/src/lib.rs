@@ -19,7 +19,7 @@ async fn logout_all(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // Every session ends at once, also one a racing login is writing: the
     // account's session epoch moves on (links and devices are untouched).
     app.store.end_all_sessions(&user).await?;
-    let [access, csrf] = logout_cookies();
+    let [access, csrf] = logout_cookies(&app.config);
     Ok(Reply::msg("user logout")
         .with_cookie(access)
         .with_cookie(csrf))

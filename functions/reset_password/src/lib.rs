@@ -77,5 +77,5 @@ async fn reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let device_token = device_key.issue(&user.account_id, user.device_epoch, app.clock.now())?;
     Ok(Reply::msg("Your password has been reset.")
         .with_data(json!({ "device_token": device_token }))
-        .with_cookie(device_cookie(&device_token)))
+        .with_cookie(device_cookie(&app.config, &device_token)))
 }

@@ -153,32 +153,44 @@ impl Credentials<'_> {
     }
 }
 
+/// `; Domain=<COOKIE_DOMAIN>`, or nothing (host-only cookies).
+fn domain(config: &Config) -> String {
+    config
+        .cookie_domain
+        .as_ref()
+        .map(|d| format!("; Domain={d}"))
+        .unwrap_or_default()
+}
+
 /// The two login cookies; `max_age` is `None` for browser-session cookies.
-pub fn login_cookies(jwt: &str, csrf: &str, max_age: Option<i64>) -> [String; 2] {
+pub fn login_cookies(config: &Config, jwt: &str, csrf: &str, max_age: Option<i64>) -> [String; 2] {
     let lifetime = max_age
         .map(|s| format!("; Max-Age={s}"))
         .unwrap_or_default();
+    let domain = domain(config);
     [
-        format!("{ACCESS_COOKIE}={jwt}; HttpOnly; Secure; SameSite=Lax; Path=/{lifetime}"),
-        format!("{CSRF_COOKIE}={csrf}; Secure; SameSite=Lax; Path=/{lifetime}"),
+        format!("{ACCESS_COOKIE}={jwt}; HttpOnly; Secure; SameSite=Lax; Path=/{domain}{lifetime}"),
+        format!("{CSRF_COOKIE}={csrf}; Secure; SameSite=Lax; Path=/{domain}{lifetime}"),
     ]
 }
 
 /// The device cookie (`device_token`): HttpOnly, for the API's paths only,
 /// one year. Logout leaves it: it names the device, not the session.
-pub fn device_cookie(token: &str) -> String {
+pub fn device_cookie(config: &Config, token: &str) -> String {
     format!(
-        "{}={token}; HttpOnly; Secure; SameSite=Lax; Path=/api; Max-Age={}",
+        "{}={token}; HttpOnly; Secure; SameSite=Lax; Path=/api{}; Max-Age={}",
         crate::domain::DEVICE_COOKIE,
+        domain(config),
         crate::domain::DEVICE_TTL_SECS
     )
 }
 
-/// Cookies that clear both login cookies.
-pub fn logout_cookies() -> [String; 2] {
+/// Cookies that clear both login cookies (with the `Domain` they were set with).
+pub fn logout_cookies(config: &Config) -> [String; 2] {
     const GONE: &str = "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+    let domain = domain(config);
     [
-        format!("{ACCESS_COOKIE}=; HttpOnly; Secure; SameSite=Lax; Path=/; {GONE}"),
-        format!("{CSRF_COOKIE}=; Secure; SameSite=Lax; Path=/; {GONE}"),
+        format!("{ACCESS_COOKIE}=; HttpOnly; Secure; SameSite=Lax; Path=/{domain}; {GONE}"),
+        format!("{CSRF_COOKIE}=; Secure; SameSite=Lax; Path=/{domain}; {GONE}"),
     ]
 }

@@ -480,8 +480,8 @@ async fn an_authorizer_that_cannot_reach_dynamodb_fails_instead_of_denying() {
     };
     let (store, _) = store(vec![unavailable(), unavailable(), unavailable()]).await;
     let config = shared::config::Config::from_lookup(|_| None).unwrap();
-    let keys = shared::domain::JwtKeys::new(&"test-secret-test-secret-test-secret-0123".into())
-        .unwrap();
+    let keys =
+        shared::domain::JwtKeys::new(&"test-secret-test-secret-test-secret-0123".into()).unwrap();
     let token = keys
         .issue(
             &config,

@@ -110,3 +110,47 @@ async fn bearer_requests_and_safe_methods_need_no_csrf_header() {
     assert_eq!(bearer.0, 200);
     cookie_get.expect(200, "success");
 }
+
+#[tokio::test]
+async fn login_answers_the_csrf_token_and_cookie_domain_scopes_every_cookie() {
+    // A front end on app.example.com talking to api.example.com reads the
+    // CSRF token from the answer, or from the cookie once COOKIE_DOMAIN
+    // shares it with the sibling host.
+    let app = tests::TestApp::options()
+        .env("COOKIE_DOMAIN", "example.com")
+        .spawn()
+        .await;
+    app.given_user("alice", "alice@example.com").await;
+
+    let login = app.login("alice", tests::PASSWORD, true).await;
+
+    login.expect(200, "success");
+    assert_eq!(
+        login.body["data"]["csrf_token"].as_str().unwrap(),
+        login.cookie_value("csrf_access_token")
+    );
+    for name in ["access_token_cookie", "csrf_access_token", "device_token"] {
+        let cookie = login.set_cookie(name);
+        assert!(cookie.contains("; Domain=example.com"), "{cookie}");
+    }
+    let out = app.get_bearer("/api/logout", &login.token()).await;
+    out.expect(200, "user logout");
+    for name in ["access_token_cookie", "csrf_access_token"] {
+        let cleared = out.set_cookie(name);
+        assert!(
+            cleared.contains("; Domain=example.com") && cleared.contains("Max-Age=0"),
+            "a cookie is cleared with the Domain it was set with: {cleared}"
+        );
+    }
+
+    // Without it, host-only cookies (no Domain attribute).
+    let plain = tests::TestApp::spawn().await;
+    plain.given_user("bob", "bob@example.com").await;
+    let login = plain.login("bob", tests::PASSWORD, false).await;
+    assert!(
+        login.set_cookies().iter().all(|c| !c.contains("Domain=")),
+        "{:?}",
+        login.set_cookies()
+    );
+    assert!(login.body["data"]["csrf_token"].is_string());
+}

@@ -157,9 +157,7 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
         "requestContext": { "http": { "method": "GET" } },
     }))
     .unwrap();
-    let answer = authorizer::authorize(app.app.clone(), event)
-        .await
-        .unwrap();
+    let answer = authorizer::authorize(app.app.clone(), event).await.unwrap();
     assert!(answer.is_authorized);
     step("authorizer", calls.take());
     app.get_bearer("/api/logout", &token2)
