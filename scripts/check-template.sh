@@ -2,8 +2,8 @@
 # Offline checks of the deployment files; runnable from any directory:
 #   1. cfn-lint template.yaml        - any error or warning fails
 #   2. the SAM transform (aws-sam-translator), as CloudFormation would run it
-#   3. the same two for the template snippet in docs/INTEGRATION.md (a team's
-#      own stack attaching our authorizer)
+#   3. the same two for each template snippet in docs/INTEGRATION.md (a
+#      team's own stacks attaching our authorizer)
 #   4. actionlint on .github/workflows/*.yml (with shellcheck)
 # Exits non-zero if any check fails. Needs no AWS account and no Docker.
 set -euo pipefail
@@ -93,14 +93,25 @@ for name, res in out["Resources"].items():
             if "*" in resources:
                 problems.append(f"{name}: statement {st.get('Sid', '?')} grants on '*'")
 
-# The integration snippet must attach our authorizer the way it answers:
-# a request authorizer, payload 2.0, simple responses, our exported ARN.
+# The integration snippets must attach our authorizer the way it answers:
+# a request authorizer, payload 2.0, simple responses, our exported ARN;
+# declared through SAM (an OpenAPI security scheme) or as an
+# AWS::ApiGatewayV2::Authorizer.
 if len(sys.argv) > 2 and sys.argv[2] == "--integration":
     schemes = [
         scheme.get("x-amazon-apigateway-authorizer", {})
         for res in out["Resources"].values()
         if res["Type"] == "AWS::ApiGatewayV2::Api"
         for scheme in res["Properties"].get("Body", {}).get("components", {}).get("securitySchemes", {}).values()
+    ] + [
+        {
+            "type": res["Properties"].get("AuthorizerType", "").lower(),
+            "authorizerPayloadFormatVersion": res["Properties"].get("AuthorizerPayloadFormatVersion"),
+            "enableSimpleResponses": res["Properties"].get("EnableSimpleResponses"),
+            "authorizerUri": res["Properties"].get("AuthorizerUri"),
+        }
+        for res in out["Resources"].values()
+        if res["Type"] == "AWS::ApiGatewayV2::Authorizer"
     ]
     ok = [
         a for a in schemes
@@ -130,23 +141,33 @@ if ! transform template.yaml --ours; then
     failed=1
 fi
 
-echo "== docs/INTEGRATION.md: its template snippet (cfn-lint, SAM transform)"
-SNIPPET="$(mktemp --suffix=.yaml)"
-trap 'rm -f "$SNIPPET"' EXIT
-# The first yaml block after the <!-- integration-template --> marker.
-awk '/<!-- integration-template -->/ {armed=1; next}
-     armed && /^```yaml$/ {inside=1; next}
-     inside && /^```$/ {exit}
-     inside {print}' docs/INTEGRATION.md >"$SNIPPET"
-if [[ ! -s "$SNIPPET" ]]; then
-    echo "docs/INTEGRATION.md: no yaml block after <!-- integration-template -->" >&2
-    failed=1
-elif cfn-lint -- "$SNIPPET" && transform "$SNIPPET" --integration; then
-    echo "docs/INTEGRATION.md: snippet passes cfn-lint and the SAM transform"
-else
-    echo "docs/INTEGRATION.md: the snippet fails (above)" >&2
+echo "== docs/INTEGRATION.md: its template snippets (cfn-lint, SAM transform)"
+SNIPPETS="$(mktemp -d)"
+trap 'rm -rf "$SNIPPETS"' EXIT
+# The first yaml block after each <!-- integration-template --> marker, one
+# file each: snippet-1.yaml, snippet-2.yaml, ...
+awk -v dir="$SNIPPETS" '
+     /<!-- integration-template -->/ {armed=1; n++; next}
+     armed && /^```yaml$/ {inside=1; armed=0; next}
+     inside && /^```$/ {inside=0; next}
+     inside {print > (dir "/snippet-" n ".yaml")}' docs/INTEGRATION.md
+shopt -s nullglob
+snippets=("$SNIPPETS"/snippet-*.yaml)
+shopt -u nullglob
+markers="$(grep -c '<!-- integration-template -->' docs/INTEGRATION.md || true)"
+if [[ ${#snippets[@]} -eq 0 || ${#snippets[@]} -ne $markers ]]; then
+    echo "docs/INTEGRATION.md: $markers marker(s), ${#snippets[@]} yaml block(s) after them" >&2
     failed=1
 fi
+for snippet in "${snippets[@]}"; do
+    name="$(basename "$snippet" .yaml)"
+    if cfn-lint -- "$snippet" && transform "$snippet" --integration; then
+        echo "docs/INTEGRATION.md $name: passes cfn-lint and the SAM transform"
+    else
+        echo "docs/INTEGRATION.md $name: fails (above)" >&2
+        failed=1
+    fi
+done
 
 echo "== actionlint $(actionlint -version 2>/dev/null | head -n1)"
 shopt -s nullglob

@@ -8,5 +8,6 @@ source "$REPO/scripts/tools.sh"
 cd "$REPO"
 # Build every binary first so no invocation waits for a compiler.
 cargo build --locked -p index -p login -p registration -p reset_password_request \
-    -p profile_settings -p confirm_email -p reset_password -p logout -p pages -p whoami -p authorizer
+    -p profile_settings -p confirm_email -p reset_password -p logout -p pages -p whoami -p authorizer \
+    -p rotation
 python3 scripts/lambda_invoke.py

@@ -26,7 +26,7 @@ FUNCTIONS = [
     "profile_settings", "confirm_email", "reset_password", "logout",
     "update_profile", "change_password", "change_email", "revert_email",
     "resend_confirmation", "sessions", "end_session", "logout_all",
-    "delete_account", "account_export", "pages", "whoami", "authorizer",
+    "delete_account", "account_export", "pages", "whoami", "authorizer", "rotation",
 ]
 # The page routes, all served by the pages function: (event, status, content type).
 PAGE_EVENTS = [
@@ -283,6 +283,31 @@ def main() -> int:
               f"{'invocation failed' if failed else outage.stdout.strip()}")
         if not failed:
             failures.append(f"authorizer (outage): expected a failed invocation, got {outage.stdout}")
+        # The scheduled rotation of the signing key: Secrets Manager's four
+        # steps on the JWT secret, as it invokes the function.
+        sm = boto3.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"],
+                          region_name=env.get("AWS_REGION", "us-east-1"))
+        secret = env["JWT_SECRET_ARN"]
+        before = sm.get_secret_value(SecretId=secret, VersionStage="AWSCURRENT")
+        rotation = load("rotation")
+        rotation["SecretId"] = secret
+        rotation["ClientRequestToken"] = str(uuid.uuid4())
+        rotated = True
+        for step in ["createSecret", "setSecret", "testSecret", "finishSecret"]:
+            rotation["Step"] = step
+            out = invoke_raw(port, "rotation", rotation)
+            if out.returncode != 0:
+                rotated = False
+                failures.append(f"rotation {step}: {out.stdout} {out.stderr}")
+        after = sm.get_secret_value(SecretId=secret, VersionStage="AWSCURRENT")
+        previous = sm.get_secret_value(SecretId=secret, VersionStage="AWSPREVIOUS")
+        rotated = rotated and after["VersionId"] == rotation["ClientRequestToken"] \
+            and after["SecretString"] != before["SecretString"] and len(after["SecretString"]) >= 32 \
+            and previous["SecretString"] == before["SecretString"]
+        print(f"{'ok  ' if rotated else 'FAIL'} {'rotation (four steps)':24} "
+              f"{'new key current, old one previous' if rotated else 'not rotated'}")
+        if not rotated:
+            failures.append("rotation: the secret was not rotated as Secrets Manager's protocol says")
     finally:
         watch.terminate()
         try:

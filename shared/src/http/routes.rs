@@ -48,8 +48,9 @@ pub const ROUTES: [Route; 25] = [
 ];
 
 /// Functions that serve no route of ours: API Gateway invokes the
-/// authorizer before the routes of a team's own API that use it.
-pub const OTHER_FUNCTIONS: [&str; 1] = ["authorizer"];
+/// authorizer before the routes of a team's own API that use it, Secrets
+/// Manager the rotation on its schedule.
+pub const OTHER_FUNCTIONS: [&str; 2] = ["authorizer", "rotation"];
 
 const fn route(method: &'static str, path: &'static str, function: &'static str) -> Route {
     Route {

@@ -187,3 +187,92 @@ async fn a_rotation_in_the_middle_of_a_session_logs_nobody_out() {
         .await
         .expect(401, "authentication required");
 }
+
+/// One step of Secrets Manager's rotation, as it invokes the function.
+async fn step(sm: &aws_sdk_secretsmanager::Client, arn: &str, token: &str, name: &str) {
+    let event: rotation::RotationEvent = serde_json::from_value(json!({
+        "SecretId": arn, "ClientRequestToken": token, "Step": name,
+    }))
+    .unwrap();
+    rotation::rotate(sm, &event)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+}
+
+#[tokio::test]
+async fn the_scheduled_rotation_keeps_sessions_and_signs_new_ones_with_the_new_key() {
+    require_moto!();
+    let sm = aws_sdk_secretsmanager::Client::new(
+        &shared::adapters::aws::sdk_config()
+            .await
+            .expect("SDK configuration"),
+    );
+    let arn = sm
+        .create_secret()
+        .name(unique("jwt"))
+        .secret_string(OLD)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let source = Arc::new(SecretsManagerKeys::new(sm.clone(), arn.clone()));
+    let store: Arc<dyn UserStore> = Arc::new(MemoryStore::new());
+    let before_rotation = container(&store, &source).await;
+    before_rotation
+        .given_user("alice", "alice@example.com")
+        .await;
+    let signed_before = before_rotation.token("alice", PASSWORD).await;
+    let old_kid = JwtKeys::kid_of(&signed_before).unwrap();
+
+    // The four steps, as Secrets Manager invokes them (a retried step is a
+    // no-op: createSecret twice keeps one new key).
+    let version = format!("{}-{}", unique("rotation"), "0123456789abcdef");
+    for name in [
+        "createSecret",
+        "createSecret",
+        "setSecret",
+        "testSecret",
+        "finishSecret",
+    ] {
+        step(&sm, &arn, &version, name).await;
+    }
+    step(&sm, &arn, &version, "finishSecret").await;
+
+    let described = sm.describe_secret().secret_id(&arn).send().await.unwrap();
+    let stages = described.version_ids_to_stages().unwrap();
+    assert_eq!(stages[&version], vec!["AWSCURRENT".to_owned()]);
+    let current = sm
+        .get_secret_value()
+        .secret_id(&arn)
+        .version_stage("AWSCURRENT")
+        .send()
+        .await
+        .unwrap()
+        .secret_string
+        .unwrap();
+    assert_ne!(current, OLD);
+    assert!(current.len() >= 32, "a new random key of 48 bytes");
+
+    // A function started after the rotation: the session signed before it
+    // still works, and a new login is signed with the new key.
+    let after_rotation = container(&store, &source).await;
+    after_rotation
+        .get_bearer("/api/profile_settings", &signed_before)
+        .await
+        .expect(200, "success");
+    let signed_after = after_rotation.token("alice", PASSWORD).await;
+    let new_kid = JwtKeys::kid_of(&signed_after).unwrap();
+    assert_ne!(new_kid, old_kid);
+    assert_eq!(
+        new_kid,
+        JwtKeys::new(&SecretString::from(current))
+            .unwrap()
+            .current_kid()
+    );
+    // And the function that started before it verifies the new tokens too.
+    before_rotation
+        .get_bearer("/api/profile_settings", &signed_after)
+        .await
+        .expect(200, "success");
+}
