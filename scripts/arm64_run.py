@@ -75,6 +75,10 @@ def main():
         "DEVICE_SECRET_ARN": device["ARN"],
         "PUBLIC_BASE_URL": "https://api.example.com",
         "AWS_REGION": region,
+        # The aarch64 glibc of the sysroot, whole: the host's ld.so.cache
+        # may name another build's libraries (libc6:arm64 on Debian), and
+        # a loader of one build with a libc of another hangs.
+        "LD_LIBRARY_PATH": os.path.join(sysroot, "lib"),
     })
     proc = subprocess.Popen(["qemu-aarch64", "-L", sysroot, bootstrap], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -13,6 +13,9 @@
 #   7. the real Lambda binaries under cargo lambda, fed every events/*.json
 #   8. the pages in headless Chromium (Debian's, installed in the background
 #      from the start when missing), driven by playwright-core
+#   9. the arm64 build (login for aarch64 with cargo-lambda, built in the
+#      background from step 5 on, in target/arm64) run under qemu-user
+#      against moto (scripts/arm64.sh)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,11 +39,14 @@ MOTO_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 
 MOTO_LOG="$(mktemp)"
 python3 scripts/moto_server.py 127.0.0.1 "$MOTO_PORT" >"$MOTO_LOG" 2>&1 &
 MOTO_PID=$!
+ARM64_PID=""
+ARM64_LOG="$(mktemp)"
 cleanup() {
+    if [[ -n "$ARM64_PID" ]]; then kill "$ARM64_PID" 2>/dev/null || true; fi
     kill "$MOTO_PID" 2>/dev/null || true
     wait "$MOTO_PID" 2>/dev/null || true
     wait "$CHROMIUM_PID" 2>/dev/null || true
-    rm -f "$MOTO_LOG" "$CHROMIUM_LOG"
+    rm -f "$MOTO_LOG" "$CHROMIUM_LOG" "$ARM64_LOG"
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do
@@ -63,6 +69,12 @@ export REQUIRE_MOTO=1
 step "cargo test (memory, contract on memory and DynamoDB, moto tests)"
 cargo test --workspace --locked
 
+# The arm64 build: in the background while the steps below, which compile
+# little, run (a target directory of its own, so neither waits for the other).
+step "the arm64 build starts in the background (scripts/arm64.sh build)"
+bash scripts/arm64.sh build >"$ARM64_LOG" 2>&1 &
+ARM64_PID=$!
+
 step "end-to-end suite on DynamoDB + SES (moto)"
 # A fresh moto: the tables the previous step made are no use to this one.
 curl -fsS -X POST "http://127.0.0.1:$MOTO_PORT/moto-api/reset" >/dev/null
@@ -84,5 +96,16 @@ if ! wait "$CHROMIUM_PID"; then
 fi
 cat "$CHROMIUM_LOG"
 bash scripts/browser-tests.sh
+
+step "the arm64 login under qemu-user against moto (scripts/arm64.sh)"
+if ! wait "$ARM64_PID"; then
+    ARM64_PID=""
+    cat "$ARM64_LOG" >&2
+    echo "the arm64 build failed" >&2
+    exit 1
+fi
+ARM64_PID=""
+grep -E '^arm64.sh:' "$ARM64_LOG" || true
+bash scripts/arm64.sh run
 
 step "all tests passed"
