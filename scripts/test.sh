@@ -42,7 +42,8 @@ MOTO_PID=$!
 ARM64_PID=""
 ARM64_LOG="$(mktemp)"
 cleanup() {
-    if [[ -n "$ARM64_PID" ]]; then kill "$ARM64_PID" 2>/dev/null || true; fi
+    # Its own process group (setsid): cargo, zig and rustc go with it.
+    if [[ -n "$ARM64_PID" ]]; then kill -- -"$ARM64_PID" 2>/dev/null || true; fi
     kill "$MOTO_PID" 2>/dev/null || true
     wait "$MOTO_PID" 2>/dev/null || true
     wait "$CHROMIUM_PID" 2>/dev/null || true
@@ -72,7 +73,7 @@ cargo test --workspace --locked
 # The arm64 build: in the background while the steps below, which compile
 # little, run (a target directory of its own, so neither waits for the other).
 step "the arm64 build starts in the background (scripts/arm64.sh build)"
-bash scripts/arm64.sh build >"$ARM64_LOG" 2>&1 &
+setsid bash scripts/arm64.sh build >"$ARM64_LOG" 2>&1 &
 ARM64_PID=$!
 
 step "end-to-end suite on DynamoDB + SES (moto)"

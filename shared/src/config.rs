@@ -213,7 +213,13 @@ fn link(base: &str, token: &str) -> String {
 /// A cookie `Domain`: a host name (a leading dot is dropped, as browsers do).
 fn cookie_domain(raw: &str) -> Result<String, ConfigError> {
     let domain = raw.trim().trim_start_matches('.').to_ascii_lowercase();
-    let ok = !domain.is_empty()
+    // At least two labels, the last not a number: a browser drops every
+    // cookie scoped to a top-level domain or an IP address.
+    let labels: Vec<&str> = domain.split('.').collect();
+    let ok = labels.len() >= 2
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
         && domain.len() <= 253
         && domain.split('.').all(|label| {
             !label.is_empty()
@@ -331,6 +337,8 @@ mod tests {
         }
         assert!(config(&[("IP_LIMITS", "off")]).unwrap().ip_limits.is_none());
         for bad in [
+            "com",
+            "10.0.0.1",
             "a b.com",
             "-x.com",
             "x..com",

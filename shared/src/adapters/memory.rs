@@ -520,11 +520,11 @@ impl UserStore for MemoryStore {
                 && u.email.as_str() == user.email.as_str()
                 && u.email_changes == user.email_changes
         });
-        if !caps.iter().all(|cap| below_limit(&t, cap)) {
-            return Ok(WriteOutcome::Capped);
-        }
         if !same {
             return Ok(WriteOutcome::Stale);
+        }
+        if !caps.iter().all(|cap| below_limit(&t, cap)) {
+            return Ok(WriteOutcome::Capped);
         }
         take_caps(&mut t, caps);
         if let Some(u) = t.users.get_mut(user.username.key()) {
@@ -602,11 +602,11 @@ impl UserStore for MemoryStore {
                 && !u.is_email_verified
                 && u.confirm_epoch == user.confirm_epoch
         });
-        if !caps.iter().all(|cap| below_limit(&t, cap)) {
-            return Ok(WriteOutcome::Capped);
-        }
         if !same {
             return Ok(WriteOutcome::Stale);
+        }
+        if !caps.iter().all(|cap| below_limit(&t, cap)) {
+            return Ok(WriteOutcome::Capped);
         }
         take_caps(&mut t, caps);
         if let Some(u) = t.users.get_mut(user.username.key()) {

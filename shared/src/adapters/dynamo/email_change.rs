@@ -43,8 +43,8 @@ impl DynamoStore {
         match self.transact(items).await {
             Ok(()) => Ok(WriteOutcome::Done),
             Err(err) => match cancelled_conditions(&err) {
-                Some(c) if c.iter().take(caps.len()).any(|f| *f) => Ok(WriteOutcome::Capped),
                 Some(c) if c.get(caps.len()) == Some(&true) => Ok(WriteOutcome::Stale),
+                Some(c) if c.iter().take(caps.len()).any(|f| *f) => Ok(WriteOutcome::Capped),
                 _ => Err(sdk_err("TransactWriteItems", err)),
             },
         }

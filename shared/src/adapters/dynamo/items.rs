@@ -21,6 +21,9 @@ pub(super) struct UserItem {
     pub(super) sk: String,
     #[serde(flatten)]
     pub(super) user: UserRecord,
+    /// Set by a deletion before it deletes anything (see `delete_partition`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) deleting: Option<bool>,
 }
 
 /// A confirmed address: which account holds it.

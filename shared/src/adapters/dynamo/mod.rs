@@ -64,6 +64,24 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// The profile's user, unless a deletion marked it: then the account is
+    /// gone, and its deletion is finished here (a deletion that failed
+    /// after its mark, whose session then ended, would otherwise leave the
+    /// username and the address held for ever). Deleting is idempotent, so
+    /// finishing one still under way does no harm.
+    async fn unless_deleting(&self, item: UserItem) -> StoreResult<Option<UserRecord>> {
+        if item.deleting != Some(true) {
+            return Ok(Some(item.user));
+        }
+        if let Some(data) = self.partition(&item.user.username).await? {
+            let none = SessionId::from_stored(String::new());
+            self.delete_partition(&data, &none).await?;
+        }
+        Ok(None)
+    }
+}
+
 #[async_trait]
 impl UserStore for DynamoStore {
     async fn create_user(
@@ -78,6 +96,7 @@ impl UserStore for DynamoStore {
                     pk: user_pk(&user.username),
                     sk: PROFILE_SK.into(),
                     user: user.clone(),
+                    deleting: None,
                 })?,
                 new,
             )?,
@@ -157,10 +176,10 @@ impl UserStore for DynamoStore {
     }
 
     async fn get_user(&self, username: &Username) -> StoreResult<Option<UserRecord>> {
-        self.get(key(user_pk(username), PROFILE_SK))
-            .await?
-            .map(|item| from_item::<UserItem>(item).map(|u| u.user))
-            .transpose()
+        let Some(item) = self.get(key(user_pk(username), PROFILE_SK)).await? else {
+            return Ok(None);
+        };
+        self.unless_deleting(from_item::<UserItem>(item)?).await
     }
 
     async fn login_state(
@@ -181,7 +200,7 @@ impl UserStore for DynamoStore {
             let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned();
             let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
             if sk.as_deref() == Some(PROFILE_SK) {
-                state.user = Some(from_item::<UserItem>(item)?.user);
+                state.user = self.unless_deleting(from_item::<UserItem>(item)?).await?;
                 continue;
             }
             let f: FailuresItem = from_item(item)?;
@@ -379,8 +398,9 @@ impl UserStore for DynamoStore {
         match self.transact(items).await {
             Ok(()) => Ok(WriteOutcome::Done),
             Err(err) => match cancelled_conditions(&err) {
-                Some(c) if c.iter().take(caps.len()).any(|f| *f) => Ok(WriteOutcome::Capped),
+                // A gone account first, as the memory store answers.
                 Some(c) if c.get(caps.len()) == Some(&true) => Ok(WriteOutcome::Stale),
+                Some(c) if c.iter().take(caps.len()).any(|f| *f) => Ok(WriteOutcome::Capped),
                 _ => Err(sdk_err("TransactWriteItems", err)),
             },
         }
@@ -396,8 +416,8 @@ impl UserStore for DynamoStore {
         match self.transact(items).await {
             Ok(()) => Ok(WriteOutcome::Done),
             Err(err) => match cancelled_conditions(&err).as_deref() {
-                Some([true, ..]) => Ok(WriteOutcome::Capped),
                 Some([_, true, ..]) => Ok(WriteOutcome::Stale),
+                Some([true, ..]) => Ok(WriteOutcome::Capped),
                 _ => Err(sdk_err("TransactWriteItems", err)),
             },
         }

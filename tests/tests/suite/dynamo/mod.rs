@@ -386,3 +386,50 @@ async fn misconfiguration_is_a_500_not_a_retry_later() {
     rejected.expect(500, "internal server error");
     retried.expect(200, "Check your email...");
 }
+
+#[tokio::test]
+async fn a_deletion_that_failed_after_its_mark_is_finished_by_the_next_sign_in() {
+    // A deletion marks the profile first; if it then fails and its session
+    // ends, the next read of the account finishes it: the username and the
+    // address are free again, never held by a half-deleted account.
+    require_moto!();
+    let backend = Backend::moto(None).await;
+    let table = backend.table.clone().unwrap();
+    let app = TestApp::options().backend(backend).spawn().await;
+    app.given_user("alice", "alice@example.com").await;
+    let token = app.token("alice", PASSWORD).await;
+    raw_client()
+        .await
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S("USER#alice".into()))
+        .key("sk", AttributeValue::S("PROFILE".into()))
+        .update_expression("SET deleting = :t")
+        .expression_attribute_values(":t", AttributeValue::Bool(true))
+        .send()
+        .await
+        .unwrap();
+
+    app.login("alice", PASSWORD, false)
+        .await
+        .expect(401, "wrong username or password");
+
+    app.get_bearer("/api/profile_settings", &token)
+        .await
+        .expect(401, "authentication required");
+    let items = raw_client()
+        .await
+        .scan()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let left: Vec<_> = items
+        .items()
+        .iter()
+        .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned())
+        .filter(|pk| pk.starts_with("USER#") || pk.starts_with("EMAIL#"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    app.register_confirmed("alice", "alice@example.com").await;
+}
