@@ -135,6 +135,11 @@ impl Credentials<'_> {
         let verified = keys
             .for_token(&token, now)
             .await
+            .map_err(|_| {
+                ApiError::Unavailable(anyhow::anyhow!(
+                    "the token names a signing key that could not be read"
+                ))
+            })?
             .verify(config, &token, now)
             .ok_or_else(unauthorized)?;
         if from_cookie && !self.safe_method {

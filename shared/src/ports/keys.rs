@@ -15,7 +15,7 @@
 //! A failed read keeps the keys held, and is not retried before the
 //! cooldown has passed.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
@@ -43,7 +43,14 @@ pub struct KeyRing {
     /// When the keys were last asked for (epoch seconds), whatever came of
     /// it; a tokio mutex so that concurrent requests cause one read.
     last_attempt: tokio::sync::Mutex<i64>,
+    /// Whether the last read failed (until one succeeds).
+    last_failed: AtomicBool,
 }
+
+/// The keys could not be read, and the token names a key not held: an
+/// outage (503, or a failed authorizer invocation), not a refusal.
+#[derive(Debug)]
+pub struct KeysUnavailable;
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -59,6 +66,7 @@ impl KeyRing {
             source: None,
             loaded_at: AtomicI64::new(0),
             last_attempt: tokio::sync::Mutex::new(0),
+            last_failed: AtomicBool::new(false),
         }
     }
 
@@ -73,6 +81,7 @@ impl KeyRing {
             // naming another (the previous key's, after a rotation) may
             // read the secret at once.
             last_attempt: tokio::sync::Mutex::new(i64::MIN / 2),
+            last_failed: AtomicBool::new(false),
         }
     }
 
@@ -97,17 +106,26 @@ impl KeyRing {
     }
 
     /// The keys to verify `token` with: those held, or read again first
-    /// when they are old or the token names a key not among them.
-    pub async fn for_token(&self, token: &str, now: i64) -> Arc<JwtKeys> {
+    /// when they are old or the token names a key not among them. When the
+    /// token names a key not held and the keys could not be read (the last
+    /// read failed), [`KeysUnavailable`]: that token may be good, and a
+    /// refusal would be wrong (and cached by an authorizer's caller).
+    pub async fn for_token(&self, token: &str, now: i64) -> Result<Arc<JwtKeys>, KeysUnavailable> {
         let keys = self.held();
         if self.source.is_none() {
-            return keys;
+            return Ok(keys);
         }
         let unknown = JwtKeys::kid_of(token).filter(|kid| !keys.knows(kid));
         if unknown.is_none() && !self.stale(now) {
-            return keys;
+            return Ok(keys);
         }
-        self.refresh(now, unknown.as_deref()).await
+        let keys = self.refresh(now, unknown.as_deref()).await;
+        match unknown {
+            Some(kid) if !keys.knows(&kid) && self.last_failed.load(Ordering::Acquire) => {
+                Err(KeysUnavailable)
+            }
+            _ => Ok(keys),
+        }
     }
 
     /// Reads the keys again, unless another request just did, or a read
@@ -134,10 +152,12 @@ impl KeyRing {
                     Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
                 }
                 self.loaded_at.store(now, Ordering::Release);
+                self.last_failed.store(false, Ordering::Release);
                 tracing::info!(kid = fresh.current_kid(), "signing keys read again");
                 fresh
             }
             Err(err) => {
+                self.last_failed.store(true, Ordering::Release);
                 tracing::warn!(
                     error = format!("{err:#}"),
                     "reading the signing keys failed; keeping the ones held"
@@ -204,16 +224,16 @@ mod tests {
         // The first unknown kid after the cold start reads at once; the
         // next ones within the cooldown do not.
         for _ in 0..50 {
-            ring.for_token(&forged, 1_000).await;
+            let _ = ring.for_token(&forged, 1_000).await;
         }
         assert_eq!(source.reads.load(Ordering::SeqCst), 1);
-        ring.for_token(&forged, 1_009).await;
+        let _ = ring.for_token(&forged, 1_009).await;
         assert_eq!(source.reads.load(Ordering::SeqCst), 1);
-        ring.for_token(&forged, 1_010).await;
+        let _ = ring.for_token(&forged, 1_010).await;
         assert_eq!(source.reads.load(Ordering::SeqCst), 2);
         // A known kid never reads (until the keys are old).
         let known = token(&keys('a'));
-        ring.for_token(&known, 1_100).await;
+        let _ = ring.for_token(&known, 1_100).await;
         assert_eq!(source.reads.load(Ordering::SeqCst), 2);
         // The previous key's token right after a cold start is accepted at
         // once: the first unknown kid is read for without waiting.
@@ -239,11 +259,40 @@ mod tests {
         assert_eq!(source.reads.load(Ordering::SeqCst), 1);
     }
 
+    /// A source that cannot be read.
+    struct Failing;
+
+    #[async_trait]
+    impl KeySource for Failing {
+        async fn load(&self) -> anyhow::Result<JwtKeys> {
+            anyhow::bail!("Secrets Manager is down (test)")
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_key_while_the_keys_cannot_be_read_is_an_outage_not_a_refusal() {
+        let down = KeyRing::refreshing(keys('a'), Arc::new(Failing), 1_000);
+        let newer = token(&keys('b'));
+        let known = token(&keys('a'));
+
+        // Read for at once and failed; then within the cooldown, still failed.
+        assert!(down.for_token(&newer, 1_000).await.is_err());
+        assert!(down.for_token(&newer, 1_005).await.is_err());
+        // A token of a key held verifies as ever.
+        let k = down.for_token(&known, 1_005).await.unwrap();
+        assert!(k.knows(keys('a').current_kid()));
+        // With a source that answers, an unknown (forged) key is a refusal.
+        let source = counting('a');
+        let up = ring(&source);
+        let forged = up.for_token(&newer, 1_000).await.unwrap();
+        assert!(!forged.knows(keys('b').current_kid()));
+    }
+
     #[tokio::test]
     async fn fixed_keys_are_never_read_again() {
         let ring = KeyRing::fixed(keys('a'));
         let forged = token(&keys('z'));
-        let k = ring.for_token(&forged, i64::MAX / 2).await;
+        let k = ring.for_token(&forged, i64::MAX / 2).await.unwrap();
         assert_eq!(k.current_kid(), keys('a').current_kid());
         let k = ring.signing(i64::MAX / 2).await;
         assert_eq!(k.current_kid(), keys('a').current_kid());

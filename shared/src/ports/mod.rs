@@ -10,7 +10,7 @@ mod store;
 
 pub use app::App;
 pub use clock::Clock;
-pub use keys::{KeyRing, KeySource, MAX_KEY_AGE_SECS, REFRESH_COOLDOWN_SECS};
+pub use keys::{KeyRing, KeySource, KeysUnavailable, MAX_KEY_AGE_SECS, REFRESH_COOLDOWN_SECS};
 pub use mailer::{MailError, Mailer};
 pub use store::{
     AccountData, Confirmation, CreateUserError, FailureRun, LoginState, PendingEmail,
