@@ -6,14 +6,15 @@ mod app;
 mod clock;
 mod keys;
 mod mailer;
+mod records;
 mod store;
 
 pub use app::App;
 pub use clock::Clock;
 pub use keys::{KeyRing, KeySource, KeysUnavailable, MAX_KEY_AGE_SECS, REFRESH_COOLDOWN_SECS};
 pub use mailer::{MailError, Mailer};
-pub use store::{
-    AccountData, Confirmation, CreateUserError, FailureRun, LoginState, PendingEmail,
-    SessionRecord, StoreError, StoreResult, TokenPurpose, TokenRecord, USER_COUNTER_SCOPES,
-    UserRecord, UserStore, WriteOutcome,
+pub use records::{
+    AccountData, FailureRun, LoginState, PendingEmail, SessionRecord, TokenPurpose, TokenRecord,
+    USER_COUNTER_SCOPES, UserRecord,
 };
+pub use store::{Confirmation, CreateUserError, StoreError, StoreResult, UserStore, WriteOutcome};
