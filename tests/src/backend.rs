@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use shared::adapters::{DynamoStore, MemoryStore, OutboxMailer, SesMailer};
-use shared::ports::{Mailer, UserStore};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use shared::ports::{MailError, Mailer, UserStore};
 
 /// Where a test app keeps its data and sends its mail.
 pub struct Backend {
@@ -160,5 +162,27 @@ impl Backend {
             mail: MailSource::Moto { endpoint, sender },
             table: Some(table),
         }
+    }
+}
+
+/// The app's mailer, which a test can take down (SES failing): every send
+/// then fails as a transient outage would.
+pub(crate) struct Switchable {
+    pub(crate) inner: Arc<dyn Mailer>,
+    pub(crate) down: Arc<AtomicBool>,
+    pub(crate) refused: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+#[async_trait::async_trait]
+impl Mailer for Switchable {
+    async fn send(&self, email: &shared::domain::Email) -> Result<(), MailError> {
+        let refused = self.refused.lock().unwrap().contains(&email.to);
+        if self.down.load(Ordering::SeqCst) || refused {
+            return Err(MailError {
+                transient: true,
+                cause: anyhow::anyhow!("mail is down (test)"),
+            });
+        }
+        self.inner.send(email).await
     }
 }

@@ -5,9 +5,8 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
-use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use shared::App;
 use shared::adapters::ManualClock;
@@ -16,16 +15,21 @@ use shared::domain::hashing::hash_password;
 use shared::domain::{
     AccountId, DeviceKey, EmailAddress, JwtKeys, OneTimeToken, Password, Username,
 };
-use shared::ports::{
-    Clock, Confirmation, KeyRing, MailError, Mailer, TokenPurpose, TokenRecord, UserRecord,
-};
+use shared::ports::{Clock, Confirmation, KeyRing, Mailer, TokenPurpose, TokenRecord, UserRecord};
 use tokio::sync::{OnceCell, oneshot};
 
 mod backend;
+mod peer;
 mod repository;
+mod resp;
+mod text;
 
+use backend::Switchable;
 pub use backend::{Backend, MailSource, moto_endpoint, on_moto, unique};
+pub use peer::Peer;
 pub use repository::{repo, template_dynamodb_actions};
+pub use resp::Resp;
+pub use text::{jwt_claims, links};
 
 /// A strong password accepted by the rules.
 pub const PASSWORD: &str = "S3cure-Passw0rd!";
@@ -35,69 +39,6 @@ pub const NEW_PASSWORD: &str = "N3w-Passw0rd!x";
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 /// The device-token secret of test apps.
 pub const DEVICE_SECRET: &str = "test-device-secret-test-device-secret-01";
-
-/// One HTTP answer, body parsed as JSON (the test fails if it is not JSON).
-#[derive(Debug)]
-pub struct Resp {
-    /// Status code.
-    pub status: u16,
-    /// Headers.
-    pub headers: HeaderMap,
-    /// The parsed envelope.
-    pub body: Value,
-}
-
-impl Resp {
-    /// The envelope's `msg`.
-    pub fn msg(&self) -> &str {
-        self.body["msg"].as_str().unwrap_or_default()
-    }
-
-    /// Asserts status, envelope status and message.
-    #[track_caller]
-    pub fn expect(&self, status: u16, msg: &str) -> &Self {
-        assert_eq!(self.status, status, "{:?}", self.body);
-        let envelope = if status == 200 { "OK" } else { "ERR" };
-        assert_eq!(self.body["status"], envelope, "{:?}", self.body);
-        assert_eq!(self.msg(), msg, "{:?}", self.body);
-        self
-    }
-
-    /// Every `Set-Cookie` value.
-    pub fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect()
-    }
-
-    /// The `Set-Cookie` value for `name`.
-    pub fn set_cookie(&self, name: &str) -> String {
-        self.set_cookies()
-            .into_iter()
-            .find(|c| c.starts_with(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("no Set-Cookie for {name}: {:?}", self.set_cookies()))
-    }
-
-    /// The value of the cookie `name` set by this response.
-    pub fn cookie_value(&self, name: &str) -> String {
-        let c = self.set_cookie(name);
-        c[name.len() + 1..].split(';').next().unwrap().to_owned()
-    }
-
-    /// `data.token`.
-    pub fn token(&self) -> String {
-        self.body["data"]["token"].as_str().unwrap().to_owned()
-    }
-
-    /// A header as a string.
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_owned())
-    }
-}
 
 /// Options for a test app.
 #[derive(Default)]
@@ -129,28 +70,6 @@ impl Options {
     /// Starts the app.
     pub async fn spawn(self) -> TestApp {
         TestApp::start(self).await
-    }
-}
-
-/// The app's mailer, which a test can take down (SES failing): every send
-/// then fails as a transient outage would.
-struct Switchable {
-    inner: Arc<dyn Mailer>,
-    down: Arc<AtomicBool>,
-    refused: Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-#[async_trait::async_trait]
-impl Mailer for Switchable {
-    async fn send(&self, email: &shared::domain::Email) -> Result<(), MailError> {
-        let refused = self.refused.lock().unwrap().contains(&email.to);
-        if self.down.load(Ordering::SeqCst) || refused {
-            return Err(MailError {
-                transient: true,
-                cause: anyhow::anyhow!("mail is down (test)"),
-            });
-        }
-        self.inner.send(email).await
     }
 }
 
@@ -458,6 +377,16 @@ impl TestApp {
         .await
     }
 
+    /// `POST /api/change_email` with [`PASSWORD`].
+    pub async fn change_email(&self, token: &str, new_email: &str) -> Resp {
+        self.post_bearer(
+            "/api/change_email",
+            token,
+            &json!({ "pwd": PASSWORD, "new_email": new_email }),
+        )
+        .await
+    }
+
     /// `POST /api/reset_password/{token}`.
     pub async fn reset_password(&self, token: &str, new_pwd: &str) -> Resp {
         self.post(
@@ -523,103 +452,4 @@ impl TestApp {
             .unwrap_or_else(|| panic!("{link} is not under {}", self.base))
             .to_owned()
     }
-}
-
-/// Requests to a test app from a client address of their own.
-pub struct Peer<'a> {
-    app: &'a TestApp,
-    client: reqwest::Client,
-}
-
-impl Peer<'_> {
-    /// `POST path` with a JSON body and extra headers.
-    pub async fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Resp {
-        let mut req = self
-            .client
-            .post(format!("{}{path}", self.app.base))
-            .json(body);
-        for (name, value) in headers {
-            req = req.header(*name, *value);
-        }
-        self.app.send(req).await
-    }
-
-    /// `POST path` with a JSON body.
-    pub async fn post(&self, path: &str, body: &Value) -> Resp {
-        self.post_with(path, body, &[]).await
-    }
-
-    /// `POST /api/login`, with a device token as the cookie if given.
-    pub async fn login(&self, username: &str, pwd: &str, device: Option<&str>) -> Resp {
-        let cookie = device.map(|d| format!("device_token={d}"));
-        let headers: Vec<(&str, &str)> = cookie
-            .as_deref()
-            .map(|c| vec![("cookie", c)])
-            .unwrap_or_default();
-        self.post_with(
-            "/api/login",
-            &json!({ "username": username, "pwd": pwd, "remember": false }),
-            &headers,
-        )
-        .await
-    }
-
-    /// `POST /api/reset_password_request`.
-    pub async fn request_reset(&self, username: &str) -> Resp {
-        self.post(
-            "/api/reset_password_request",
-            &json!({ "username": username }),
-        )
-        .await
-    }
-
-    /// `POST /api/registration` with a full name and no phone or contacts.
-    pub async fn register(&self, username: &str, email: &str, pwd: &str) -> Resp {
-        self.post(
-            "/api/registration",
-            &json!({
-                "username": username,
-                "full_name": "Test User",
-                "email": email,
-                "phone": null,
-                "contacts": null,
-                "pwd": pwd,
-            }),
-        )
-        .await
-    }
-}
-
-/// Every http(s) link in a text.
-pub fn links(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("http") {
-        let tail = &rest[i..];
-        let end = tail
-            .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
-            .unwrap_or(tail.len());
-        let link = &tail[..end];
-        if link.starts_with("http://") || link.starts_with("https://") {
-            out.push(link.to_owned());
-        }
-        rest = &tail[end..];
-    }
-    out
-}
-
-/// The claims of a JWT (not verified: the test only reads them).
-pub fn jwt_claims(jwt: &str) -> (Value, Value) {
-    use base64::Engine;
-    let mut parts = jwt.split('.');
-    let mut decode = || {
-        let part = parts.next().unwrap();
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap();
-        serde_json::from_slice::<Value>(&bytes).unwrap()
-    };
-    let header = decode();
-    let claims = decode();
-    (header, claims)
 }

@@ -186,6 +186,22 @@ impl DynamoStore {
         Ok(true)
     }
 
+    /// The profile's user, unless a deletion marked it: then the account is
+    /// gone, and its deletion is finished here (a deletion that failed
+    /// after its mark, whose session then ended, would otherwise leave the
+    /// username and the address held for ever). Deleting is idempotent, so
+    /// finishing one still under way does no harm.
+    pub(super) async fn unless_deleting(&self, item: UserItem) -> StoreResult<Option<UserRecord>> {
+        if item.deleting != Some(true) {
+            return Ok(Some(item.user));
+        }
+        if let Some(data) = self.partition(&item.user.username).await? {
+            let none = SessionId::from_stored(String::new());
+            self.delete_partition(&data, &none).await?;
+        }
+        Ok(None)
+    }
+
     /// Deletes the account read as `data`. First a barrier: the profile
     /// is marked `deleting`, and every write made on behalf of an account
     /// carries the condition that its profile is live (`LIVE_PROFILE`), so

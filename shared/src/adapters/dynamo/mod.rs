@@ -14,9 +14,11 @@
 
 mod account;
 mod batch;
+mod capped;
 mod email_change;
 mod errors;
 mod items;
+mod runs;
 mod sessions;
 mod table;
 mod transact;
@@ -25,17 +27,13 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 
 use self::errors::{build, cancelled_conditions, conditional, sdk_err};
 use self::items::{
-    COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, FAILURES_SK, FailuresItem,
-    LIVE_PROFILE, PROFILE_SK, TOKEN_SK, TokenItem, UserItem, counter_equals, counter_key,
-    counter_values, email_pk, from_item, key, n, run_pk, s, same_account, session_sk, to_item,
-    token_item, token_pk, token_ref_item, token_ref_sk, user_pk, with_account,
+    COUNTER_CONDITION, COUNTER_UPDATE, EMAIL_SK, EmailItem, PROFILE_SK, TOKEN_SK, TokenItem,
+    UserItem, counter_key, counter_values, email_pk, from_item, key, n, same_account, session_sk,
+    to_item, token_item, token_pk, token_ref_item, token_ref_sk, user_pk, with_account,
 };
 use crate::domain::{
     DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
@@ -61,24 +59,6 @@ impl DynamoStore {
             client,
             table: table.into(),
         }
-    }
-}
-
-impl DynamoStore {
-    /// The profile's user, unless a deletion marked it: then the account is
-    /// gone, and its deletion is finished here (a deletion that failed
-    /// after its mark, whose session then ended, would otherwise leave the
-    /// username and the address held for ever). Deleting is idempotent, so
-    /// finishing one still under way does no harm.
-    async fn unless_deleting(&self, item: UserItem) -> StoreResult<Option<UserRecord>> {
-        if item.deleting != Some(true) {
-            return Ok(Some(item.user));
-        }
-        if let Some(data) = self.partition(&item.user.username).await? {
-            let none = SessionId::from_stored(String::new());
-            self.delete_partition(&data, &none).await?;
-        }
-        Ok(None)
     }
 }
 
@@ -188,36 +168,7 @@ impl UserStore for DynamoStore {
         device: Option<&DeviceId>,
         now: i64,
     ) -> StoreResult<LoginState> {
-        let username_run = run_pk(&FailureRun::Username(username.clone()));
-        let device_run = device.map(|d| run_pk(&FailureRun::Device(d.clone())));
-        let mut keys = vec![
-            key(user_pk(username), PROFILE_SK),
-            key(username_run.clone(), FAILURES_SK),
-        ];
-        keys.extend(device_run.clone().map(|pk| key(pk, FAILURES_SK)));
-        let mut state = LoginState::default();
-        for item in self.batch_get(keys).await? {
-            let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned();
-            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
-            if sk.as_deref() == Some(PROFILE_SK) {
-                state.user = self.unless_deleting(from_item::<UserItem>(item)?).await?;
-                continue;
-            }
-            let f: FailuresItem = from_item(item)?;
-            if f.expires_at <= now {
-                continue;
-            }
-            let run = LoginFailures {
-                count: f.n,
-                last_at: f.last_at,
-            };
-            if pk.as_ref() == Some(&username_run) {
-                state.failures = run;
-            } else if pk.is_some() && pk == device_run {
-                state.device_failures = run;
-            }
-        }
-        Ok(state)
+        self.read_login_state(username, device, now).await
     }
 
     async fn claim_login_attempt(
@@ -228,57 +179,7 @@ impl UserStore for DynamoStore {
         expires_at: i64,
         attempt: &SessionId,
     ) -> StoreResult<bool> {
-        // Compare-and-set on the run as login_state saw it: a missing or
-        // expired run (TTL deletes late) counts as zero.
-        let unchanged = if seen.count == 0 {
-            "attribute_not_exists(pk) OR expires_at <= :now"
-        } else {
-            "n = :n AND last_at = :last AND expires_at > :now"
-        };
-        let claimed = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(run_pk(run), FAILURES_SK)))
-            .update_expression("SET n = :next, last_at = :now, expires_at = :exp, claim = :claim")
-            .condition_expression(unchanged)
-            .set_expression_attribute_values(Some(if seen.count == 0 {
-                HashMap::from([
-                    (":next".to_owned(), n(1)),
-                    (":now".to_owned(), n(now)),
-                    (":exp".to_owned(), n(expires_at)),
-                    (":claim".to_owned(), s(attempt.as_str())),
-                ])
-            } else {
-                HashMap::from([
-                    (":n".to_owned(), n(seen.count)),
-                    (":last".to_owned(), n(seen.last_at)),
-                    (":next".to_owned(), n(seen.count.saturating_add(1))),
-                    (":now".to_owned(), n(now)),
-                    (":exp".to_owned(), n(expires_at)),
-                    (":claim".to_owned(), s(attempt.as_str())),
-                ])
-            }))
-            // If the SDK retried this write (a timeout after DynamoDB applied
-            // it), the retry fails the condition: the item then names which
-            // attempt claimed it, ours or a rival's.
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match claimed {
-            Ok(_) => Ok(true),
-            Err(err) => {
-                let claimed_by = match err.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => e
-                        .item()
-                        .and_then(|item| item.get("claim"))
-                        .and_then(|v| v.as_s().ok())
-                        .cloned(),
-                    _ => return Err(sdk_err("UpdateItem", err)),
-                };
-                Ok(claimed_by.as_deref() == Some(attempt.as_str()))
-            }
-        }
+        self.claim_run(run, seen, now, expires_at, attempt).await
     }
 
     async fn create_session(
@@ -324,22 +225,7 @@ impl UserStore for DynamoStore {
         seen: u32,
         now: i64,
     ) -> StoreResult<bool> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(username), session_sk(sid))))
-            .update_expression("SET pwd_failures = :next")
-            .condition_expression(format!(
-                "attribute_exists(pk) AND expires_at > :now AND {}",
-                counter_equals("pwd_failures", ":seen", u64::from(seen))
-            ))
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":seen", n(seen))
-            .expression_attribute_values(":next", n(seen.saturating_add(1)))
-            .send()
-            .await;
-        Ok(conditional("UpdateItem", out)?.is_some())
+        self.claim_session_attempt(username, sid, seen, now).await
     }
 
     async fn clear_password_failures(
@@ -347,19 +233,7 @@ impl UserStore for DynamoStore {
         username: &Username,
         sid: &SessionId,
     ) -> StoreResult<()> {
-        // Never writes a session back that has ended meanwhile.
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(username), session_sk(sid))))
-            .update_expression("SET pwd_failures = :zero")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":zero", n(0))
-            .send()
-            .await;
-        conditional("UpdateItem", out)?;
-        Ok(())
+        self.clear_session_run(username, sid).await
     }
 
     async fn delete_session(
@@ -381,46 +255,11 @@ impl UserStore for DynamoStore {
     }
 
     async fn put_token(&self, token: &TokenRecord, caps: &[RateCap]) -> StoreResult<WriteOutcome> {
-        let mut items = Vec::with_capacity(caps.len() + 3);
-        for cap in caps {
-            items.push(
-                TransactWriteItem::builder()
-                    .update(self.counter_update(cap)?)
-                    .build(),
-            );
-        }
-        // Only while the account exists: a link written for an account whose
-        // deletion began would outlive it (with the address it went to).
-        items.push(self.account_check(&token.username, &token.account_id)?);
-        items.push(self.put(token_item(token)?, Some("attribute_not_exists(pk)"))?);
-        items.push(self.put(token_ref_item(token)?, None)?);
-        // Counters are shared (an address's cap): a conflict is tried again.
-        match self.transact(items).await {
-            Ok(()) => Ok(WriteOutcome::Done),
-            Err(err) => match cancelled_conditions(&err) {
-                // A gone account first, as the memory store answers.
-                Some(c) if c.get(caps.len()) == Some(&true) => Ok(WriteOutcome::Stale),
-                Some(c) if c.iter().take(caps.len()).any(|f| *f) => Ok(WriteOutcome::Capped),
-                _ => Err(sdk_err("TransactWriteItems", err)),
-            },
-        }
+        self.put_token_capped(token, caps).await
     }
 
     async fn hit_for_account(&self, cap: &RateCap, user: &UserRecord) -> StoreResult<WriteOutcome> {
-        let items = vec![
-            TransactWriteItem::builder()
-                .update(self.counter_update(cap)?)
-                .build(),
-            self.account_check(&user.username, &user.account_id)?,
-        ];
-        match self.transact(items).await {
-            Ok(()) => Ok(WriteOutcome::Done),
-            Err(err) => match cancelled_conditions(&err).as_deref() {
-                Some([_, true, ..]) => Ok(WriteOutcome::Stale),
-                Some([true, ..]) => Ok(WriteOutcome::Capped),
-                _ => Err(sdk_err("TransactWriteItems", err)),
-            },
-        }
+        self.hit_own_counter(cap, user).await
     }
 
     async fn get_token(
@@ -568,44 +407,11 @@ impl UserStore for DynamoStore {
     }
 
     async fn forget_login_failures(&self, run: &FailureRun) -> StoreResult<()> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(run_pk(run), FAILURES_SK)))
-            .send()
-            .await
-            .map_err(|e| sdk_err("DeleteItem", e))?;
-        Ok(())
+        self.forget_run(run).await
     }
 
     async fn end_all_sessions(&self, user: &UserRecord) -> StoreResult<bool> {
-        // The next session epoch ends every session at once, also one that
-        // a racing login writes after this (its epoch is stale from birth).
-        let (account, account_value) = same_account(&user.account_id);
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
-            .update_expression("SET session_epoch = if_not_exists(session_epoch, :zero) + :one")
-            .condition_expression(format!("{LIVE_PROFILE} AND {account}"))
-            .set_expression_attribute_values(with_account(
-                HashMap::from([(":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]),
-                account_value,
-            ))
-            .send()
-            .await;
-        if conditional("UpdateItem", out)?.is_none() {
-            return Ok(false);
-        }
-        // The sessions are dead already; deleting them is cleanup.
-        if let Err(err) = self.end_sessions(&user.username, false).await {
-            tracing::warn!(
-                error = format!("{err:#}"),
-                "logout_all: session cleanup failed"
-            );
-        }
-        Ok(true)
+        self.end_every_session(user).await
     }
 
     async fn delete_account(&self, data: &AccountData, current: &SessionId) -> StoreResult<()> {

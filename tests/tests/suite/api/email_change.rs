@@ -16,22 +16,13 @@ async fn recover(app: &TestApp, username: &str, restored: &str) -> String {
     app.token(username, NEW_PASSWORD).await
 }
 
-async fn change(app: &TestApp, token: &str, new_email: &str) -> tests::Resp {
-    app.post_bearer(
-        "/api/change_email",
-        token,
-        &json!({"pwd": PASSWORD, "new_email": new_email}),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn an_email_change_waits_for_the_link_sent_to_the_new_address() {
     let app = TestApp::spawn().await;
     app.register_confirmed("alice", "alice@old.example").await;
     let token = app.token("alice", PASSWORD).await;
 
-    change(&app, &token, "alice@new.example")
+    app.change_email(&token, "alice@new.example")
         .await
         .expect(200, "Check your email...");
 
@@ -90,7 +81,7 @@ async fn the_old_address_can_undo_a_change_and_every_session_ends() {
     app.register_confirmed("alice", "alice@old.example").await;
     let token = app.token("alice", PASSWORD).await;
     let other = app.token("alice", PASSWORD).await;
-    change(&app, &token, "attacker@evil.example")
+    app.change_email(&token, "attacker@evil.example")
         .await
         .expect(200, "Check your email...");
     let applied = app
@@ -131,7 +122,7 @@ async fn undoing_a_pending_change_voids_its_link() {
     let app = TestApp::spawn().await;
     app.register_confirmed("alice", "alice@old.example").await;
     let token = app.token("alice", PASSWORD).await;
-    change(&app, &token, "alice@new.example")
+    app.change_email(&token, "alice@new.example")
         .await
         .expect(200, "Check your email...");
 
@@ -153,8 +144,8 @@ async fn a_second_change_voids_the_first_link() {
     let app = TestApp::spawn().await;
     app.register_confirmed("alice", "alice@old.example").await;
     let token = app.token("alice", PASSWORD).await;
-    change(&app, &token, "first@new.example").await;
-    change(&app, &token, "second@new.example").await;
+    app.change_email(&token, "first@new.example").await;
+    app.change_email(&token, "second@new.example").await;
 
     let first = app
         .link_to("first@new.example", "/api/confirm_email/")
@@ -177,8 +168,8 @@ async fn changing_to_an_address_another_account_holds_looks_the_same() {
     app.register_confirmed("alice", "alice@example.com").await;
     let token = app.token("alice", PASSWORD).await;
 
-    let taken = change(&app, &token, "OWNER@example.com").await;
-    let free = change(&app, &token, "free@example.com").await;
+    let taken = app.change_email(&token, "OWNER@example.com").await;
+    let free = app.change_email(&token, "free@example.com").await;
 
     assert_eq!((taken.status, &taken.body), (free.status, &free.body));
     let to_owner = app.emails_to("owner@example.com").await;
@@ -199,10 +190,10 @@ async fn an_email_change_needs_the_password_and_a_new_valid_address() {
     )
     .await
     .expect(401, "wrong password");
-    change(&app, &token, "not an address")
+    app.change_email(&token, "not an address")
         .await
         .expect(400, "new_email is not a valid email address.");
-    change(&app, &token, "ALICE@example.com")
+    app.change_email(&token, "ALICE@example.com")
         .await
         .expect(400, "new_email is already the account's address.");
     assert!(app.emails_to("alice@example.com").await.is_empty());
@@ -216,12 +207,12 @@ async fn an_older_revert_link_voids_the_newer_ones_but_not_the_reverse() {
     let app = TestApp::spawn().await;
     app.register_confirmed("alice", "alice@a.example").await;
     let token = app.token("alice", PASSWORD).await;
-    change(&app, &token, "x@x.example").await;
+    app.change_email(&token, "x@x.example").await;
     let to_x = app.link_to("x@x.example", "/api/confirm_email/").await;
     app.get(&app.path_of(&to_x))
         .await
         .expect(200, "Your email has been confirmed.");
-    change(&app, &token, "y@y.example").await;
+    app.change_email(&token, "y@y.example").await;
     let to_y = app.link_to("y@y.example", "/api/confirm_email/").await;
     app.get(&app.path_of(&to_y))
         .await
@@ -249,12 +240,12 @@ async fn an_older_revert_link_voids_the_newer_ones_but_not_the_reverse() {
     let app = TestApp::spawn().await;
     app.register_confirmed("alice", "alice@a.example").await;
     let token = app.token("alice", PASSWORD).await;
-    change(&app, &token, "x@x.example").await;
+    app.change_email(&token, "x@x.example").await;
     let to_x = app.link_to("x@x.example", "/api/confirm_email/").await;
     app.get(&app.path_of(&to_x))
         .await
         .expect(200, "Your email has been confirmed.");
-    change(&app, &token, "y@y.example").await;
+    app.change_email(&token, "y@y.example").await;
     let to_y = app.link_to("y@y.example", "/api/confirm_email/").await;
     app.get(&app.path_of(&to_y))
         .await
@@ -274,7 +265,7 @@ async fn a_reset_link_sent_to_the_old_address_dies_with_the_change() {
     let app = TestApp::spawn().await;
     app.register_confirmed("alice", "alice@old.example").await;
     let token = app.token("alice", PASSWORD).await;
-    change(&app, &token, "alice@new.example").await;
+    app.change_email(&token, "alice@new.example").await;
     app.request_reset("alice").await;
     let reset = app.reset_token_for("alice@old.example").await;
     let link = app
@@ -298,7 +289,7 @@ async fn an_unverified_address_gets_no_revert_link() {
     app.stored_user("alice", "typo@example.com", false).await;
     let token = app.token("alice", PASSWORD).await;
 
-    change(&app, &token, "alice@example.com")
+    app.change_email(&token, "alice@example.com")
         .await
         .expect(200, "Check your email...");
 
@@ -314,7 +305,7 @@ async fn a_new_password_cancels_a_pending_change_of_address() {
     let app = TestApp::spawn().await;
     app.register_confirmed("alice", "alice@old.example").await;
     let token = app.token("alice", PASSWORD).await;
-    change(&app, &token, "intruder@evil.example")
+    app.change_email(&token, "intruder@evil.example")
         .await
         .expect(200, "Check your email...");
     app.request_reset("alice").await;
@@ -336,7 +327,7 @@ async fn a_password_change_cancels_a_pending_change_of_address() {
     let app = TestApp::spawn().await;
     app.register_confirmed("alice", "alice@old.example").await;
     let token = app.token("alice", PASSWORD).await;
-    change(&app, &token, "intruder@evil.example")
+    app.change_email(&token, "intruder@evil.example")
         .await
         .expect(200, "Check your email...");
 

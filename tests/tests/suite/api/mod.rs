@@ -11,6 +11,7 @@ mod limits;
 mod lockout;
 mod login;
 mod logout;
+mod notices;
 mod pages;
 mod profile;
 mod registration;

@@ -4,28 +4,7 @@
 use shared::domain::{EmailAddress, SessionId};
 use shared::ports::{Confirmation, PendingEmail, TokenPurpose, TokenRecord, WriteOutcome};
 
-use super::{NOW, Store, cap, fail, name, session, sid, token, user};
-
-/// A confirmed account `username` (address `<username>@x.io`) with a
-/// session `s1`.
-async fn confirmed(store: &Store, username: &str) -> shared::ports::UserRecord {
-    let (_, t) = token(TokenPurpose::Confirm, username, NOW + 100);
-    store
-        .create_user(&user(username, &format!("{username}@x.io")), &t)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.confirm_email(&t.hash, NOW).await.unwrap(),
-        Confirmation::Confirmed
-    );
-    assert!(
-        store
-            .create_session(&session(username, "s1", NOW + 100), None)
-            .await
-            .unwrap()
-    );
-    store.get_user(&name(username)).await.unwrap().unwrap()
-}
+use super::{NOW, Store, cap, confirmed, fail, name, session, sid, token, user};
 
 pub(super) async fn changing_the_password_keeps_only_the_callers_session(store: Store) {
     let before = confirmed(&store, "pam").await;

@@ -111,6 +111,27 @@ pub(super) fn cap(key: &str, window_start: i64, limit: u32) -> RateCap {
     }
 }
 
+/// A confirmed account `username` (address `<username>@x.io`) with a
+/// session `s1`.
+pub(super) async fn confirmed(store: &Store, username: &str) -> shared::ports::UserRecord {
+    let (_, t) = token(TokenPurpose::Confirm, username, NOW + 100);
+    store
+        .create_user(&user(username, &format!("{username}@x.io")), &t)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.confirm_email(&t.hash, NOW).await.unwrap(),
+        Confirmation::Confirmed
+    );
+    assert!(
+        store
+            .create_session(&session(username, "s1", NOW + 100), None)
+            .await
+            .unwrap()
+    );
+    store.get_user(&name(username)).await.unwrap().unwrap()
+}
+
 /// A revert as the handler makes it: the account read now, a reset link
 /// for the restored address in the next reset epoch. Returns the outcome
 /// and that reset link's record.

@@ -9,28 +9,7 @@ use shared::ports::{
     Confirmation, FailureRun, PendingEmail, SessionRecord, TokenPurpose, WriteOutcome,
 };
 
-use super::{NOW, Store, fresh_sid, name, revert, session, sid, token, user};
-
-/// A confirmed account `username` (address `<username>@x.io`) with a
-/// session `s1`.
-async fn confirmed(store: &Store, username: &str) -> shared::ports::UserRecord {
-    let (_, t) = token(TokenPurpose::Confirm, username, NOW + 100);
-    store
-        .create_user(&user(username, &format!("{username}@x.io")), &t)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.confirm_email(&t.hash, NOW).await.unwrap(),
-        Confirmation::Confirmed
-    );
-    assert!(
-        store
-            .create_session(&session(username, "s1", NOW + 100), None)
-            .await
-            .unwrap()
-    );
-    store.get_user(&name(username)).await.unwrap().unwrap()
-}
+use super::{NOW, Store, confirmed, fresh_sid, name, revert, session, sid, token};
 
 /// A device id, as a verified device token names it.
 fn device(n: u8) -> DeviceId {
