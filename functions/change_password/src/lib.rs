@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
-use serde_json::json;
 use shared::domain::Password;
 use shared::domain::hashing::hash_password;
 use shared::domain::messages;
@@ -17,7 +16,7 @@ use shared::http::account::{caller_user_and_failures, confirm_password};
 use shared::http::limits::{
     TOO_MANY_EMAILS, limit_client_mail, notice_allowed, notice_cap, take_for,
 };
-use shared::http::session::{NOT_AUTHENTICATED, device_cookie};
+use shared::http::session::{NOT_AUTHENTICATED, with_device_token};
 use shared::http::{JsonBody, respond};
 use shared::{ApiError, App, Reply};
 
@@ -73,8 +72,12 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
     }
     // Every other device must sign in again; this one is trusted anew.
-    let device_token = device_key.issue(&user.account_id, user.device_epoch + 1, now)?;
-    Ok(Reply::msg("Your password has been changed.")
-        .with_data(json!({ "device_token": device_token }))
-        .with_cookie(device_cookie(&app.config, &device_token)))
+    Ok(with_device_token(
+        Reply::msg("Your password has been changed."),
+        &app.config,
+        device_key,
+        &user.account_id,
+        user.device_epoch + 1,
+        now,
+    ))
 }

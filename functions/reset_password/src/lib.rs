@@ -9,11 +9,10 @@
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
 use shared::domain::hashing::hash_password;
 use shared::domain::messages;
 use shared::domain::{Password, TokenHash};
-use shared::http::session::device_cookie;
+use shared::http::session::with_device_token;
 use shared::http::{JsonBody, path_param, respond};
 use shared::ports::TokenPurpose;
 use shared::{ApiError, App, Reply};
@@ -74,8 +73,12 @@ async fn reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
             "password-changed notice not built"
         ),
     }
-    let device_token = device_key.issue(&user.account_id, user.device_epoch, app.clock.now())?;
-    Ok(Reply::msg("Your password has been reset.")
-        .with_data(json!({ "device_token": device_token }))
-        .with_cookie(device_cookie(&app.config, &device_token)))
+    Ok(with_device_token(
+        Reply::msg("Your password has been reset."),
+        &app.config,
+        device_key,
+        &user.account_id,
+        user.device_epoch,
+        app.clock.now(),
+    ))
 }

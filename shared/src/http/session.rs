@@ -190,6 +190,30 @@ pub fn device_cookie(config: &Config, token: &str) -> String {
     )
 }
 
+/// `reply` with a new device token for `account` in device `epoch` (in
+/// `data.device_token` and its cookie), for an answer after a change has
+/// been written: if the token cannot be made (no randomness), the answer
+/// goes without it rather than a 5xx the retry of a done change would trip
+/// over; the client simply is not trusted yet.
+pub fn with_device_token(
+    reply: crate::Reply,
+    config: &Config,
+    key: &crate::domain::DeviceKey,
+    account: &crate::domain::AccountId,
+    epoch: u64,
+    now: i64,
+) -> crate::Reply {
+    match key.issue(account, epoch, now) {
+        Ok(token) => reply
+            .with_data(serde_json::json!({ "device_token": token }))
+            .with_cookie(device_cookie(config, &token)),
+        Err(err) => {
+            tracing::warn!(error = %err, "no device token issued");
+            reply
+        }
+    }
+}
+
 /// Cookies that clear both login cookies (with the `Domain` they were set with).
 pub fn logout_cookies(config: &Config) -> [String; 2] {
     const GONE: &str = "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
