@@ -196,13 +196,13 @@ pub fn device_cookie(config: &Config, token: &str) -> String {
 /// goes without it rather than a 5xx the retry of a done change would trip
 /// over; the client simply is not trusted yet.
 pub fn with_device_token(
-    reply: crate::Reply,
+    reply: crate::http::Reply,
     config: &Config,
     key: &crate::domain::DeviceKey,
     account: &crate::domain::AccountId,
     epoch: u64,
     now: i64,
-) -> crate::Reply {
+) -> crate::http::Reply {
     match key.issue(account, epoch, now) {
         Ok(token) => reply
             .with_data(serde_json::json!({ "device_token": token }))
