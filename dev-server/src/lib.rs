@@ -27,9 +27,12 @@ use shared::http::{MAX_BODY_BYTES, error_response, guard, unrouted_response};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+mod mailbox;
 mod settings;
 
-pub use settings::{Settings, build_app};
+pub use mailbox::DevMailbox;
+
+pub use settings::{Built, Settings, build_app};
 
 type HandlerFuture = Pin<Box<dyn Future<Output = Response<lambda_http::Body>> + Send>>;
 type Handler = fn(Arc<App>, lambda_http::Request) -> HandlerFuture;
@@ -71,6 +74,8 @@ pub struct Options {
     /// A client that has not sent a whole request head within this long is
     /// disconnected (slow-request protection; 10 s).
     pub header_read_timeout: Duration,
+    /// Serves `/dev/mail` (the mailbox page) when set.
+    pub mailbox: Option<DevMailbox>,
 }
 
 impl Default for Options {
@@ -78,6 +83,7 @@ impl Default for Options {
         Self {
             cors_origins: Vec::new(),
             header_read_timeout: Duration::from_secs(10),
+            mailbox: None,
         }
     }
 }
@@ -226,15 +232,21 @@ async fn dispatch(
     let head = method == axum::http::Method::HEAD;
     let routed_as = if head { "GET" } else { method.as_str() };
     // Only the route pattern is logged: real paths can hold one-time tokens.
+    let dev_page = match (&server.options.mailbox, routed_as) {
+        (Some(mailbox), "GET") => mailbox::serve(mailbox, &parts.uri),
+        _ => None,
+    };
     let (label, resp) = match (
         oversized_head(&parts),
+        dev_page,
         match_route(routed_as, parts.uri.path()),
     ) {
-        (Some(err), _) => ("-", error_response(&err)),
-        (None, RouteMatch::NotFound | RouteMatch::MethodNotAllowed(_)) => {
+        (Some(err), _, _) => ("-", error_response(&err)),
+        (None, Some(page), _) => (mailbox::PAGE, page),
+        (None, None, RouteMatch::NotFound | RouteMatch::MethodNotAllowed(_)) => {
             ("-", unrouted_response(method.as_str(), parts.uri.path()))
         }
-        (None, RouteMatch::Found(route, params)) => {
+        (None, None, RouteMatch::Found(route, params)) => {
             let declared = parts
                 .headers
                 .get(axum::http::header::CONTENT_LENGTH)

@@ -9,11 +9,17 @@ async fn main() -> anyhow::Result<()> {
     shared::setup::telemetry::init_dev();
     let settings = dev_server::Settings::from_lookup(|name| std::env::var(name).ok())?;
     let port = settings.port;
+    let cors_origins = settings.cors_origins.clone();
+    let dev_server::Built {
+        app,
+        mut notes,
+        mailbox,
+    } = dev_server::build_app(settings).await?;
     let options = dev_server::Options {
-        cors_origins: settings.cors_origins.clone(),
+        cors_origins,
+        mailbox: Some(mailbox),
         ..dev_server::Options::default()
     };
-    let (app, mut notes) = dev_server::build_app(settings).await?;
     if !options.cors_origins.is_empty() {
         notes.push(format!("CORS: {}", options.cors_origins.join(", ")));
     }

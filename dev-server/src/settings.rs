@@ -8,6 +8,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::SecretString;
 use shared::App;
+
+use crate::DevMailbox;
 use shared::config::Config;
 use shared::domain::{DeviceKey, JwtKeys};
 use shared::{adapters::SystemClock, ports::Clock, ports::KeyRing};
@@ -84,8 +86,18 @@ impl Settings {
     }
 }
 
-/// Builds the app the settings describe; returns it with lines to print at start.
-pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)> {
+/// What [`build_app`] made.
+pub struct Built {
+    /// The app the handlers run on.
+    pub app: App,
+    /// Lines to print at start.
+    pub notes: Vec<String>,
+    /// Where the mail goes, for `/dev/mail`.
+    pub mailbox: DevMailbox,
+}
+
+/// Builds the app the settings describe.
+pub async fn build_app(settings: Settings) -> anyhow::Result<Built> {
     let mut notes = Vec::new();
     let random = || -> anyhow::Result<SecretString> {
         let mut bytes = [0u8; 32];
@@ -111,42 +123,54 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)>
     let keys = JwtKeys::with_previous(&secret, settings.jwt_previous_secret.as_ref())
         .context("JWT_SECRET / JWT_PREVIOUS_SECRET")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (store, mailer): (Arc<dyn UserStore>, Arc<dyn Mailer>) = match settings.store.as_str() {
-        "memory" => {
-            let outbox = OutboxMailer::new(&settings.outbox_dir)
-                .with_context(|| format!("create OUTBOX_DIR {}", settings.outbox_dir.display()))?;
-            let dir =
-                std::fs::canonicalize(outbox.dir()).unwrap_or_else(|_| outbox.dir().to_owned());
-            notes.push("store: in-memory (data is lost when the server stops)".to_owned());
-            notes.push(format!("outbox: {}", dir.display()));
-            (Arc::new(MemoryStore::new()), Arc::new(outbox))
-        }
-        _ => {
-            let table = std::env::var("TABLE_NAME")
-                .ok()
-                .filter(|t| !t.trim().is_empty())
-                .context("STORE=dynamodb needs TABLE_NAME")?;
-            let sdk = shared::adapters::aws::sdk_config().await?;
-            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
-            if settings.create_table {
-                store
-                    .ensure_table()
-                    .await
-                    .with_context(|| format!("create table {table}"))?;
-                notes.push(format!("table {table} is ready (CREATE_TABLE=1)"));
+    let (store, mailer, mailbox): (Arc<dyn UserStore>, Arc<dyn Mailer>, DevMailbox) =
+        match settings.store.as_str() {
+            "memory" => {
+                let outbox = OutboxMailer::new(&settings.outbox_dir).with_context(|| {
+                    format!("create OUTBOX_DIR {}", settings.outbox_dir.display())
+                })?;
+                let dir =
+                    std::fs::canonicalize(outbox.dir()).unwrap_or_else(|_| outbox.dir().to_owned());
+                notes.push("store: in-memory (data is lost when the server stops)".to_owned());
+                notes.push(format!("outbox: {}", dir.display()));
+                notes.push(format!(
+                    "mailbox: {}{}",
+                    settings.config.public_base_url.trim_end_matches('/'),
+                    crate::mailbox::PAGE
+                ));
+                let outbox = Arc::new(outbox);
+                (
+                    Arc::new(MemoryStore::new()),
+                    outbox.clone(),
+                    DevMailbox::Outbox(outbox),
+                )
             }
-            notes.push(format!("store: DynamoDB table {table}"));
-            notes.push(format!("mail: SES v2 from {}", settings.config.mail_from));
-            let mailer = SesMailer::new(
-                aws_sdk_sesv2::Client::new(&sdk),
-                settings.config.mail_from.to_string(),
-                settings.config.ses_configuration_set.clone(),
-            );
-            (Arc::new(store), Arc::new(mailer))
-        }
-    };
-    Ok((
-        App::new(
+            _ => {
+                let table = std::env::var("TABLE_NAME")
+                    .ok()
+                    .filter(|t| !t.trim().is_empty())
+                    .context("STORE=dynamodb needs TABLE_NAME")?;
+                let sdk = shared::adapters::aws::sdk_config().await?;
+                let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
+                if settings.create_table {
+                    store
+                        .ensure_table()
+                        .await
+                        .with_context(|| format!("create table {table}"))?;
+                    notes.push(format!("table {table} is ready (CREATE_TABLE=1)"));
+                }
+                notes.push(format!("store: DynamoDB table {table}"));
+                notes.push(format!("mail: SES v2 from {}", settings.config.mail_from));
+                let mailer = SesMailer::new(
+                    aws_sdk_sesv2::Client::new(&sdk),
+                    settings.config.mail_from.to_string(),
+                    settings.config.ses_configuration_set.clone(),
+                );
+                (Arc::new(store), Arc::new(mailer), DevMailbox::Ses)
+            }
+        };
+    Ok(Built {
+        app: App::new(
             settings.config,
             store,
             mailer,
@@ -155,5 +179,6 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<(App, Vec<String>)>
         )
         .with_device_key(device_key),
         notes,
-    ))
+        mailbox,
+    })
 }

@@ -165,6 +165,7 @@ impl TestApp {
                 .get("HEADER_READ_TIMEOUT_MS")
                 .map(|ms| std::time::Duration::from_millis(ms.parse().unwrap()))
                 .unwrap_or(dev_server::Options::default().header_read_timeout),
+            mailbox: None,
         };
         tokio::spawn(dev_server::serve(listener, app.clone(), options, async {
             let _ = rx.await;

@@ -6,7 +6,7 @@
 //! routes), checks the signature, the claims and the key the token names,
 //! then the session record (one DynamoDB read: a logged-out, reset or
 //! deleted session is refused at once), and answers
-//! `{"isAuthorized": true, "context": {"username": ..., "email_verified": ...}}`. A request it
+//! `{"isAuthorized": true, "context": {"account_id": ..., "username": ..., "email_verified": ...}}`. A request it
 //! refuses gets `{"isAuthorized": false}`: API Gateway answers 403 and the
 //! request never reaches the team's backend. An outage (the store or the
 //! keys failing) is not a refusal: the function fails, API Gateway answers
@@ -81,10 +81,18 @@ pub async fn authorize(
             is_authorized: true,
             // Whether the address is verified, so that a backend can refuse
             // what needs a proven mailbox without a call of its own.
-            context: json!({
-                "username": user.username.as_str(),
-                "email_verified": user.is_email_verified,
-            }),
+            // `account_id` is never reused: other services key data by it
+            // (left out only for an account stored before accounts had ids).
+            context: {
+                let mut context = json!({
+                    "username": user.username.as_str(),
+                    "email_verified": user.is_email_verified,
+                });
+                if !user.account_id.is_legacy() {
+                    context["account_id"] = json!(user.account_id.as_str());
+                }
+                context
+            },
         }),
         Ok(Err(ApiError::Unavailable(cause) | ApiError::Internal(cause))) => {
             tracing::error!(

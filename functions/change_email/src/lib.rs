@@ -20,7 +20,8 @@ use shared::domain::messages;
 use shared::domain::{EmailAddress, OneTimeToken};
 use shared::http::account::{caller_user_and_failures, confirm_password};
 use shared::http::limits::{
-    TOO_MANY_EMAILS, address_mail_cap, limit_client_mail, notice_allowed, take_for, user_mail_cap,
+    TOO_MANY_EMAILS, address_mail_cap, limit_client_mail, send_notice, send_within_address_cap,
+    take_for, user_mail_cap,
 };
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
@@ -116,9 +117,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // before anything is written: if it cannot be sent, the change is not
     // made (503). Only a race lost below leaves a notice of a change that
     // did not happen (its revert link then finds nothing to undo).
-    if notice_allowed(app, &user, now).await? {
-        app.mailer.send(&to_old).await?;
-    }
+    send_notice(app, &user, &to_old, now).await?;
     match app
         .store
         .request_email_change(&user, &pending, &change_record, revert_record.as_ref(), &[])
@@ -132,12 +131,6 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // The new address is not confirmed: its budget is the address's, and
     // silent (see reset_password_request). A retry after a failed send
     // simply replaces this pending change.
-    if app
-        .store
-        .hit(&address_mail_cap(app, &new_email, now))
-        .await?
-    {
-        app.mailer.send(&to_new).await?;
-    }
+    send_within_address_cap(app, &address_mail_cap(app, &new_email, now), &to_new).await?;
     Ok(Reply::msg("Check your email..."))
 }

@@ -13,9 +13,7 @@ use shared::domain::Password;
 use shared::domain::hashing::hash_password;
 use shared::domain::messages;
 use shared::http::account::{caller_user_and_failures, confirm_password};
-use shared::http::limits::{
-    TOO_MANY_EMAILS, limit_client_mail, notice_allowed, notice_cap, take_for,
-};
+use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_cap, send_notice, take_for};
 use shared::http::session::{NOT_AUTHENTICATED, with_device_token};
 use shared::http::{JsonBody, respond};
 use shared::{ApiError, App, Reply};
@@ -60,9 +58,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         // The account is gone (or its deletion began).
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
     }
-    if notice_allowed(app, &user, now).await? {
-        app.mailer.send(&notice).await?;
-    }
+    send_notice(app, &user, &notice, now).await?;
     if !app
         .store
         .change_password(&user, &password_hash, &caller.sid)

@@ -11,9 +11,7 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use shared::domain::messages;
 use shared::http::account::{caller_account, confirm_password, session_failures};
-use shared::http::limits::{
-    TOO_MANY_EMAILS, limit_client_mail, notice_allowed, notice_cap, take_for,
-};
+use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_cap, send_notice, take_for};
 use shared::http::session::logout_cookies;
 use shared::http::{JsonBody, respond};
 use shared::{ApiError, App, Reply};
@@ -50,8 +48,8 @@ async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
         now,
     )
     .await?;
-    if counted && notice_allowed(app, &data.user, now).await? {
-        app.mailer.send(&notice).await?;
+    if counted {
+        send_notice(app, &data.user, &notice, now).await?;
     }
     app.store.delete_account(&data, &caller.sid).await?;
     let [access, csrf] = logout_cookies(&app.config);

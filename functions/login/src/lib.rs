@@ -12,7 +12,7 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use serde_json::json;
 use shared::domain::hashing::verify_password;
-use shared::domain::{DEVICE_COOKIE, DEVICE_HEADER, SessionId, Username};
+use shared::domain::{DEVICE_COOKIE, DEVICE_HEADER, SessionId, Username, device_summary};
 use shared::http::limits::{IpAction, check_lockout, limit_ip};
 use shared::http::request::cookie;
 use shared::http::session::{device_cookie, login_cookies};
@@ -138,6 +138,11 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         remember,
         pwd_failures: 0,
         session_epoch: user.session_epoch,
+        device: req
+            .headers()
+            .get(lambda_http::http::header::USER_AGENT)
+            .and_then(|ua| ua.to_str().ok())
+            .and_then(device_summary),
     };
     // The attempt was counted: a success ends its run (the device's, or
     // the username's for a client without a device token).

@@ -16,11 +16,12 @@ use shared::domain::{
     AccountId, Contacts, EmailAddress, FullName, OneTimeToken, Password, Phone, SessionId, Username,
 };
 use shared::http::limits::{
-    IpAction, address_mail_cap, check_lockout, limit_client_mail, limit_ip,
+    IpAction, address_mail_cap, check_lockout, limit_client_mail, limit_ip, send_within_address_cap,
 };
 use shared::http::{JsonBody, respond};
 use shared::ports::{
-    CreateUserError, FailureRun, TokenPurpose, TokenRecord, UserRecord, WriteOutcome,
+    ADDRESS_CAP_REACHED, CreateUserError, FailureRun, TokenPurpose, TokenRecord, UserRecord,
+    WriteOutcome,
 };
 use shared::{ApiError, App, Reply};
 
@@ -141,12 +142,7 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
         Ok(()) => {
             // Past the cap the account is made and answered the same, but
             // nothing is sent: the address's owner is not flooded.
-            let sent = match app.store.hit(&cap).await {
-                Ok(false) => Ok(()),
-                Ok(true) => app.mailer.send(&mail).await.map_err(ApiError::from),
-                Err(err) => Err(err.into()),
-            };
-            if let Err(err) = sent {
+            if let Err(err) = send_within_address_cap(app, &cap, &mail).await {
                 // Leave nothing behind that would block a retry.
                 if let Err(undo) = app.store.delete_unverified_user(&user, &confirm).await {
                     tracing::error!(error = format!("{undo:#}"), "could not undo registration");
@@ -199,7 +195,7 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
             match app.store.put_token(&resend, &[cap]).await? {
                 WriteOutcome::Done => app.mailer.send(&mail).await?,
                 // Past the address's budget: answered the same, nothing sent.
-                WriteOutcome::Capped => {}
+                WriteOutcome::Capped => app.mailer.not_sent(&mail, ADDRESS_CAP_REACHED),
                 // Deleted since it was read: not this client's account.
                 WriteOutcome::Stale => return Err(taken()),
             }

@@ -11,7 +11,9 @@ use lambda_http::{Body, Request, Response};
 use shared::domain::OneTimeToken;
 use shared::domain::messages;
 use shared::http::account::caller_user;
-use shared::http::limits::{address_mail_cap, limit_client_mail, user_mail_cap};
+use shared::http::limits::{
+    address_mail_cap, limit_client_mail, send_within_address_cap, user_mail_cap,
+};
 use shared::http::respond;
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::ports::{TokenPurpose, TokenRecord, WriteOutcome};
@@ -73,12 +75,6 @@ async fn resend(app: &App, req: &Request) -> Result<Reply, ApiError> {
         WriteOutcome::Stale => return Err(ApiError::Unauthorized(NOT_AUTHENTICATED)),
     }
     // The address's cap is silent (see reset_password_request).
-    if app
-        .store
-        .hit(&address_mail_cap(app, &user.email, now))
-        .await?
-    {
-        app.mailer.send(&mail).await?;
-    }
+    send_within_address_cap(app, &address_mail_cap(app, &user.email, now), &mail).await?;
     Ok(Reply::msg("Check your email..."))
 }

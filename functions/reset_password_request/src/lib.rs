@@ -7,6 +7,7 @@ use shared::domain::messages;
 use shared::domain::{OneTimeToken, Username};
 use shared::http::limits::{
     IpAction, TOO_MANY_RESETS, address_mail_cap, limit_client_mail, limit_ip, reset_email_caps,
+    send_within_address_cap,
 };
 use shared::http::{JsonBody, respond};
 use shared::ports::{TokenPurpose, TokenRecord, WriteOutcome};
@@ -84,13 +85,10 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // accounts may share an address, even one another account has
     // confirmed, and filling its budget must not tell which usernames
     // name it.
-    if user.is_email_verified
-        || app
-            .store
-            .hit(&address_mail_cap(app, &user.email, now))
-            .await?
-    {
+    if user.is_email_verified {
         app.mailer.send(&mail).await?;
+    } else {
+        send_within_address_cap(app, &address_mail_cap(app, &user.email, now), &mail).await?;
     }
     Ok(Reply::msg("Check your email..."))
 }

@@ -25,6 +25,10 @@ async fn whoami(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .await?
         .ok_or(ApiError::Unauthorized(NOT_AUTHENTICATED))?;
     Ok(Reply::msg("success").with_data(json!({
+        // Never reused (a username can be registered again after a
+        // deletion): what other services key their data by. `null` only
+        // for an account stored before accounts had ids.
+        "account_id": (!user.account_id.is_legacy()).then(|| user.account_id.as_str()),
         "username": user.username.as_str(),
         "is_email_verified": user.is_email_verified,
         "session": {

@@ -13,6 +13,6 @@ mod ses;
 pub use clock::{ManualClock, SystemClock};
 pub use dynamo::{DynamoStore, TTL_ATTRIBUTE};
 pub use memory::{MemoryContents, MemoryStore};
-pub use outbox::OutboxMailer;
+pub use outbox::{MailEntry, OutboxMailer};
 pub use secrets::SecretsManagerKeys;
 pub use ses::SesMailer;

@@ -11,6 +11,11 @@ use crate::error::ApiError;
 pub struct Email {
     /// Recipient address (for transports that need it apart from the headers).
     pub to: String,
+    /// The subject line (for the dev server's mailbox).
+    pub subject: String,
+    /// The text part as written, links included (for the dev server's
+    /// mailbox; never logged).
+    pub text: String,
     /// The RFC 5322 message, CRLF line endings.
     pub raw: Vec<u8>,
 }
@@ -282,12 +287,14 @@ fn compose(
         .subject(subject)
         .multipart(
             MultiPart::alternative()
-                .singlepart(part(ContentType::TEXT_PLAIN, text))
+                .singlepart(part(ContentType::TEXT_PLAIN, text.clone()))
                 .singlepart(part(ContentType::TEXT_HTML, html)),
         )
         .map_err(|e| ApiError::internal(anyhow::anyhow!("compose email: {e}")))?;
     Ok(Email {
         to: to.to_owned(),
+        subject: subject.to_owned(),
+        text,
         raw: message.formatted(),
     })
 }

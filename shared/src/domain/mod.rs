@@ -15,6 +15,7 @@ mod password;
 mod profile;
 mod session_token;
 mod token;
+mod user_agent;
 mod username;
 
 pub use device::{
@@ -28,4 +29,5 @@ pub use password::{Password, PasswordError};
 pub use profile::{Contacts, FieldError, FullName, Phone};
 pub use session_token::{JwtKeys, MIN_SECRET_BYTES, Verified, WeakSecret};
 pub use token::{AccountId, OneTimeToken, SessionId, TokenHash};
+pub use user_agent::device_summary;
 pub use username::{Username, UsernameError};

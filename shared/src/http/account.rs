@@ -151,6 +151,7 @@ pub fn session_view(session: &SessionRecord, current: &Caller) -> Value {
         "expires_at": rfc3339(session.expires_at),
         "remember": session.remember,
         "current": session.sid == current.sid,
+        "device": session.device,
     })
 }
 

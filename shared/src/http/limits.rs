@@ -5,11 +5,11 @@
 use lambda_http::Request;
 
 use crate::domain::{
-    EmailAddress, LoginFailures, RateCap, Username, client_key, fixed_window, lockout_secs,
+    Email, EmailAddress, LoginFailures, RateCap, Username, client_key, fixed_window, lockout_secs,
 };
 use crate::error::ApiError;
 use crate::http::client_ip;
-use crate::ports::{App, UserRecord, WriteOutcome};
+use crate::ports::{ADDRESS_CAP_REACHED, App, UserRecord, WriteOutcome};
 
 /// The actions limited per client IP.
 #[derive(Debug, Clone, Copy)]
@@ -135,18 +135,39 @@ pub fn address_mail_cap(app: &App, email: &EmailAddress, now: i64) -> RateCap {
     )
 }
 
-/// Whether a notice to `user`'s own address may go out: always to an
-/// address the account has confirmed (no stranger's requests can silence
-/// it); to an unconfirmed one (anyone can name any address) only within
-/// that address's budget, silently skipped past it.
-pub async fn notice_allowed(app: &App, user: &UserRecord, now: i64) -> Result<bool, ApiError> {
-    if user.is_email_verified {
-        return Ok(true);
+/// Sends `mail` to an address that is not the requester's own confirmed
+/// one, within that address's silent budget: past it nothing is sent (the
+/// mailer is told why, for the dev server's mailbox) and the request is
+/// answered as usual, so a full budget tells nobody which accounts name
+/// the address.
+pub async fn send_within_address_cap(
+    app: &App,
+    cap: &RateCap,
+    mail: &Email,
+) -> Result<(), ApiError> {
+    if app.store.hit(cap).await? {
+        app.mailer.send(mail).await?;
+    } else {
+        app.mailer.not_sent(mail, ADDRESS_CAP_REACHED);
     }
-    Ok(app
-        .store
-        .hit(&address_mail_cap(app, &user.email, now))
-        .await?)
+    Ok(())
+}
+
+/// Sends a notice to `user`'s own address: always to an address the
+/// account has confirmed (no stranger's requests can silence it); to an
+/// unconfirmed one (anyone can name any address) only within that
+/// address's budget, silently skipped past it.
+pub async fn send_notice(
+    app: &App,
+    user: &UserRecord,
+    notice: &Email,
+    now: i64,
+) -> Result<(), ApiError> {
+    if user.is_email_verified {
+        app.mailer.send(notice).await?;
+        return Ok(());
+    }
+    send_within_address_cap(app, &address_mail_cap(app, &user.email, now), notice).await
 }
 
 /// The cap on emails a signed-in user asks for (confirmation links resent,

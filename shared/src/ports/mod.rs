@@ -12,7 +12,7 @@ mod store;
 pub use app::App;
 pub use clock::Clock;
 pub use keys::{KeyRing, KeySource, KeysUnavailable, MAX_KEY_AGE_SECS, REFRESH_COOLDOWN_SECS};
-pub use mailer::{MailError, Mailer};
+pub use mailer::{ADDRESS_CAP_REACHED, MailError, Mailer};
 pub use records::{
     AccountData, FailureRun, LoginState, PendingEmail, SessionRecord, TokenPurpose, TokenRecord,
     USER_COUNTER_SCOPES, UserRecord,

@@ -190,6 +190,9 @@ pub struct SessionRecord {
     pub pwd_failures: u32,
     /// The owner's `session_epoch` at login: "sign out everywhere" moves it on.
     pub session_epoch: u64,
+    /// What signed in, summarised ("Firefox on Windows"); `None` for a
+    /// session from before sessions recorded it, or without a User-Agent.
+    pub device: Option<String>,
 }
 
 /// Everything stored in a user's own partition, read at once: the profile,

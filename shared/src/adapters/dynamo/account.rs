@@ -59,6 +59,7 @@ impl DynamoStore {
                     remember: s.remember,
                     pwd_failures: s.pwd_failures,
                     session_epoch: s.session_epoch,
+                    device: s.device,
                 });
             } else if let Some(hash) = sk.strip_prefix("TOKEN#") {
                 let hash = TokenHash::from_stored(hash.to_owned());

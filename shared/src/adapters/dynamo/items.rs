@@ -53,6 +53,8 @@ pub(super) struct SessionItem {
     pub(super) pwd_failures: u32,
     #[serde(default)]
     pub(super) session_epoch: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) device: Option<String>,
 }
 
 /// A one-time token: `TOKEN#<hash>`, and the same attributes under the

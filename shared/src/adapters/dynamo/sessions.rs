@@ -30,6 +30,7 @@ impl DynamoStore {
             remember: session.remember,
             pwd_failures: session.pwd_failures,
             session_epoch: session.session_epoch,
+            device: session.device.clone(),
         })?;
         // The session is written only while its account exists: a login
         // racing the account's removal cannot leave a session behind that a

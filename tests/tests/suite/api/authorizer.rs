@@ -55,11 +55,22 @@ fn event(
     .unwrap()
 }
 
+/// The stored account id of `username`.
+async fn account_id(app: &TestApp, username: &str) -> String {
+    let username = shared::domain::Username::parse(username).unwrap();
+    let user = app.app.store.get_user(&username).await.unwrap().unwrap();
+    user.account_id.as_str().to_owned()
+}
+
 /// Allowed, for a user whose address is verified (every `given_user`).
-fn allowed(username: &str) -> SimpleResponse {
+async fn allowed(app: &TestApp, username: &str) -> SimpleResponse {
     SimpleResponse {
         is_authorized: true,
-        context: json!({ "username": username, "email_verified": true }),
+        context: json!({
+            "account_id": account_id(app, username).await,
+            "username": username,
+            "email_verified": true,
+        }),
     }
 }
 
@@ -91,12 +102,16 @@ async fn a_bearer_token_is_authorized_until_logout() {
     )
     .await;
 
-    assert_eq!(before, allowed("Alice"));
+    assert_eq!(before, allowed(&app, "Alice").await);
     assert_eq!(after, denied());
     // What API Gateway reads: the simple response format.
     assert_eq!(
         serde_json::to_value(&before).unwrap(),
-        json!({"isAuthorized": true, "context": {"username": "Alice", "email_verified": true}})
+        json!({"isAuthorized": true, "context": {
+            "account_id": account_id(&app, "Alice").await,
+            "username": "Alice",
+            "email_verified": true,
+        }})
     );
     assert_eq!(
         serde_json::to_value(&after).unwrap(),
@@ -118,7 +133,11 @@ async fn the_context_tells_whether_the_address_is_verified() {
 
     assert_eq!(
         serde_json::to_value(&decided).unwrap(),
-        json!({"isAuthorized": true, "context": {"username": "bob", "email_verified": false}})
+        json!({"isAuthorized": true, "context": {
+            "account_id": account_id(&app, "bob").await,
+            "username": "bob",
+            "email_verified": false,
+        }})
     );
 }
 
@@ -173,10 +192,10 @@ async fn the_session_cookie_is_authorized_with_the_csrf_rule_on_writes() {
     let header = format!("access_token_cookie={jwt}; csrf_access_token={csrf}");
     let from_header = authorize(app.app.clone(), event("GET", &[("cookie", &header)], &[])).await;
 
-    assert_eq!(get, allowed("alice"));
+    assert_eq!(get, allowed(&app, "alice").await);
     assert_eq!(post_without, denied());
-    assert_eq!(post_with, allowed("alice"));
-    assert_eq!(from_header, allowed("alice"));
+    assert_eq!(post_with, allowed(&app, "alice").await);
+    assert_eq!(from_header, allowed(&app, "alice").await);
 }
 
 #[tokio::test]

@@ -59,6 +59,59 @@ async fn sessions_are_listed_newest_first_and_one_can_be_ended() {
     assert_eq!(left.body["data"]["sessions"].as_array().unwrap().len(), 1);
 }
 
+/// Each session names what signed in, summarised from its User-Agent (the
+/// header itself is not kept); a client that sends none shows `null`. The
+/// export lists the same.
+#[tokio::test]
+async fn each_session_shows_the_browser_that_signed_in() {
+    let app = TestApp::spawn().await;
+    app.given_user("alice", "alice@example.com").await;
+    const FIREFOX: &str =
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    app.send(
+        app.request("POST", "/api/login")
+            .header("user-agent", FIREFOX)
+            .json(&json!({ "username": "alice", "pwd": PASSWORD })),
+    )
+    .await
+    .expect(200, "success");
+    app.clock.advance(60);
+    let curl = app
+        .send(
+            app.request("POST", "/api/login")
+                .header("user-agent", "curl/8.5.0")
+                .json(&json!({ "username": "alice", "pwd": PASSWORD })),
+        )
+        .await
+        .token();
+    app.clock.advance(60);
+    let bare = app.token("alice", PASSWORD).await;
+
+    let listed = app.get_bearer("/api/sessions", &curl).await;
+    let devices: Vec<_> = listed.body["data"]["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["device"].clone())
+        .collect();
+    assert_eq!(
+        devices,
+        [json!(null), json!("curl"), json!("Firefox on Windows")]
+    );
+
+    let export = app
+        .post_bearer("/api/account_export", &bare, &json!({ "pwd": PASSWORD }))
+        .await;
+    export.expect(200, "success");
+    let exported: Vec<_> = export.body["data"]["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["device"].clone())
+        .collect();
+    assert_eq!(exported, devices);
+}
+
 #[tokio::test]
 async fn nobody_else_can_end_or_see_a_session() {
     let app = TestApp::spawn().await;

@@ -29,8 +29,31 @@ async fn whoami_names_the_user_and_the_session() {
     assert_eq!(data["session"]["expires_at"], current["expires_at"]);
     assert_eq!(
         data.as_object().unwrap().keys().collect::<Vec<_>>(),
-        ["username", "is_email_verified", "session"]
+        ["account_id", "username", "is_email_verified", "session"]
     );
+}
+
+/// Other services key their data by `account_id`: stable across sessions,
+/// and never the same for a later account with the same username.
+#[tokio::test]
+async fn whoami_names_the_account_by_an_id_a_later_account_never_gets() {
+    let app = TestApp::spawn().await;
+    app.given_user("alice", "alice@example.com").await;
+    let first = app.token("alice", PASSWORD).await;
+    let second = app.token("alice", PASSWORD).await;
+    let id = |resp: &tests::Resp| resp.body["data"]["account_id"].as_str().unwrap().to_owned();
+    let before = id(&app.get_bearer("/api/whoami", &first).await);
+    assert_eq!(before, id(&app.get_bearer("/api/whoami", &second).await));
+    assert!(before.len() >= 20, "{before}");
+
+    app.post_bearer("/api/delete_account", &first, &json!({ "pwd": PASSWORD }))
+        .await
+        .expect(200, "Your account has been deleted.");
+    app.given_user("alice", "alice@example.com").await;
+    let later = app.token("alice", PASSWORD).await;
+    let after = id(&app.get_bearer("/api/whoami", &later).await);
+
+    assert_ne!(before, after);
 }
 
 #[tokio::test]

@@ -418,6 +418,7 @@ async fn a_login_whose_session_write_conflicts_is_retried() {
         remember: false,
         pwd_failures: 0,
         session_epoch: 0,
+        device: None,
     };
 
     let written = store

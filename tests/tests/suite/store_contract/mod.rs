@@ -98,6 +98,7 @@ pub(super) fn session(username_key: &str, sid: &str, expires_at: i64) -> Session
         remember: false,
         pwd_failures: 0,
         session_epoch: 0,
+        device: None,
     }
 }
 
