@@ -135,7 +135,11 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<Built> {
                 notes.push(format!("outbox: {}", dir.display()));
                 notes.push(format!(
                     "mailbox: {}{}",
-                    settings.config.public_base_url.trim_end_matches('/'),
+                    settings
+                        .config
+                        .public_base_url
+                        .as_deref()
+                        .unwrap_or_default(),
                     crate::mailbox::PAGE
                 ));
                 let outbox = Arc::new(outbox);

@@ -91,17 +91,19 @@ pub struct Config {
     pub address_mail_window_secs: i64,
     /// Per-IP limits; `None` when `IP_LIMITS=off`.
     pub ip_limits: Option<IpLimits>,
-    /// Base of links in emails (`PUBLIC_BASE_URL`), without a trailing slash.
-    pub public_base_url: String,
+    /// Base of links in emails (`PUBLIC_BASE_URL`), without a trailing
+    /// slash; `None` (unset or empty): the URL the request reached this
+    /// API on, as API Gateway names it (see [`Config::links`]).
+    pub public_base_url: Option<String>,
     /// Base of the reset link (`RESET_PASSWORD_URL`); the token is appended
     /// after a `/`, or replaces `{token}` when the value contains it.
-    pub reset_password_url: String,
+    pub reset_password_url: LinkBase,
     /// Base of the confirmation link (`CONFIRM_EMAIL_URL`), same rules;
     /// by default the confirmation page this service serves.
-    pub confirm_email_url: String,
+    pub confirm_email_url: LinkBase,
     /// Base of the link that undoes a change of address (`REVERT_EMAIL_URL`),
     /// same rules; by default the page this service serves.
-    pub revert_email_url: String,
+    pub revert_email_url: LinkBase,
     /// Sender of every email (`MAIL_FROM`).
     pub mail_from: Mailbox,
     /// SES configuration set (`SES_CONFIGURATION_SET`), optional.
@@ -112,8 +114,56 @@ pub struct Config {
     pub cookie_domain: Option<String>,
 }
 
-/// Default `PUBLIC_BASE_URL` when none is configured.
-pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://127.0.0.1:3000";
+/// Where a kind of emailed link points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkBase {
+    /// A configured URL (`CONFIRM_EMAIL_URL` and the like, or
+    /// `PUBLIC_BASE_URL` and the page's path).
+    Fixed(String),
+    /// This page (`confirm_email`, ...) under the URL the request reached
+    /// the API on: `PUBLIC_BASE_URL` is not set.
+    OwnPage(&'static str),
+}
+
+/// The emailed links of one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Links<'a> {
+    config: &'a Config,
+    own_base: Option<&'a str>,
+}
+
+/// A link's base is the request's own URL, and the request named none
+/// (`PUBLIC_BASE_URL` unset outside API Gateway).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("PUBLIC_BASE_URL is not set and the request names no domain to build links on")]
+pub struct NoBaseUrl;
+
+impl Links<'_> {
+    fn build(&self, base: &LinkBase, token: &str) -> Result<String, NoBaseUrl> {
+        match base {
+            LinkBase::Fixed(base) => Ok(link(base, token)),
+            LinkBase::OwnPage(page) => {
+                let own = self.own_base.ok_or(NoBaseUrl)?;
+                Ok(format!("{own}/{page}/{token}"))
+            }
+        }
+    }
+
+    /// The confirmation link for a raw token.
+    pub fn confirm(&self, token: &str) -> Result<String, NoBaseUrl> {
+        self.build(&self.config.confirm_email_url, token)
+    }
+
+    /// The link that undoes a change of address, for a raw token.
+    pub fn revert(&self, token: &str) -> Result<String, NoBaseUrl> {
+        self.build(&self.config.revert_email_url, token)
+    }
+
+    /// The reset link for a raw token.
+    pub fn reset(&self, token: &str) -> Result<String, NoBaseUrl> {
+        self.build(&self.config.reset_password_url, token)
+    }
+}
 
 impl Config {
     /// Reads the configuration from the process environment.
@@ -124,16 +174,17 @@ impl Config {
     /// Reads the configuration through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let public_base_url = get("PUBLIC_BASE_URL")
-            .unwrap_or_else(|| DEFAULT_PUBLIC_BASE_URL.to_owned())
-            .trim_end_matches('/')
-            .to_owned();
-        check_url("PUBLIC_BASE_URL", &public_base_url)?;
-        let link_base = |name: &'static str, page: &str| {
-            let url = get(name)
-                .map(|u| u.trim_end_matches('/').to_owned())
-                .unwrap_or_else(|| format!("{public_base_url}/{page}"));
-            check_url(name, &url).map(|()| url)
+        let public_base_url = get("PUBLIC_BASE_URL").map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_base_url {
+            check_url("PUBLIC_BASE_URL", url)?;
+        }
+        let link_base = |name: &'static str, page: &'static str| {
+            let url = match (get(name), &public_base_url) {
+                (Some(url), _) => url.trim_end_matches('/').to_owned(),
+                (None, Some(base)) => format!("{base}/{page}"),
+                (None, None) => return Ok(LinkBase::OwnPage(page)),
+            };
+            check_url(name, &url).map(|()| LinkBase::Fixed(url))
         };
         let reset_password_url = link_base("RESET_PASSWORD_URL", "reset_password")?;
         let confirm_email_url = link_base("CONFIRM_EMAIL_URL", "confirm_email")?;
@@ -185,19 +236,14 @@ impl Config {
         })
     }
 
-    /// The confirmation link for a raw token.
-    pub fn confirm_link(&self, token: &str) -> String {
-        link(&self.confirm_email_url, token)
-    }
-
-    /// The link that undoes a change of address, for a raw token.
-    pub fn revert_link(&self, token: &str) -> String {
-        link(&self.revert_email_url, token)
-    }
-
-    /// The reset link for a raw token.
-    pub fn reset_link(&self, token: &str) -> String {
-        link(&self.reset_password_url, token)
+    /// The emailed links of a request that reached the API on `own_base`
+    /// (`https://<domain>`, as API Gateway names it), used only where no
+    /// base URL is configured.
+    pub fn links<'a>(&'a self, own_base: Option<&'a str>) -> Links<'a> {
+        Links {
+            config: self,
+            own_base,
+        }
     }
 }
 
@@ -293,33 +339,59 @@ mod tests {
         assert_eq!(c.reset_email_user_ceiling, 10);
         assert_eq!(c.ip_limits.as_ref().map(|l| l.mail), Some(20));
         assert!(c.ip_limits.is_some());
+        // No PUBLIC_BASE_URL: the pages under the URL the request came in on.
+        assert_eq!(c.public_base_url, None);
+        let own = c.links(Some("https://abc.execute-api.us-east-1.amazonaws.com"));
         assert_eq!(
-            c.reset_link("T"),
-            "http://127.0.0.1:3000/reset_password/T".to_owned()
+            own.reset("T").unwrap(),
+            "https://abc.execute-api.us-east-1.amazonaws.com/reset_password/T"
         );
         assert_eq!(
-            c.confirm_link("T"),
-            "http://127.0.0.1:3000/confirm_email/T".to_owned()
+            own.confirm("T").unwrap(),
+            "https://abc.execute-api.us-east-1.amazonaws.com/confirm_email/T"
         );
         assert_eq!(
-            c.revert_link("T"),
-            "http://127.0.0.1:3000/revert_email/T".to_owned()
+            own.revert("T").unwrap(),
+            "https://abc.execute-api.us-east-1.amazonaws.com/revert_email/T"
+        );
+        assert_eq!(c.links(None).confirm("T"), Err(NoBaseUrl));
+        // A configured one wins over the request's.
+        let c = config(&[("PUBLIC_BASE_URL", "https://api.example.com/")]).unwrap();
+        assert_eq!(
+            c.links(Some("https://abc.example")).confirm("T").unwrap(),
+            "https://api.example.com/confirm_email/T"
+        );
+        assert_eq!(
+            c.links(None).reset("T").unwrap(),
+            "https://api.example.com/reset_password/T"
         );
     }
 
     #[test]
     fn reset_url_may_hold_a_placeholder() {
         let c = config(&[("RESET_PASSWORD_URL", "https://app.example/r?t={token}")]).unwrap();
-        assert_eq!(c.reset_link("T"), "https://app.example/r?t=T");
+        assert_eq!(
+            c.links(None).reset("T").unwrap(),
+            "https://app.example/r?t=T"
+        );
         let c = config(&[("RESET_PASSWORD_URL", "https://app.example/reset_password/")]).unwrap();
-        assert_eq!(c.reset_link("T"), "https://app.example/reset_password/T");
+        assert_eq!(
+            c.links(None).reset("T").unwrap(),
+            "https://app.example/reset_password/T"
+        );
         let c = config(&[
             ("CONFIRM_EMAIL_URL", "https://app.example/confirm?t={token}"),
             ("REVERT_EMAIL_URL", "https://app.example/undo/"),
         ])
         .unwrap();
-        assert_eq!(c.confirm_link("T"), "https://app.example/confirm?t=T");
-        assert_eq!(c.revert_link("T"), "https://app.example/undo/T");
+        assert_eq!(
+            c.links(None).confirm("T").unwrap(),
+            "https://app.example/confirm?t=T"
+        );
+        assert_eq!(
+            c.links(None).revert("T").unwrap(),
+            "https://app.example/undo/T"
+        );
         assert!(config(&[("CONFIRM_EMAIL_URL", "javascript:x")]).is_err());
     }
 

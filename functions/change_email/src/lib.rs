@@ -24,7 +24,7 @@ use shared::http::limits::{
     take_for, user_mail_cap,
 };
 use shared::http::session::NOT_AUTHENTICATED;
-use shared::http::{JsonBody, respond};
+use shared::http::{JsonBody, own_base_url, respond};
 use shared::ports::{PendingEmail, TokenPurpose, TokenRecord, WriteOutcome};
 use shared::{ApiError, App, Reply};
 
@@ -78,6 +78,8 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     };
 
     // Every message is built before anything is written.
+    let own_base = own_base_url(req);
+    let links = app.config.links(own_base.as_deref());
     let taken = app
         .store
         .address_holder(&new_email)
@@ -89,10 +91,10 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         messages::confirm_new_address(
             &app.config,
             new_email.as_str(),
-            &app.config.confirm_link(change.expose()),
+            &links.confirm(change.expose())?,
         )?
     };
-    let revert_link = app.config.revert_link(revert.expose());
+    let revert_link = links.revert(revert.expose())?;
     let to_old = messages::address_change_requested(
         &app.config,
         user.email.as_str(),

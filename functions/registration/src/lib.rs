@@ -18,7 +18,7 @@ use shared::domain::{
 use shared::http::limits::{
     IpAction, address_mail_cap, check_lockout, limit_client_mail, limit_ip, send_within_address_cap,
 };
-use shared::http::{JsonBody, respond};
+use shared::http::{JsonBody, own_base_url, respond};
 use shared::ports::{
     ADDRESS_CAP_REACHED, CreateUserError, FailureRun, TokenPurpose, TokenRecord, UserRecord,
     WriteOutcome,
@@ -125,7 +125,10 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
 
     // Every message is built before anything is written: a message that
     // cannot be built must not leave an account behind (a retry would 409).
-    let link = app.config.confirm_link(token.expose());
+    let link = app
+        .config
+        .links(own_base_url(req).as_deref())
+        .confirm(token.expose())?;
     let confirmation = messages::confirmation(&app.config, user.email.as_str(), &link)?;
     let notice = messages::already_registered(&app.config, email.as_str())?;
     // Another account proved this mailbox first: its owner is told, and this

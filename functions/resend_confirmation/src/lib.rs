@@ -14,8 +14,8 @@ use shared::http::account::caller_user;
 use shared::http::limits::{
     address_mail_cap, limit_client_mail, send_within_address_cap, user_mail_cap,
 };
-use shared::http::respond;
 use shared::http::session::NOT_AUTHENTICATED;
+use shared::http::{own_base_url, respond};
 use shared::ports::{TokenPurpose, TokenRecord, WriteOutcome};
 use shared::{ApiError, App, Reply};
 
@@ -55,7 +55,9 @@ async fn resend(app: &App, req: &Request) -> Result<Reply, ApiError> {
         messages::confirmation(
             &app.config,
             user.email.as_str(),
-            &app.config.confirm_link(token.expose()),
+            &app.config
+                .links(own_base_url(req).as_deref())
+                .confirm(token.expose())?,
         )?
     };
     let cap = user_mail_cap(app, &user.username, now);

@@ -9,7 +9,7 @@ use shared::http::limits::{
     IpAction, TOO_MANY_RESETS, address_mail_cap, limit_client_mail, limit_ip, reset_email_caps,
     send_within_address_cap,
 };
-use shared::http::{JsonBody, respond};
+use shared::http::{JsonBody, own_base_url, respond};
 use shared::ports::{TokenPurpose, TokenRecord, WriteOutcome};
 use shared::{ApiError, App, Reply};
 
@@ -55,7 +55,10 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     };
     // Built before the token is written: nothing is stored that no email
     // carries. The username only to an address its account confirmed.
-    let link = app.config.reset_link(token.expose());
+    let link = app
+        .config
+        .links(own_base_url(req).as_deref())
+        .reset(token.expose())?;
     let mail = messages::reset(
         &app.config,
         user.email.as_str(),

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use shared::domain::{OneTimeToken, TokenHash, messages};
-use shared::http::{path_param, respond};
+use shared::http::{own_base_url, path_param, respond};
 use shared::ports::{Confirmation, TokenPurpose, TokenRecord};
 use shared::{ApiError, App, Reply};
 
@@ -65,7 +65,9 @@ async fn revert(app: &App, req: &Request) -> Result<Reply, ApiError> {
         &app.config,
         revert.email.as_str(),
         user.username.as_str(),
-        &app.config.reset_link(reset.expose()),
+        &app.config
+            .links(own_base_url(req).as_deref())
+            .reset(reset.expose())?,
     )?;
     let replaced = (user.email != revert.email)
         .then(|| messages::address_replaced(&app.config, user.email.as_str()))

@@ -92,6 +92,50 @@ pub fn client_ip(req: &Request) -> Option<String> {
     }
 }
 
+/// The URL this request reached the API on, `https://<domainName>` (plus
+/// `/<stage>` for a stage other than `$default`), as API Gateway's request
+/// context names it: the execute-api host or the custom domain the request
+/// arrived on (API Gateway routes by it, so a client's `Host` header can
+/// only name a domain of this API). The base of emailed links when
+/// `PUBLIC_BASE_URL` is not set; `None` outside API Gateway or for a name
+/// that is not a plain host name.
+pub fn own_base_url(req: &Request) -> Option<String> {
+    let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
+        return None;
+    };
+    let domain = ctx.domain_name.as_deref()?.to_ascii_lowercase();
+    let host_name = domain.len() <= 253
+        && domain.contains('.')
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if !host_name {
+        return None;
+    }
+    let stage = match ctx.stage.as_deref() {
+        None | Some("" | "$default") => String::new(),
+        Some(stage)
+            if stage
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            format!("/{stage}")
+        }
+        Some(_) => return None,
+    };
+    Some(format!("https://{domain}{stage}"))
+}
+
+impl From<crate::config::NoBaseUrl> for ApiError {
+    fn from(err: crate::config::NoBaseUrl) -> Self {
+        Self::internal(anyhow::Error::new(err))
+    }
+}
+
 /// A path parameter filled by API Gateway (or the dev server, the same way).
 pub fn path_param(req: &Request, name: &str) -> Option<String> {
     req.path_parameters_ref()

@@ -408,3 +408,54 @@ fn openapi_describes_exactly_the_routes_of_the_table_and_the_template() {
     assert_eq!(spec, table, "openapi.yaml vs shared::http::routes::ROUTES");
     assert_eq!(spec, template, "openapi.yaml vs template.yaml");
 }
+
+/// Without `PUBLIC_BASE_URL` (the template's default), emailed links point
+/// at the URL the request reached the API on, as API Gateway's request
+/// context names it: a first deploy needs no second one to set it.
+#[tokio::test]
+async fn without_a_public_base_url_links_point_where_the_request_came_in() {
+    let app = TestApp::options().env("PUBLIC_BASE_URL", "").spawn().await;
+    let event: serde_json::Value = serde_json::from_str(&read("events/registration.json")).unwrap();
+    let register = |event: &serde_json::Value, username: &str, email: &str| {
+        let mut event = event.clone();
+        let body = serde_json::json!({
+            "username": username, "full_name": "A", "email": email,
+            "phone": null, "contacts": null, "pwd": tests::PASSWORD,
+        });
+        event["body"] = body.to_string().into();
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    };
+    let handle = dev_server::handler("registration").unwrap();
+
+    let resp = handle(app.app.clone(), register(&event, "ada", "ada@example.com")).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let link = app.link_to("ada@example.com", "/confirm_email/").await;
+    assert!(
+        link.starts_with("https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/confirm_email/"),
+        "{link}"
+    );
+
+    // A custom domain, on a named stage.
+    let mut custom = event.clone();
+    custom["requestContext"]["domainName"] = "API.Example.org".into();
+    custom["requestContext"]["stage"] = "v1".into();
+    let resp = handle(app.app.clone(), register(&custom, "bea", "bea@example.com")).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let link = app.link_to("bea@example.com", "/confirm_email/").await;
+    assert!(
+        link.starts_with("https://api.example.org/v1/confirm_email/"),
+        "{link}"
+    );
+
+    // No domain to build on (not API Gateway): 500 before anything is
+    // written, so the retry with a base works.
+    let mut bare = event.clone();
+    bare["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("domainName");
+    let resp = handle(app.app.clone(), register(&bare, "cyd", "cyd@example.com")).await;
+    assert_eq!(resp.status().as_u16(), 500);
+    let resp = handle(app.app.clone(), register(&event, "cyd", "cyd@example.com")).await;
+    assert_eq!(resp.status().as_u16(), 200);
+}
