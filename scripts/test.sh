@@ -9,7 +9,8 @@
 #   4. cargo test: unit tests, store contract on memory AND DynamoDB, e2e on memory,
 #      moto tests (races, faults, round trips, stored items)
 #   5. the e2e suite again, on DynamoDB + SES (TEST_STORE=dynamodb)
-#   6. schemathesis: the dev server (memory) fuzzed against openapi.yaml
+#   6. schemathesis: the dev server (memory) fuzzed against openapi.yaml; the
+#      walkthrough (scripts/walkthrough.sh) twice against one fresh dev server
 #   7. the real Lambda binaries under cargo lambda, fed every events/*.json
 #   8. the pages in headless Chromium (Debian's, installed in the background
 #      from the start when missing), driven by playwright-core
@@ -41,7 +42,11 @@ python3 scripts/moto_server.py 127.0.0.1 "$MOTO_PORT" >"$MOTO_LOG" 2>&1 &
 MOTO_PID=$!
 ARM64_PID=""
 ARM64_LOG="$(mktemp)"
+WALK_PID=""
+WALK_DIR="$(mktemp -d)"
 cleanup() {
+    if [[ -n "$WALK_PID" ]]; then kill "$WALK_PID" 2>/dev/null || true; fi
+    rm -rf "$WALK_DIR"
     # Its own process group (setsid): cargo, zig and rustc go with it.
     if [[ -n "$ARM64_PID" ]]; then kill -- -"$ARM64_PID" 2>/dev/null || true; fi
     kill "$MOTO_PID" 2>/dev/null || true
@@ -83,6 +88,23 @@ TEST_STORE=dynamodb cargo test --locked -p tests --test suite --test logs -- api
 
 step "schemathesis: the dev server fuzzed against openapi.yaml"
 bash scripts/schemathesis.sh
+
+step "the walkthrough, twice against one fresh dev server (scripts/walkthrough.sh)"
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+WALK_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+(cd "$WALK_DIR" && exec env -u STORE PORT="$WALK_PORT" OUTBOX_DIR="$WALK_DIR/outbox" RUST_LOG=warn \
+    "$TARGET_DIR/debug/dev-server" >"$WALK_DIR/log" 2>&1) &
+WALK_PID=$!
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$WALK_PORT/" >/dev/null 2>&1 && break
+    kill -0 "$WALK_PID" 2>/dev/null || { cat "$WALK_DIR/log" >&2; echo "the dev server did not start" >&2; exit 1; }
+    sleep 0.1
+done
+bash scripts/walkthrough.sh "http://127.0.0.1:$WALK_PORT"
+bash scripts/walkthrough.sh "http://127.0.0.1:$WALK_PORT" | tail -1
+kill "$WALK_PID"
+wait "$WALK_PID" 2>/dev/null || true
+WALK_PID=""
 
 if [[ -f scripts/lambda-invoke.sh ]]; then
     step "real Lambda binaries under cargo lambda, every events/*.json"

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The walkthrough (docs/WALKTHROUGH.md): an account's whole life with curl
+# against a running dev server, every answer checked. Fresh names on each
+# run and the newest mail from the dev mailbox (/dev/mail.json), so it can
+# be run again and again on the same server (the test command runs it twice).
+#
+#   cargo run -p dev-server &          # in another terminal
+#   bash scripts/walkthrough.sh        # or: bash scripts/walkthrough.sh http://127.0.0.1:3000
+#
+# Needs bash, curl and python3. Each mail-sending step counts against the
+# client's budget (CLIENT_MAIL_LIMIT, 20 an hour per IP): a run uses 5.
+set -euo pipefail
+
+B="${1:-${BASE_URL:-http://127.0.0.1:3000}}"
+B="${B%/}"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+JAR="$WORK/jar"
+
+RUN="$(date +%s)$RANDOM"
+U="ada$RUN"                       # a username nobody has
+EMAIL="$U@example.com"
+NEW_EMAIL="$U.new@example.com"
+PWD1='S3cure-Passw0rd!'
+PWD2='An0ther-Passw0rd!'
+PWD3='N3w-Passw0rd!x'
+
+STATUS=""
+BODY=""
+STEP=0
+
+# call METHOD PATH [curl arguments...]: sets STATUS and BODY.
+call() {
+    local method="$1" path="$2"
+    shift 2
+    local out
+    out="$(curl -sS -o "$WORK/body" -w '%{http_code}' -X "$method" "$B$path" "$@")" || {
+        echo "walkthrough: cannot reach $B (is the dev server running? cargo run -p dev-server)" >&2
+        exit 1
+    }
+    STATUS="$out"
+    BODY="$(cat "$WORK/body")"
+}
+
+# expect STATUS MSG "what this step does": the answer must be exactly that.
+expect() {
+    local want_status="$1" want_msg="$2" what="$3" msg
+    STEP=$((STEP + 1))
+    msg="$(field msg)"
+    if [[ "$STATUS" != "$want_status" || "$msg" != "$want_msg" ]]; then
+        echo "not ok $STEP - $what: expected $want_status \"$want_msg\", got $STATUS $BODY" >&2
+        if [[ "$STATUS" == "429" ]]; then
+            echo "  (a limit of the server: restart the dev server, or see docs/CONFIGURATION.md)" >&2
+        fi
+        exit 1
+    fi
+    echo "ok $STEP - $what: $STATUS \"$msg\""
+}
+
+# field PATH: a value of BODY's JSON by a dotted path (data.token), "" if none.
+field() {
+    BODY_JSON="$BODY" python3 -c '
+import json, os, sys
+value = json.loads(os.environ["BODY_JSON"] or "null")
+for key in sys.argv[1].split("."):
+    if isinstance(value, list):
+        value = value[int(key)] if key.isdigit() and int(key) < len(value) else None
+    elif isinstance(value, dict):
+        value = value.get(key)
+    else:
+        value = None
+print("" if value is None else (json.dumps(value) if isinstance(value, (dict, list, bool)) else value))
+' "$1"
+}
+
+# newest_link ADDRESS MARKER: the token of the newest link containing
+# MARKER (/confirm_email/, /reset_password/) in mail sent to ADDRESS.
+newest_link() {
+    local answer
+    answer="$(curl -sS "$B/dev/mail.json?to=$1")"
+    MAIL_JSON="$answer" python3 -c '
+import json, os, sys
+mailbox = json.loads(os.environ["MAIL_JSON"])
+if mailbox.get("store") != "memory":
+    sys.exit("walkthrough: the dev server is not on the memory store: its mail goes to SES")
+for mail in mailbox["mail"]:                      # newest first
+    if not mail["sent"]:
+        sys.exit("walkthrough: the newest mail to %s was not sent: %s" % (sys.argv[1], mail["reason"]))
+    for link in mail["links"]:
+        if sys.argv[2] in link:
+            print(link.rsplit("/", 1)[1])
+            sys.exit(0)
+sys.exit("walkthrough: no %s link in mail to %s" % (sys.argv[2], sys.argv[1]))
+' "$1" "$2"
+}
+
+JSON=(-H 'content-type: application/json')
+
+call GET /
+expect 200 user_account "the service answers"
+
+call POST /api/registration "${JSON[@]}" \
+    -d "{\"username\":\"$U\",\"full_name\":\"Ada L.\",\"email\":\"$EMAIL\",\"phone\":null,\"contacts\":null,\"pwd\":\"$PWD1\"}"
+expect 200 "Check your email..." "register $U"
+
+# The link is in the dev mailbox ($B/dev/mail); the page it opens calls this.
+call GET "/api/confirm_email/$(newest_link "$EMAIL" /confirm_email/)"
+expect 200 "Your email has been confirmed." "confirm the address from the newest mail"
+
+call POST /api/login -c "$JAR" "${JSON[@]}" -d "{\"username\":\"$U\",\"pwd\":\"$PWD1\",\"remember\":true}"
+expect 200 success "sign in (remember me)"
+TOKEN="$(field data.token)"
+DEVICE="$(field data.device_token)"
+[[ -n "$TOKEN" && -n "$DEVICE" ]] || { echo "not ok - login gave no token or device token: $BODY" >&2; exit 1; }
+AUTH=(-H "Authorization: Bearer $TOKEN")
+
+call GET /api/profile_settings "${AUTH[@]}"
+expect 200 success "read the profile"
+[[ "$(field data.username)" == "$U" ]] || { echo "not ok - profile of another user: $BODY" >&2; exit 1; }
+
+call POST /api/profile_settings "${AUTH[@]}" "${JSON[@]}" -d '{"full_name":"Ada B.","phone":"+1 555 0100"}'
+expect 200 success "edit the profile"
+
+call GET /api/sessions "${AUTH[@]}"
+expect 200 success "list the sessions"
+[[ "$(field data.sessions.0.device)" == curl ]] || { echo "not ok - the session does not name curl: $BODY" >&2; exit 1; }
+
+call POST /api/account_export "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD1\"}"
+expect 200 success "export everything stored (the password again)"
+
+call GET /api/whoami "${AUTH[@]}"
+expect 200 success "whoami: what another service asks"
+[[ -n "$(field data.account_id)" ]] || { echo "not ok - whoami has no account_id: $BODY" >&2; exit 1; }
+
+call POST /api/change_email "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD1\",\"new_email\":\"$NEW_EMAIL\"}"
+expect 200 "Check your email..." "change the address (a revert link goes to the old one)"
+
+call GET "/api/confirm_email/$(newest_link "$NEW_EMAIL" /confirm_email/)"
+expect 200 "Your email has been confirmed." "confirm the new address"
+
+call POST /api/change_password "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD1\",\"new_pwd\":\"$PWD2\"}"
+expect 200 "Your password has been changed." "change the password"
+
+CSRF="$(awk '$6 == "csrf_access_token" {print $7}' "$JAR")"
+call GET /api/logout -b "$JAR" -H "X-CSRF-TOKEN: $CSRF"
+expect 200 "user logout" "sign out with the cookies and the CSRF header"
+
+call GET /api/profile_settings "${AUTH[@]}"
+expect 401 "authentication required" "the signed-out session's token no longer works"
+
+call POST /api/reset_password_request "${JSON[@]}" -d "{\"username\":\"$U\"}"
+expect 200 "Check your email..." "ask for a password reset"
+
+call POST "/api/reset_password/$(newest_link "$NEW_EMAIL" /reset_password/)" "${JSON[@]}" -d "{\"new_pwd\":\"$PWD3\"}"
+expect 200 "Your password has been reset." "choose a new password with the emailed link"
+
+call POST /api/login "${JSON[@]}" -H "X-Device-Token: $DEVICE" -d "{\"username\":\"$U\",\"pwd\":\"$PWD3\"}"
+expect 200 success "sign in again, showing the device token"
+AUTH=(-H "Authorization: Bearer $(field data.token)")
+
+call POST /api/logout_all "${AUTH[@]}"
+expect 200 "user logout" "sign out everywhere"
+
+call POST /api/login "${JSON[@]}" -d "{\"username\":\"$U\",\"pwd\":\"$PWD3\"}"
+expect 200 success "sign in once more"
+AUTH=(-H "Authorization: Bearer $(field data.token)")
+
+call POST /api/delete_account "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD3\"}"
+expect 200 "Your account has been deleted." "delete the account"
+
+call POST /api/login "${JSON[@]}" -d "{\"username\":\"$U\",\"pwd\":\"$PWD3\"}"
+expect 401 "wrong username or password" "the account is gone"
+
+echo "walkthrough: all $STEP steps answered as documented ($U)"
