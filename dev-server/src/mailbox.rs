@@ -138,7 +138,8 @@ fn page(mailbox: &DevMailbox, entries: &[MailEntry]) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Dev mailbox - user_account</title>\
-         <link rel=\"stylesheet\" href=\"/assets/pages.css\"></head>\n\
+         <link rel=\"stylesheet\" href=\"/assets/pages.css\">\
+         <link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\"></head>\n\
          <body><main>\n<h1>Dev mailbox</h1>\n{body}</main></body></html>\n"
     )
 }
