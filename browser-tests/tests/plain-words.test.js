@@ -412,3 +412,75 @@ test('limits, outages, a lost connection and an unknown answer, in plain words',
   assert.deepEqual(unexpected(errors), []);
   await context.close();
 });
+
+// "5 Dec 2026, 12:40" in UTC (the contexts below run in UTC).
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+function utc(iso) {
+  const d = new Date(iso);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
+}
+
+async function sessionLines(page) {
+  return page.locator('#sessions li .session-summary').allTextContents();
+}
+
+test('each session shows its browser and when it started; this browser is marked', async () => {
+  await register('devices', 'devices@example.com');
+  const { page, context, errors, shot } = await newPage(browser, 'plain-sessions', undefined, { timezoneId: 'UTC' });
+  await page.goto(`${server.base}/account`);
+  await signIn(page, 'devices');
+  await page.locator('#signed-in').waitFor();
+  await page.locator('#sessions li').first().waitFor();
+
+  // What the API lists, as the page shows it (a list stood in, so that
+  // every kind of entry is there: a browser the API named, one it could not).
+  await standIn(page, 'sessions', 200, {
+    status: 'OK',
+    msg: 'success',
+    data: {
+      sessions: [
+        { id: 'old', created_at: '2026-11-30T08:05:00Z', expires_at: '2026-12-30T08:05:00Z', remember: true, current: false, device: null },
+        { id: 'this', created_at: '2026-12-05T12:40:00Z', expires_at: '2026-12-06T12:40:00Z', remember: false, current: true, device: 'Chrome on Linux' },
+        { id: 'phone', created_at: '2026-12-04T21:15:00Z', expires_at: '2026-12-05T21:15:00Z', remember: false, current: false, device: 'Safari on iPhone' },
+      ],
+    },
+  });
+  await page.reload();
+  await page.locator('#sessions li').nth(2).waitFor();
+  assert.deepEqual(await sessionLines(page), [
+    'Chrome on Linux \u00b7 started 5 Dec 2026, 12:40 (this browser)',
+    'Safari on iPhone \u00b7 started 4 Dec 2026, 21:15',
+    'Unknown browser \u00b7 started 30 Nov 2026, 08:05',
+  ]);
+  assert.deepEqual(await page.locator('#sessions li .hint').allTextContents(), [
+    'Signed in until 6 Dec 2026, 12:40',
+    'Signed in until 5 Dec 2026, 21:15',
+    'Remembered until 30 Dec 2026, 08:05',
+  ]);
+  // One End button per other session, named for the session it ends.
+  assert.deepEqual(await page.locator('#sessions li button').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label'))), [
+    'End the session: Safari on iPhone \u00b7 started 4 Dec 2026, 21:15',
+    'End the session: Unknown browser \u00b7 started 30 Nov 2026, 08:05',
+  ]);
+  await shot('sessions-with-browsers');
+  assert.deepEqual(unexpected(errors), []);
+  await context.close();
+});
+
+// Needs the API's `device` in GET /api/sessions (main): headless Chromium's
+// user agent ("HeadlessChrome/...", "X11; Linux x86_64") is "Chrome on Linux".
+test('this browser\'s own session is "Chrome on Linux", as the API names it', async () => {
+  await register('mychrome', 'mychrome@example.com');
+  const { page, context, errors, shot } = await newPage(browser, 'plain-own-session', undefined, { timezoneId: 'UTC' });
+  await page.goto(`${server.base}/account`);
+  await signIn(page, 'mychrome');
+  await page.locator('#signed-in').waitFor();
+  await page.locator('#sessions li').first().waitFor();
+  const listed = await page.evaluate(async () => (await (await fetch('api/sessions')).json()).data.sessions);
+  const mine = listed.find((s) => s.current);
+  await shot('own-session');
+  assert.deepEqual(await sessionLines(page), [`Chrome on Linux \u00b7 started ${utc(mine.created_at)} (this browser)`]);
+  assert.deepEqual(unexpected(errors), []);
+  await context.close();
+});

@@ -72,6 +72,49 @@
     await loadSessions();
   }
 
+  // "5 Dec 2026, 12:40" in this browser's time zone.
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  function when(iso) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return String(iso);
+    const two = (n) => String(n).padStart(2, '0');
+    return d.getDate() + ' ' + MONTHS[d.getMonth()] + ' ' + d.getFullYear() + ', ' +
+      two(d.getHours()) + ':' + two(d.getMinutes());
+  }
+
+  // One session: "Chrome on Linux · started 5 Dec 2026, 12:40 (this browser)",
+  // and until when it lasts.
+  function sessionItem(s) {
+    const item = document.createElement('li');
+    const about = document.createElement('span');
+    about.className = 'session';
+    const summary = document.createElement('span');
+    summary.className = 'session-summary';
+    summary.textContent = (s.device || 'Unknown browser') + ' \u00b7 started ' + when(s.created_at) +
+      (s.current ? ' (this browser)' : '');
+    const until = document.createElement('span');
+    until.className = 'hint';
+    until.textContent = (s.remember ? 'Remembered until ' : 'Signed in until ') + when(s.expires_at);
+    about.append(summary, until);
+    item.append(about);
+    if (!s.current) {
+      const end = document.createElement('button');
+      end.type = 'button';
+      end.className = 'secondary small';
+      end.textContent = 'End';
+      end.setAttribute('aria-label', 'End the session: ' + summary.textContent);
+      onClick(end, async () => {
+        const call = 'sessions/' + encodeURIComponent(s.id);
+        const res = await ua.api('DELETE', call);
+        if (res.sessionEnded) return;
+        ua.say(sessionsStatus, ua.plain(res, call).text, res.ok);
+        await loadSessions();
+      });
+      item.append(end);
+    }
+    return item;
+  }
+
   async function loadSessions() {
     const list = document.getElementById('sessions');
     const res = await ua.api('GET', 'sessions');
@@ -82,30 +125,10 @@
       }
       return;
     }
-    for (const s of res.data.sessions) {
-      const item = document.createElement('li');
-      const text = document.createElement('span');
-      text.textContent = 'Signed in ' + new Date(s.created_at).toLocaleString() +
-        ', until ' + new Date(s.expires_at).toLocaleString() +
-        (s.remember ? ' (remembered)' : '') + (s.current ? ' - this browser' : '');
-      item.append(text);
-      if (!s.current) {
-        const end = document.createElement('button');
-        end.type = 'button';
-        end.className = 'secondary small';
-        end.textContent = 'End';
-        end.setAttribute('aria-label', 'End the session ' + text.textContent);
-        onClick(end, async () => {
-          const call = 'sessions/' + encodeURIComponent(s.id);
-          const r = await ua.api('DELETE', call);
-          if (r.sessionEnded) return;
-          ua.say(sessionsStatus, ua.plain(r, call).text, r.ok);
-          await loadSessions();
-        });
-        item.append(' ', end);
-      }
-      list.append(item);
-    }
+    // This browser first, then the newest.
+    const sessions = res.data.sessions.slice().sort((a, b) =>
+      (b.current - a.current) || String(b.created_at).localeCompare(String(a.created_at)));
+    for (const s of sessions) list.append(sessionItem(s));
   }
 
   // After this browser's session ended: by an answer here (ok), or found
