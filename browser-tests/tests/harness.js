@@ -96,9 +96,10 @@ export async function launch() {
 }
 
 // A fresh browser context (its own cookies) with a phone-sized or desktop
-// viewport, and a screenshot helper numbered per test.
-export async function newPage(browser, name, viewport = { width: 1000, height: 900 }) {
-  const context = await browser.newContext({ viewport });
+// viewport (and any other context `options`, such as a timezoneId), and a
+// screenshot helper numbered per test.
+export async function newPage(browser, name, viewport = { width: 1000, height: 900 }, options = {}) {
+  const context = await browser.newContext({ viewport, ...options });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));

@@ -101,7 +101,7 @@ test('register, confirm, sign in, sign out, reset the password, sign in with it'
   await register.getByLabel('Email').fill(email);
   await register.getByLabel('Password').fill(PASSWORD);
   await register.getByRole('button', { name: 'Create my account' }).click();
-  await expectText(page, '#register .status', 'Check your email...');
+  await expectText(page, '#register .status', 'Check your email: we sent a link to confirm your address.');
   await shot('registered');
 
   // The emailed link opens the confirmation page; only the button confirms.
@@ -133,7 +133,7 @@ test('register, confirm, sign in, sign out, reset the password, sign in with it'
   const profile = page.locator('#profile');
   await profile.getByLabel('Full name').fill('Wanda W.');
   await profile.getByRole('button', { name: 'Save' }).click();
-  await expectText(page, '#profile .status', 'success');
+  await expectText(page, '#profile .status', 'Your profile is saved.');
   assert.equal((await page.locator('[data-profile="full_name"]').textContent()).trim(), 'Wanda W.');
 
   // Sign out: a POST that carries the CSRF header; the page and the API both say so.
@@ -145,7 +145,7 @@ test('register, confirm, sign in, sign out, reset the password, sign in with it'
   ]);
   assert.equal(logout.method(), 'POST');
   assert.equal(await logout.headerValue('x-csrf-token'), csrf.value);
-  await expectText(page, '#status', 'user logout');
+  await expectText(page, '#status', 'You are signed out.');
   await page.locator('#signed-out').waitFor();
   const left = (await context.cookies()).map((c) => c.name);
   assert.ok(!left.includes('access_token_cookie') && !left.includes('csrf_access_token'), left.join());
@@ -157,7 +157,7 @@ test('register, confirm, sign in, sign out, reset the password, sign in with it'
   const forgot = page.locator('#reset-request');
   await forgot.getByLabel('Username').fill(username);
   await forgot.getByRole('button', { name: 'Email me a reset link' }).click();
-  await expectText(page, '#reset-request .status', 'Check your email...');
+  await expectText(page, '#reset-request .status', 'Check your email: we sent a link to choose a new password.');
 
   // The reset page: mismatched passwords and the API's field errors show
   // next to their field; then the new password is set.
@@ -187,7 +187,7 @@ test('register, confirm, sign in, sign out, reset the password, sign in with it'
   await page.getByRole('link', { name: 'Sign in with your new password' }).click();
   await page.locator('#signed-out').waitFor();
   await signIn(page, username, PASSWORD, false);
-  await expectText(page, '#login .status', 'wrong username or password');
+  await expectText(page, '#login .status', 'The username or password is not right. Check both and try again.');
   await signIn(page, username, NEW_PASSWORD, false);
   await page.locator('#signed-in').waitFor();
   assert.equal((await page.locator('[data-profile="full_name"]').textContent()).trim(), 'Wanda W.');
@@ -288,7 +288,7 @@ test('the account page runs the lifecycle: sessions, export, delete', async () =
   assert.equal(await page.locator('#sessions li', { hasText: 'this browser' }).count(), 1);
   await shot('sessions');
   await page.locator('#sessions li').getByRole('button', { name: /^End the session/ }).click();
-  await expectText(page, '#sessions-status', 'session ended');
+  await expectText(page, '#sessions-status', 'The session has ended: that browser or device is signed out.');
   await page.waitForFunction(() => document.querySelectorAll('#sessions li').length === 1);
   const gone = await fetch(`${server.base}/api/profile_settings`, { headers: { authorization: `Bearer ${otherToken}` } });
   assert.equal(gone.status, 401);
@@ -296,7 +296,7 @@ test('the account page runs the lifecycle: sessions, export, delete', async () =
   // The resend button, for an unconfirmed address: a double click sends one email.
   assert.equal(server.mailsTo(email).length, 1);
   await page.getByRole('button', { name: 'Send the confirmation link again' }).dblclick();
-  await expectText(page, '#resend-status', 'Check your email...');
+  await expectText(page, '#resend-status', 'Check your email: we sent a new link to confirm your address.');
   await page.waitForTimeout(300);
   assert.equal(server.mailsTo(email).length, 2, 'one resend for a double click');
 
@@ -305,11 +305,11 @@ test('the account page runs the lifecycle: sessions, export, delete', async () =
   await change.getByLabel('Current password').fill('not-the-password');
   await change.getByLabel('New password').fill(NEW_PASSWORD);
   await change.getByRole('button', { name: 'Change password' }).click();
-  await expectText(page, '#change-password .status', 'wrong password');
+  await expectText(page, '#change-password-pwd-error', 'This is not your current password. Check it and try again.');
   await change.getByLabel('Current password').fill(PASSWORD);
   await change.getByLabel('New password').fill(NEW_PASSWORD);
   await change.getByRole('button', { name: 'Change password' }).click();
-  await expectText(page, '#change-password .status', 'Your password has been changed.');
+  await expectText(page, '#change-password .status', 'Your password is changed. Every other session of your account was signed out.');
   assert.equal(await page.locator('#signed-in').isVisible(), true);
 
   // The export asks for the password: a wrong one is refused (and
@@ -319,7 +319,7 @@ test('the account page runs the lifecycle: sessions, export, delete', async () =
   page.on('download', () => { downloads += 1; });
   await exp.getByLabel('Password').fill('not-the-password');
   await exp.getByRole('button', { name: 'Download my data (JSON)' }).click();
-  await expectText(page, '#export .status', 'wrong password');
+  await expectText(page, '#export-pwd-error', 'This is not your password. Check it and try again.');
   assert.equal(downloads, 0);
   await exp.getByLabel('Password').fill(NEW_PASSWORD);
   const [download] = await Promise.all([
@@ -342,10 +342,10 @@ test('the account page runs the lifecycle: sessions, export, delete', async () =
   await del.getByLabel(/I understand/).check();
   await del.getByLabel('Password').fill('not-the-password');
   await del.getByRole('button', { name: 'Delete my account' }).click();
-  await expectText(page, '#delete .status', 'wrong password');
+  await expectText(page, '#delete-pwd-error', 'This is not your password. Check it and try again.');
   await del.getByLabel('Password').fill(NEW_PASSWORD);
   await del.getByRole('button', { name: 'Delete my account' }).click();
-  await expectText(page, '#status', 'Your account has been deleted.');
+  await expectText(page, '#status', 'Your account and its data have been deleted.');
   await page.locator('#signed-out').waitFor();
   await shot('deleted');
   // Nothing of the account is left on the page for the next person.

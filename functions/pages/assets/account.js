@@ -1,27 +1,40 @@
 // The account page: sign in, register and reset when signed out; the
 // profile and every account action when signed in. The session is the
 // HttpOnly cookie the login sets; writes repeat the CSRF cookie in a header
-// (common.js).
+// (common.js). Every answer is shown in plain words (ua.plain), every form
+// is checked with the API's own rules before it is sent (ua.rules), and
+// whatever the page said before goes as the next action starts.
 'use strict';
 
 (function () {
   const status = document.getElementById('status');
   const signedOut = document.getElementById('signed-out');
   const signedIn = document.getElementById('signed-in');
+  const sessionsStatus = document.getElementById('sessions-status');
+  // The profile shown, while signed in.
+  let profileNow = null;
+
+  // Every message and field error on the page (values stay).
+  function clearMessages() {
+    for (const form of document.querySelectorAll('form')) ua.clearErrors(form);
+    for (const el of document.querySelectorAll('.status')) ua.say(el, '');
+  }
 
   // Everything one user's visit left on the page: messages, field errors,
   // form values, the profile and the sessions.
   function forget() {
-    for (const form of document.querySelectorAll('form')) {
-      form.reset();
-      ua.clearErrors(form);
-    }
-    for (const el of document.querySelectorAll('.status')) ua.say(el, '');
+    for (const form of document.querySelectorAll('form')) form.reset();
+    clearMessages();
     for (const el of document.querySelectorAll('[data-profile]')) el.textContent = '';
     document.getElementById('sessions').replaceChildren();
+    profileNow = null;
   }
 
+  ua.hooks.plainWords = true;
+  ua.hooks.actionStarts = clearMessages;
+
   function show(profile) {
+    profileNow = profile;
     signedOut.hidden = profile !== null;
     signedIn.hidden = profile === null;
     if (profile === null) return;
@@ -52,11 +65,54 @@
       return;
     }
     if (!res.ok) {
-      ua.say(status, res.msg + ' Reload the page to try again.', false);
+      ua.say(status, 'Your account could not be loaded. ' + ua.plain(res, 'profile_settings').text, false);
       return;
     }
     show(res.data);
     await loadSessions();
+  }
+
+  // "5 Dec 2026, 12:40" in this browser's time zone.
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  function when(iso) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return String(iso);
+    const two = (n) => String(n).padStart(2, '0');
+    return d.getDate() + ' ' + MONTHS[d.getMonth()] + ' ' + d.getFullYear() + ', ' +
+      two(d.getHours()) + ':' + two(d.getMinutes());
+  }
+
+  // One session: "Chrome on Linux · started 5 Dec 2026, 12:40 (this browser)",
+  // and until when it lasts.
+  function sessionItem(s) {
+    const item = document.createElement('li');
+    const about = document.createElement('span');
+    about.className = 'session';
+    const summary = document.createElement('span');
+    summary.className = 'session-summary';
+    summary.textContent = (s.device || 'Unknown browser') + ' \u00b7 started ' + when(s.created_at) +
+      (s.current ? ' (this browser)' : '');
+    const until = document.createElement('span');
+    until.className = 'hint';
+    until.textContent = (s.remember ? 'Remembered until ' : 'Signed in until ') + when(s.expires_at);
+    about.append(summary, until);
+    item.append(about);
+    if (!s.current) {
+      const end = document.createElement('button');
+      end.type = 'button';
+      end.className = 'secondary small';
+      end.textContent = 'End';
+      end.setAttribute('aria-label', 'End the session: ' + summary.textContent);
+      onClick(end, async () => {
+        const call = 'sessions/' + encodeURIComponent(s.id);
+        const res = await ua.api('DELETE', call);
+        if (res.sessionEnded) return;
+        ua.say(sessionsStatus, ua.plain(res, call).text, res.ok);
+        await loadSessions();
+      });
+      item.append(end);
+    }
+    return item;
   }
 
   async function loadSessions() {
@@ -64,102 +120,122 @@
     const res = await ua.api('GET', 'sessions');
     list.replaceChildren();
     if (!res.ok) {
-      ua.say(document.getElementById('sessions-status'), res.msg, false);
+      if (!res.sessionEnded) {
+        ua.say(sessionsStatus, 'Your sessions could not be listed. ' + ua.plain(res, 'sessions').text, false);
+      }
       return;
     }
-    for (const s of res.data.sessions) {
-      const item = document.createElement('li');
-      const text = document.createElement('span');
-      text.textContent = 'Signed in ' + new Date(s.created_at).toLocaleString() +
-        ', until ' + new Date(s.expires_at).toLocaleString() +
-        (s.remember ? ' (remembered)' : '') + (s.current ? ' - this browser' : '');
-      item.append(text);
-      if (!s.current) {
-        const end = document.createElement('button');
-        end.type = 'button';
-        end.className = 'secondary small';
-        end.textContent = 'End';
-        end.setAttribute('aria-label', 'End the session ' + text.textContent);
-        end.addEventListener('click', () => ua.busy(end, async () => {
-          const r = await ua.api('DELETE', 'sessions/' + encodeURIComponent(s.id));
-          if (r.status === 401) return;
-          ua.say(document.getElementById('sessions-status'), r.msg, r.ok);
-          await loadSessions();
-        }));
-        item.append(' ', end);
-      }
-      list.append(item);
-    }
+    // This browser first, then the newest.
+    const sessions = res.data.sessions.slice().sort((a, b) =>
+      (b.current - a.current) || String(b.created_at).localeCompare(String(a.created_at)));
+    for (const s of sessions) list.append(sessionItem(s));
   }
 
   // After this browser's session ended: by an answer here (ok), or found
   // ended by a call (signed out elsewhere, expired, ended by a password
   // change or a revert).
-  function signedOutWith(res, ok) {
+  function signedOutWith(res, ok, call) {
     if (signedIn.hidden && !signedOut.hidden && !ok) return;
     forget();
     show(null);
-    ua.say(status, ok ? res.msg : 'Your session has ended. Sign in again.', ok);
+    ua.say(status, ua.plain(res, call).text, ok);
     status.focus();
   }
   ua.hooks.sessionEnded = (res) => {
-    if (!signedIn.hidden) signedOutWith(res, false);
+    if (signedIn.hidden) return false;
+    signedOutWith(res, false, '');
+    return true;
   };
+
+  // The checks of each form, in the order of its fields: the API's rules
+  // (ua.rules answer with the API's own messages, shown in plain words).
+  const r = ua.rules;
+  const checks = (spec) => (form) => ua.checkAll(form, spec);
+  const ownUsername = () => (profileNow ? profileNow.username : '');
 
   ua.onSubmit(document.getElementById('login'), 'POST', 'login', async (res) => {
     if (res.ok) {
       forget();
-      ua.say(status, 'You are signed in.', true);
+      ua.say(status, ua.plain(res, 'login').text, true);
       await load();
       document.getElementById('profile-title').focus();
     }
-  });
+  }, checks({
+    username: (v) => r.required('username', v),
+    pwd: (v) => r.required('pwd', v),
+  }));
   ua.onSubmit(document.getElementById('register'), 'POST', 'registration', (res, form) => {
     if (res.ok) form.reset();
-  });
-  ua.onSubmit(document.getElementById('reset-request'), 'POST', 'reset_password_request');
+  }, checks({
+    username: (v) => r.username('username', v),
+    full_name: (v) => r.fullName('full_name', v),
+    email: (v) => r.email('email', v),
+    phone: (v) => r.phone('phone', v),
+    contacts: (v) => r.contacts('contacts', v),
+    pwd: (v, form) => r.password('pwd', v, form.elements.username.value),
+  }));
+  ua.onSubmit(document.getElementById('reset-request'), 'POST', 'reset_password_request', null, checks({
+    username: (v) => r.required('username', v),
+  }));
   ua.onSubmit(document.getElementById('profile'), 'POST', 'profile_settings', (res) => {
     if (res.ok) show(res.data);
-  });
+  }, checks({
+    full_name: (v) => r.fullName('full_name', v),
+    phone: (v) => r.phone('phone', v),
+    contacts: (v) => r.contacts('contacts', v),
+  }));
+  const changePassword = {
+    pwd: (v) => r.required('pwd', v),
+    new_pwd: (v) => r.password('new_pwd', v, ownUsername()),
+  };
+  if (document.getElementById('change-password').elements.namedItem('new_pwd_again')) {
+    changePassword.new_pwd_again = (v, form) =>
+      (v === form.elements.new_pwd.value ? '' : ua.own('The two passwords are not the same.'));
+  }
   ua.onSubmit(document.getElementById('change-password'), 'POST', 'change_password', async (res, form) => {
     if (res.ok) {
       form.reset();
       await loadSessions();
     }
-  });
+  }, checks(changePassword));
   ua.onSubmit(document.getElementById('change-email'), 'POST', 'change_email', (res, form) => {
     if (res.ok) form.reset();
-  });
+  }, checks({
+    new_email: (v) => r.email('new_email', v),
+    pwd: (v) => r.required('pwd', v),
+  }));
   ua.onSubmit(document.getElementById('delete'), 'POST', 'delete_account', (res) => {
-    if (res.ok) signedOutWith(res, true);
-  }, (form) => {
-    if (!form.elements.sure.checked) {
-      ua.fieldError(form, 'sure', 'Tick the box to confirm.');
-      form.elements.sure.focus();
-      return false;
-    }
-    return true;
-  });
+    if (res.ok) signedOutWith(res, true, 'delete_account');
+  }, checks({
+    pwd: (v) => r.required('pwd', v),
+    sure: (checked) => (checked ? '' : ua.own('Tick the box to confirm.')),
+  }));
 
-  // A button that calls the API once per press, never twice at a time.
-  function onClick(id, action) {
-    const button = document.getElementById(id);
-    button.addEventListener('click', () => ua.busy(button, action));
+  // A button that calls the API once per press, never twice at a time;
+  // what the page said before goes as it starts.
+  function onClick(button, action) {
+    button.addEventListener('click', () => {
+      if (button.disabled) return;
+      clearMessages();
+      ua.busy(button, action);
+    });
   }
-  onClick('logout', async () => {
+  onClick(document.getElementById('logout'), async () => {
     // POST, so the session cookie's CSRF header goes with it (common.js).
     const res = await ua.api('POST', 'logout');
-    if (res.ok) signedOutWith(res, true);
-    else if (res.status !== 401) ua.say(status, res.msg, false);
+    if (res.ok) signedOutWith(res, true, 'logout');
+    else if (!res.sessionEnded) ua.say(status, ua.plain(res, 'logout').text, false);
   });
-  onClick('logout-all', async () => {
+  onClick(document.getElementById('logout-all'), async () => {
     const res = await ua.api('POST', 'logout_all', {});
-    if (res.ok) signedOutWith(res, true);
-    else if (res.status !== 401) ua.say(document.getElementById('sessions-status'), res.msg, false);
+    if (res.ok) signedOutWith(res, true, 'logout_all');
+    else if (!res.sessionEnded) ua.say(sessionsStatus, ua.plain(res, 'logout_all').text, false);
   });
-  onClick('resend', async () => {
+  onClick(document.getElementById('resend'), async () => {
     const res = await ua.api('POST', 'resend_confirmation', {});
-    if (res.status !== 401) ua.say(document.getElementById('resend-status'), res.msg, res.ok);
+    if (!res.sessionEnded) {
+      ua.say(document.getElementById('resend-status'), ua.plain(res, 'resend_confirmation').text, res.ok);
+    }
   });
   // The export asks for the password (as the deletion does); the answer
   // downloads as a file and never shows on the page.
@@ -174,8 +250,9 @@
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-    ua.say(form.querySelector('.status'), 'Your data is downloading as account-export.json.', true);
-  });
+  }, checks({
+    pwd: (v) => r.required('pwd', v),
+  }));
 
   load();
 })();
