@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark command (README). Builds what it needs (release profile),
+# The benchmark command (docs/PERFORMANCE.md). Builds what it needs (release profile),
 # measures, and rewrites BENCHMARKS.md with the machine, the date, the commit
 # and how each figure was taken. Not part of the test command: numbers are
 # not pass/fail.

@@ -9,12 +9,12 @@
 #   4. cargo test: unit tests, store contract on memory AND DynamoDB, e2e on memory,
 #      moto tests (races, faults, round trips, stored items)
 #   5. the e2e suite again, on DynamoDB + SES (TEST_STORE=dynamodb)
-#   6. schemathesis: the dev server (memory) fuzzed against openapi.yaml; the
-#      walkthrough (scripts/walkthrough.sh) twice against one fresh dev server
-#   7. the real Lambda binaries under cargo lambda, fed every events/*.json
-#   8. the pages in headless Chromium (Debian's, installed in the background
-#      from the start when missing), driven by playwright-core
-#   9. the arm64 build (login for aarch64 with cargo-lambda, built in the
+#   6. schemathesis: the dev server (memory) fuzzed against openapi.yaml
+#   7. the walkthrough (scripts/walkthrough.sh) twice against one fresh dev server
+#   8. the real Lambda binaries under cargo lambda, fed every events/*.json
+#   9. the pages and the dev mailbox in headless Chromium (Debian's, installed
+#      in the background from the start when missing), driven by playwright-core
+#  10. the arm64 build (login for aarch64 with cargo-lambda, built in the
 #      background from step 5 on, in target/arm64) run under qemu-user
 #      against moto (scripts/arm64.sh)
 set -euo pipefail

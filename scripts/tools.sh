@@ -1,18 +1,32 @@
 # shellcheck shell=bash
-# Source this file (do not run it): `source scripts/tools.sh`.
+# Source this file (do not run it): `source scripts/tools.sh [deploy]`.
 #
-# Makes the Python-packaged tools pinned in scripts/requirements-tools.txt
-# (moto_server, cfn-lint, aws-sam-translator, actionlint, shellcheck,
-# cargo-lambda, zig) available by putting "$REPO/.tools/venv/bin" first on
-# PATH. The venv is created on first use and re-installed when the
-# requirements file (or the python3 it was built with) changes.
+# Without an argument: makes the Python-packaged tools pinned in
+# scripts/requirements-tools.txt (moto_server, cfn-lint, aws-sam-translator,
+# actionlint, shellcheck, cargo-lambda, zig, schemathesis) available by
+# putting "$REPO/.tools/venv/bin" first on PATH. What the tests use.
+#
+# With `deploy`: only what `sam build` needs (scripts/requirements-deploy.txt:
+# cargo-lambda and zig), in a venv of its own, "$REPO/.tools/deploy-venv".
+#
+# Any other argument is ignored: a script that sources this file without
+# arguments passes on its own (`bash scripts/arm64.sh build`), and gets the
+# test tools as before.
+#
+# The venv is created on first use and re-installed when the requirements
+# file (or the python3 it was built with) changes.
 # Returns non-zero, without exiting the caller's shell, on failure.
 
 _tools_main() {
     local repo venv req stamp want have
     repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" || return 1
-    venv="$repo/.tools/venv"
-    req="$repo/scripts/requirements-tools.txt"
+    if [[ "${1:-}" == deploy ]]; then
+        venv="$repo/.tools/deploy-venv"
+        req="$repo/scripts/requirements-deploy.txt"
+    else
+        venv="$repo/.tools/venv"
+        req="$repo/scripts/requirements-tools.txt"
+    fi
     stamp="$venv/.requirements.sha256"
 
     command -v python3 >/dev/null 2>&1 || { echo "tools.sh: python3 not found" >&2; return 1; }
@@ -42,7 +56,7 @@ _tools_main() {
     export PATH
 }
 
-_tools_main
+_tools_main "$@"
 _tools_status=$?
 unset -f _tools_main
 if [[ $_tools_status -ne 0 ]]; then

@@ -119,6 +119,28 @@ test('a front end on an allowed origin signs in with a bearer token, reads the p
   await context.close();
 });
 
+test('a front end on another origin reads how long to wait after a 429', async () => {
+  await confirmedUser('waiter', 'waiter@example.com');
+  const { page, context } = await newPage(browser, 'frontend-retry');
+  await page.goto(`http://localhost:${frontPort}/`);
+  await page.getByLabel('Username').fill('waiter');
+  await page.getByLabel('Password').fill('Wr0ng-Passw0rd!');
+  // LOGIN_MAX_FAILURES (5) wrong passwords, then the username is locked
+  // for LOGIN_LOCKOUT_BASE_SECS (60): the 429's Retry-After reaches the script.
+  for (let i = 0; i < 5; i++) {
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectText(page, '#error', 'The call failed: Error: 401 wrong username or password');
+    await page.evaluate(() => { document.getElementById('error').textContent = ''; });
+  }
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForFunction(() => document.querySelector('#error').textContent !== '');
+  assert.match(
+    await page.locator('#error').textContent(),
+    /^The call failed: Error: 429 too many failed login attempts, try again later\. \(try again in (59|60) s\)$/,
+  );
+  await context.close();
+});
+
 test('the same page on an origin the API does not allow: the browser blocks its calls', async () => {
   // The account's sessions as the API lists them (to the test, with a token of its own).
   const login = await fetch(`${server.base}/api/login`, {

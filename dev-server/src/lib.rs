@@ -195,6 +195,12 @@ fn add_cors(resp: &mut Response<lambda_http::Body>, origin: &str) {
             HeaderValue::from_static("true"),
         );
         headers.append("vary", HeaderValue::from_static("Origin"));
+        // As the template's CorsConfiguration: scripts on another origin
+        // may read how long to wait after a 429 or 503.
+        headers.insert(
+            "access-control-expose-headers",
+            HeaderValue::from_static("Retry-After"),
+        );
     }
 }
 

@@ -1,6 +1,6 @@
 //! Configuration: environment variables read once into one typed struct.
 //!
-//! The same names appear in template.yaml, the dev server and the README table.
+//! The same names appear in template.yaml, the dev server and docs/CONFIGURATION.md.
 
 use std::str::FromStr;
 

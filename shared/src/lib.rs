@@ -1,5 +1,5 @@
 //! The common crate of user_account. A request walks one way through its
-//! layers (the README's "Architecture" says what each may import):
+//! layers (docs/ARCHITECTURE.md says what each may import):
 //!
 //! event -> handler (`functions/<name>`) -> [`http`] -> [`domain`] rules ->
 //! [`ports`] -> [`adapters`]; [`setup`] assembles them once per cold start.

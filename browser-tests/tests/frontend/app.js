@@ -20,7 +20,12 @@ async function signIn(username, pwd) {
     body: JSON.stringify({ username, pwd }),
   });
   const answer = await resp.json();
-  if (!resp.ok) throw new Error(resp.status + ' ' + answer.msg);
+  if (!resp.ok) {
+    // 429 and 503 say how long to wait, in seconds (readable from another
+    // origin: the API exposes the header to CORS).
+    const wait = resp.headers.get('Retry-After');
+    throw new Error(resp.status + ' ' + answer.msg + (wait ? ' (try again in ' + wait + ' s)' : ''));
+  }
   return answer.data.token;
 }
 

@@ -1,6 +1,6 @@
-//! Masking an address for display (`d******z@yandex.ru`).
+//! Masking an address for display (`d******z@example.com`).
 
-/// Masks an email for display: `dmitriyz@yandex.ru` -> `d******z@yandex.ru`.
+/// Masks an email for display: `dmitriyz@example.com` -> `d******z@example.com`.
 ///
 /// The first and last characters of the local part stay, every hidden character
 /// becomes one `*`; a local part of one character shows as `*`, of two as `a*`.
@@ -36,7 +36,7 @@ mod tests {
     #[test]
     fn masks_like_the_contract() {
         for (input, expected) in [
-            ("dmitriyz@yandex.ru", "d******z@yandex.ru"),
+            ("dmitriyz@example.com", "d******z@example.com"),
             ("a@b.c", "*@b.c"),
             ("ab@b.c", "a*@b.c"),
             ("abc@b.c", "a*c@b.c"),

@@ -1,7 +1,7 @@
 //! The store port: users, sessions, one-time tokens and rate counters.
 //!
 //! Methods are use cases, not tables, so that each adapter can do each one in
-//! the fewest round trips and atomically (see the README's round-trip table).
+//! the fewest round trips and atomically (see docs/ARCHITECTURE.md, "DynamoDB calls per request").
 
 use async_trait::async_trait;
 

@@ -108,7 +108,7 @@ mod tests {
     #[test]
     fn an_unset_level_is_info_for_our_crates() {
         // An unset RUST_LOG is "": the dev server's request lines (INFO)
-        // must show, as the README says.
+        // must show, as docs/CONFIGURATION.md says.
         for spec in ["", " ", ","] {
             let shown = filter(spec).to_string();
             assert!(shown.contains("dev_server=info"), "{spec:?}: {shown}");

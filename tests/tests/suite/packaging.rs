@@ -325,9 +325,9 @@ fn crate_imports(dir: &std::path::Path) -> BTreeSet<String> {
 }
 
 #[test]
-fn layers_of_the_shared_crate_import_only_what_the_readme_allows() {
+fn layers_of_the_shared_crate_import_only_what_the_architecture_allows() {
     let src = repo().join("shared/src");
-    // The table in the README's Architecture section.
+    // The table in docs/ARCHITECTURE.md.
     let allowed: [(&str, &[&str]); 5] = [
         ("domain", &["domain", "error", "config"]),
         ("ports", &["ports", "domain", "error", "config"]),
@@ -352,7 +352,7 @@ fn layers_of_the_shared_crate_import_only_what_the_readme_allows() {
         let used = crate_imports(&src.join(leaf));
         assert!(used.is_empty(), "shared/src/{leaf} imports {used:?}");
     }
-    let readme = read("README.md");
+    let architecture = read("docs/ARCHITECTURE.md");
     for folder in [
         "`domain/`",
         "`ports/`",
@@ -361,8 +361,8 @@ fn layers_of_the_shared_crate_import_only_what_the_readme_allows() {
         "`setup/`",
     ] {
         assert!(
-            readme.contains(folder),
-            "README's Architecture lacks {folder}"
+            architecture.contains(folder),
+            "docs/ARCHITECTURE.md lacks {folder}"
         );
     }
 }

@@ -7,7 +7,7 @@ use tests::{JWT_SECRET, PASSWORD, TestApp};
 async fn profile_shows_the_seven_keys_with_the_email_masked() {
     let app = TestApp::spawn().await;
     app.register_body(&json!({
-        "username": "Admin", "full_name": "Admin A.A.", "email": "dmitriyz@yandex.ru",
+        "username": "Admin", "full_name": "Admin A.A.", "email": "dmitriyz@example.com",
         "phone": null, "contacts": null, "pwd": PASSWORD,
     }))
     .await
@@ -21,7 +21,7 @@ async fn profile_shows_the_seven_keys_with_the_email_masked() {
         resp.body["data"],
         json!({
             "contacts": null,
-            "email": "d******z@yandex.ru",
+            "email": "d******z@example.com",
             "full_name": "Admin A.A.",
             "is_email_verified": false,
             "phone": null,

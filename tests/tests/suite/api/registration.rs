@@ -7,15 +7,15 @@ use tests::{PASSWORD, TestApp};
 async fn registration_emails_a_link_that_confirms_the_email() {
     let app = TestApp::spawn().await;
 
-    app.register("Admin", "dmitriyz@yandex.ru", PASSWORD)
+    app.register("Admin", "dmitriyz@example.com", PASSWORD)
         .await
         .expect(200, "Check your email...");
     let token = app.token("admin", PASSWORD).await;
     let before = app.get_bearer("/api/profile_settings", &token).await;
     // The email links to the confirmation page; its button calls the API.
-    let page = app.link_to("dmitriyz@yandex.ru", "/confirm_email/").await;
+    let page = app.link_to("dmitriyz@example.com", "/confirm_email/").await;
     let link = app
-        .link_to("dmitriyz@yandex.ru", "/api/confirm_email/")
+        .link_to("dmitriyz@example.com", "/api/confirm_email/")
         .await;
     let confirm = app.get(&app.path_of(&link)).await;
     let after = app.get_bearer("/api/profile_settings", &token).await;
