@@ -100,8 +100,12 @@ for _ in $(seq 1 100); do
     kill -0 "$WALK_PID" 2>/dev/null || { cat "$WALK_DIR/log" >&2; echo "the dev server did not start" >&2; exit 1; }
     sleep 0.1
 done
-bash scripts/walkthrough.sh "http://127.0.0.1:$WALK_PORT"
-bash scripts/walkthrough.sh "http://127.0.0.1:$WALK_PORT" | tail -1
+walk() {
+    bash scripts/walkthrough.sh "http://127.0.0.1:$WALK_PORT" \
+        || { echo "the dev server's log:" >&2; cat "$WALK_DIR/log" >&2; exit 1; }
+}
+walk
+walk | tail -1
 kill "$WALK_PID"
 wait "$WALK_PID" 2>/dev/null || true
 WALK_PID=""

@@ -34,7 +34,7 @@ call() {
     local method="$1" path="$2"
     shift 2
     local out
-    out="$(curl -sS -o "$WORK/body" -w '%{http_code}' -X "$method" "$B$path" "$@")" || {
+    out="$(curl -sS -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' -X "$method" "$B$path" "$@")" || {
         echo "walkthrough: cannot reach $B (is the dev server running? cargo run -p dev-server)" >&2
         exit 1
     }
@@ -104,7 +104,8 @@ call POST /api/registration "${JSON[@]}" \
 expect 200 "Check your email..." "register $U"
 
 # The link is in the dev mailbox ($B/dev/mail); the page it opens calls this.
-call GET "/api/confirm_email/$(newest_link "$EMAIL" /confirm_email/)"
+TOKEN_IN_MAIL="$(newest_link "$EMAIL" /confirm_email/)"
+call GET "/api/confirm_email/$TOKEN_IN_MAIL"
 expect 200 "Your email has been confirmed." "confirm the address from the newest mail"
 
 call POST /api/login -c "$JAR" "${JSON[@]}" -d "{\"username\":\"$U\",\"pwd\":\"$PWD1\",\"remember\":true}"
@@ -135,7 +136,8 @@ expect 200 success "whoami: what another service asks"
 call POST /api/change_email "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD1\",\"new_email\":\"$NEW_EMAIL\"}"
 expect 200 "Check your email..." "change the address (a revert link goes to the old one)"
 
-call GET "/api/confirm_email/$(newest_link "$NEW_EMAIL" /confirm_email/)"
+TOKEN_IN_MAIL="$(newest_link "$NEW_EMAIL" /confirm_email/)"
+call GET "/api/confirm_email/$TOKEN_IN_MAIL"
 expect 200 "Your email has been confirmed." "confirm the new address"
 
 call POST /api/change_password "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD1\",\"new_pwd\":\"$PWD2\"}"
@@ -151,18 +153,32 @@ expect 401 "authentication required" "the signed-out session's token no longer w
 call POST /api/reset_password_request "${JSON[@]}" -d "{\"username\":\"$U\"}"
 expect 200 "Check your email..." "ask for a password reset"
 
-call POST "/api/reset_password/$(newest_link "$NEW_EMAIL" /reset_password/)" "${JSON[@]}" -d "{\"new_pwd\":\"$PWD3\"}"
+TOKEN_IN_MAIL="$(newest_link "$NEW_EMAIL" /reset_password/)"
+call POST "/api/reset_password/$TOKEN_IN_MAIL" "${JSON[@]}" -d "{\"new_pwd\":\"$PWD3\"}"
 expect 200 "Your password has been reset." "choose a new password with the emailed link"
+DEVICE="$(field data.device_token)"   # every older device token is void now
+[[ -n "$DEVICE" ]] || { echo "not ok - the reset gave no device token: $BODY" >&2; exit 1; }
 
+# Five wrong passwords from a client without a device token lock the username...
+for _ in 1 2 3 4 5; do
+    call POST /api/login "${JSON[@]}" -d "{\"username\":\"$U\",\"pwd\":\"not-the-password\"}"
+    expect 401 "wrong username or password" "a stranger's wrong password"
+done
+call POST /api/login "${JSON[@]}" -d "{\"username\":\"$U\",\"pwd\":\"$PWD3\"}"
+expect 429 "too many failed login attempts, try again later." "the username is locked for clients without a device token"
+[[ "$(grep -i '^retry-after:' "$WORK/headers" | tr -d '\r' | awk '{print $2}')" =~ ^[0-9]+$ ]] \
+    || { echo "not ok - the 429 has no Retry-After" >&2; exit 1; }
+
+# ... but not for this device, judged by its own failures only.
 call POST /api/login "${JSON[@]}" -H "X-Device-Token: $DEVICE" -d "{\"username\":\"$U\",\"pwd\":\"$PWD3\"}"
-expect 200 success "sign in again, showing the device token"
+expect 200 success "sign in with the device token, the lockout notwithstanding"
 AUTH=(-H "Authorization: Bearer $(field data.token)")
 
 call POST /api/logout_all "${AUTH[@]}"
 expect 200 "user logout" "sign out everywhere"
 
-call POST /api/login "${JSON[@]}" -d "{\"username\":\"$U\",\"pwd\":\"$PWD3\"}"
-expect 200 success "sign in once more"
+call POST /api/login "${JSON[@]}" -H "X-Device-Token: $DEVICE" -d "{\"username\":\"$U\",\"pwd\":\"$PWD3\"}"
+expect 200 success "sign in once more (with the device token)"
 AUTH=(-H "Authorization: Bearer $(field data.token)")
 
 call POST /api/delete_account "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD3\"}"
@@ -170,5 +186,17 @@ expect 200 "Your account has been deleted." "delete the account"
 
 call POST /api/login "${JSON[@]}" -d "{\"username\":\"$U\",\"pwd\":\"$PWD3\"}"
 expect 401 "wrong username or password" "the account is gone"
+
+# The mail of the run, newest first, as the dev mailbox lists it.
+STEP=$((STEP + 1))
+SUBJECTS="$(curl -sS "$B/dev/mail.json?to=$NEW_EMAIL" | python3 -c '
+import json, sys
+print("; ".join(m["subject"] for m in json.load(sys.stdin)["mail"] if m["sent"]))')"
+WANT="Your account was deleted; Your password was changed; Reset your password; Your password was changed; Confirm your new email address"
+if [[ "$SUBJECTS" != "$WANT" ]]; then
+    echo "not ok $STEP - the mail to $NEW_EMAIL: expected \"$WANT\", got \"$SUBJECTS\"" >&2
+    exit 1
+fi
+echo "ok $STEP - the dev mailbox holds the mail of the run: $SUBJECTS"
 
 echo "walkthrough: all $STEP steps answered as documented ($U)"

@@ -301,6 +301,8 @@ async fn dispatch(
         "request"
     );
     let mut resp = resp;
+    // The mailbox holds every link of the run: no other origin reads it.
+    let origin = origin.filter(|_| label != mailbox::PAGE);
     if let Some(origin) = &origin {
         if method == axum::http::Method::OPTIONS && resp.status().is_success() {
             add_preflight_cors(&mut resp);

@@ -134,12 +134,8 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<Built> {
                 notes.push("store: in-memory (data is lost when the server stops)".to_owned());
                 notes.push(format!("outbox: {}", dir.display()));
                 notes.push(format!(
-                    "mailbox: {}{}",
-                    settings
-                        .config
-                        .public_base_url
-                        .as_deref()
-                        .unwrap_or_default(),
+                    "mailbox: http://127.0.0.1:{}{}",
+                    settings.port,
                     crate::mailbox::PAGE
                 ));
                 let outbox = Arc::new(outbox);

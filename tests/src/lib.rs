@@ -150,10 +150,14 @@ impl TestApp {
             down: mail_down.clone(),
             refused: refused.clone(),
         });
-        let app = Arc::new(
-            App::new(config, backend.store, mailer, clock.clone(), Some(keys))
-                .with_device_key(DeviceKey::new(&device.into()).unwrap()),
-        );
+        let mut app = App::new(config, backend.store, mailer, clock.clone(), Some(keys))
+            .with_device_key(DeviceKey::new(&device.into()).unwrap());
+        // Behind edge protection: the secret origin header's value.
+        if let Some(secret) = env.get("EDGE_ORIGIN_SECRET") {
+            app = app
+                .with_edge_origin(shared::domain::EdgeOrigin::new(&secret.clone().into()).unwrap());
+        }
+        let app = Arc::new(app);
         let (tx, rx) = oneshot::channel::<()>();
         let options = dev_server::Options {
             cors_origins: env
@@ -165,7 +169,9 @@ impl TestApp {
                 .get("HEADER_READ_TIMEOUT_MS")
                 .map(|ms| std::time::Duration::from_millis(ms.parse().unwrap()))
                 .unwrap_or(dev_server::Options::default().header_read_timeout),
-            mailbox: None,
+            // The dev server's mailbox page as `STORE=dynamodb` serves it.
+            mailbox: (env.get("DEV_MAILBOX").map(String::as_str) == Some("ses"))
+                .then_some(dev_server::DevMailbox::Ses),
         };
         tokio::spawn(dev_server::serve(listener, app.clone(), options, async {
             let _ = rx.await;

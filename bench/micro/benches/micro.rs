@@ -103,6 +103,7 @@ fn profile_settings(c: &mut Criterion) {
             remember: false,
             pwd_failures: 0,
             session_epoch: 0,
+            device: None,
         };
         app.store.create_session(&session, None).await.unwrap();
         app.jwt()

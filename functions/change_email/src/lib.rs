@@ -82,7 +82,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let links = app.config.links(own_base.as_deref());
     let taken = app
         .store
-        .address_holder(&new_email)
+        .address_holder_hint(&new_email)
         .await?
         .is_some_and(|holder| holder != user.username);
     let to_new = if taken {

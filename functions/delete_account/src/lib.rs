@@ -50,6 +50,11 @@ async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
     .await?;
     if counted {
         send_notice(app, &data.user, &notice, now).await?;
+    } else {
+        app.mailer.not_sent(
+            &notice,
+            "the notice went out with the deletion's first attempt",
+        );
     }
     app.store.delete_account(&data, &caller.sid).await?;
     let [access, csrf] = logout_cookies(&app.config);

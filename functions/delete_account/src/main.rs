@@ -1,8 +1,8 @@
 //! The `delete_account` Lambda function.
 
-use shared::setup::lambda::{JWT, MAIL, run};
+use shared::setup::lambda::{CLIENT, JWT, MAIL, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run::<{ MAIL | JWT }, _, _>(delete_account::handle).await
+    run::<{ MAIL | JWT | CLIENT }, _, _>(delete_account::handle).await
 }

@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use serde_json::json;
 use shared::domain::hashing::verify_password;
 use shared::domain::{DEVICE_COOKIE, DEVICE_HEADER, SessionId, Username, device_summary};
-use shared::http::limits::{IpAction, check_lockout, limit_ip};
+use shared::http::limits::{IpAction, check_lockout, limit_ip, refund_ip};
 use shared::http::request::cookie;
 use shared::http::session::{device_cookie, login_cookies};
 use shared::http::{JsonBody, respond};
@@ -86,13 +86,17 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
             .as_ref()
             .is_some_and(|u| u.account_id == d.account_id && u.device_epoch == d.epoch)
     });
+    // The per-IP window counts every attempt without a valid device token
+    // while it runs; a success gives its count back below, so the window
+    // holds failures only and many people behind one address can sign in.
+    let mut counted_ip = None;
     let (run, failures) = match (&device, &username) {
         (Some(d), _) => (
             Some(FailureRun::Device(d.id.clone())),
             state.device_failures,
         ),
         (None, u) => {
-            limit_ip(app, req, IpAction::Login).await?;
+            counted_ip = limit_ip(app, req, IpAction::Login).await?;
             (u.clone().map(FailureRun::Username), state.failures)
         }
     };
@@ -150,6 +154,7 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         // The account went away between the password check and now.
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     }
+    refund_ip(app, counted_ip).await;
     // At most SESSION_LIMIT sessions a user: the oldest end. A failure here
     // leaves one session too many, never a login that answers 5xx after its
     // session was written.

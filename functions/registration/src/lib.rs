@@ -133,7 +133,7 @@ async fn register(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let notice = messages::already_registered(&app.config, email.as_str())?;
     // Another account proved this mailbox first: its owner is told, and this
     // account's link is never sent (it could not claim the address anyway).
-    let holder = app.store.address_holder(&email).await?;
+    let holder = app.store.address_holder_hint(&email).await?;
     let mail = if holder.is_some_and(|h| h != user.username) {
         notice
     } else {

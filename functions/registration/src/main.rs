@@ -1,8 +1,8 @@
 //! The `registration` Lambda function.
 
-use shared::setup::lambda::{MAIL, run};
+use shared::setup::lambda::{CLIENT, MAIL, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run::<MAIL, _, _>(registration::handle).await
+    run::<{ MAIL | CLIENT }, _, _>(registration::handle).await
 }

@@ -46,7 +46,7 @@ async fn resend(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // included, so the answers tell nobody whose address it is.
     let taken = app
         .store
-        .address_holder(&user.email)
+        .address_holder_hint(&user.email)
         .await?
         .is_some_and(|holder| holder != user.username);
     let mail = if taken {

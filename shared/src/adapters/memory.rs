@@ -656,6 +656,14 @@ impl UserStore for MemoryStore {
         Ok(hit_counter(&mut t, cap))
     }
 
+    async fn refund(&self, cap: &RateCap) -> StoreResult<()> {
+        let mut t = self.lock()?;
+        if let Some(entry) = t.counters.get_mut(&(cap.counter_name(), cap.window_start)) {
+            entry.0 = entry.0.saturating_sub(1);
+        }
+        Ok(())
+    }
+
     async fn account_data(&self, username: &Username) -> StoreResult<Option<AccountData>> {
         let t = self.lock()?;
         let key = username.key();

@@ -101,16 +101,20 @@ impl Mailer for OutboxMailer {
         );
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let path = self.dir.join(&name);
-        async {
+        let written = async {
             tokio::fs::write(&tmp, &email.raw).await?;
             tokio::fs::rename(&tmp, &path).await
         }
-        .await
-        .with_context(|| format!("write outbox message into {}", self.dir.display()))
-        .map_err(|cause| MailError {
-            transient: true,
-            cause,
-        })?;
+        .await;
+        if written.is_err() {
+            self.record(email, None, Some("the .eml file could not be written"));
+        }
+        written
+            .with_context(|| format!("write outbox message into {}", self.dir.display()))
+            .map_err(|cause| MailError {
+                transient: true,
+                cause,
+            })?;
         tracing::info!(file = %path.display(), "email written to outbox");
         self.record(email, Some(name), None);
         Ok(())

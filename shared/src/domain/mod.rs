@@ -8,6 +8,7 @@ pub mod limits;
 pub mod messages;
 
 mod device;
+mod edge;
 mod email;
 mod hs256;
 mod mask;
@@ -20,6 +21,9 @@ mod username;
 
 pub use device::{
     DEVICE_COOKIE, DEVICE_HEADER, DEVICE_TTL_SECS, DeviceClaims, DeviceId, DeviceKey,
+};
+pub use edge::{
+    EdgeOrigin, ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER, WeakOriginSecret, viewer_ip,
 };
 pub use email::{EmailAddress, EmailError};
 pub use limits::{LoginFailures, RateCap, client_key, fixed_window, lockout_secs};

@@ -8,7 +8,7 @@ use crate::domain::{
     Email, EmailAddress, LoginFailures, RateCap, Username, client_key, fixed_window, lockout_secs,
 };
 use crate::error::ApiError;
-use crate::http::client_ip;
+use crate::http::client_address;
 use crate::ports::{ADDRESS_CAP_REACHED, App, UserRecord, WriteOutcome};
 
 /// The actions limited per client IP.
@@ -28,27 +28,49 @@ pub const TOO_MANY_EMAILS: &str = "too many emails, try again later.";
 /// The 429 of the reset-mail budgets.
 pub const TOO_MANY_RESETS: &str = "too many reset emails for this user, try again later.";
 
-/// The key the request's client is counted under (its IP; /64 for IPv6).
-pub fn client_of(req: &Request) -> String {
-    client_ip(req)
+/// The key the request's client is counted under (its IP; /64 for IPv6):
+/// API Gateway's source IP, or behind edge protection CloudFront's viewer
+/// address on a request that carries the secret origin header.
+pub fn client_of(app: &App, req: &Request) -> String {
+    client_address(app.edge_origin(), req)
         .map(|ip| client_key(&ip))
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// Counts this request against its client IP's window; 429 when over the limit.
-pub async fn limit_ip(app: &App, req: &Request, action: IpAction) -> Result<(), ApiError> {
+/// Counts this request against its client IP's window; 429 when over the
+/// limit. Answers the cap it counted (`None` with `IP_LIMITS=off`), so that
+/// a sign-in that succeeds can give its count back ([`refund_ip`]).
+pub async fn limit_ip(
+    app: &App,
+    req: &Request,
+    action: IpAction,
+) -> Result<Option<RateCap>, ApiError> {
     let Some(limits) = &app.config.ip_limits else {
-        return Ok(());
+        return Ok(None);
     };
     let (scope, limit) = match action {
         IpAction::Login => ("ip-login", limits.login),
         IpAction::Registration => ("ip-registration", limits.registration),
         IpAction::ResetRequest => ("ip-reset", limits.reset),
     };
-    let ip = client_of(req);
+    let ip = client_of(app, req);
     let now = app.clock.now();
     let cap = fixed_window(format!("{scope}#{ip}"), limit, limits.window_secs, now);
-    take(app, &cap, TOO_MANY, now).await
+    take(app, &cap, TOO_MANY, now).await?;
+    Ok(Some(cap))
+}
+
+/// Gives back a sign-in's count in its client's window: the window counts
+/// failed sign-ins, so that many people behind one address (an office, a
+/// campus, a carrier's NAT) can all sign in, while every attempt is still
+/// counted while it runs (a burst cannot outrun the window). A refund that
+/// fails leaves the attempt counted: logged, never an error.
+pub async fn refund_ip(app: &App, counted: Option<RateCap>) {
+    if let Some(cap) = counted {
+        if let Err(err) = app.store.refund(&cap).await {
+            tracing::warn!(error = format!("{err:#}"), "per-IP count not refunded");
+        }
+    }
 }
 
 /// Counts a request that sends mail against its client's hourly budget
@@ -59,7 +81,7 @@ pub async fn limit_client_mail(app: &App, req: &Request) -> Result<(), ApiError>
     };
     let now = app.clock.now();
     let cap = fixed_window(
-        format!("ip-mail#{}", client_of(req)),
+        format!("ip-mail#{}", client_of(app, req)),
         limits.mail,
         crate::config::CLIENT_MAIL_WINDOW_SECS,
         now,
@@ -208,7 +230,7 @@ pub fn reset_email_caps(app: &App, req: &Request, username: &Username, now: i64)
                 c.reset_email_window_secs,
                 now,
             )
-            .per(client_of(req)),
+            .per(client_of(app, req)),
         );
     }
     caps.push(fixed_window(

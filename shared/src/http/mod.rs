@@ -11,5 +11,6 @@ pub mod session;
 
 pub use envelope::{Reply, error_response, guard, respond, unrouted_response};
 pub use request::{
-    JsonBody, MAX_BODY_BYTES, client_ip, cookie, cookie_in, own_base_url, path_param,
+    JsonBody, MAX_BODY_BYTES, client_address, client_ip, cookie, cookie_in, own_base_url,
+    path_param,
 };

@@ -5,6 +5,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde_json::{Map, Value};
 
+use crate::domain::{EdgeOrigin, ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER, viewer_ip};
 use crate::error::ApiError;
 
 /// Largest accepted request body (16 KiB); larger ones get 413.
@@ -92,28 +93,35 @@ pub fn client_ip(req: &Request) -> Option<String> {
     }
 }
 
-/// The URL this request reached the API on, `https://<domainName>` (plus
-/// `/<stage>` for a stage other than `$default`), as API Gateway's request
-/// context names it: the execute-api host or the custom domain the request
-/// arrived on (API Gateway routes by it, so a client's `Host` header can
-/// only name a domain of this API). The base of emailed links when
-/// `PUBLIC_BASE_URL` is not set; `None` outside API Gateway or for a name
-/// that is not a plain host name.
+/// This API's own URL, `https://<apiId>.execute-api.<region>.<suffix>` (plus
+/// `/<stage>` for a stage other than `$default`), when the request came in
+/// on it: API Gateway's request context names the domain the request
+/// arrived on and the API's id, neither of which a client can choose. The
+/// base of emailed links when `PUBLIC_BASE_URL` is not set. `None` outside
+/// API Gateway, and on a custom domain: a wildcard custom domain would let a
+/// client's `Host` header pick the subdomain a link points at, and a base
+/// path mapping would be missing from the links, so a custom domain needs
+/// `PUBLIC_BASE_URL` (the handler then answers 500 before writing anything).
 pub fn own_base_url(req: &Request) -> Option<String> {
     let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
         return None;
     };
+    let api_id = ctx
+        .apiid
+        .as_deref()
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))?;
     let domain = ctx.domain_name.as_deref()?.to_ascii_lowercase();
-    let host_name = domain.len() <= 253
-        && domain.contains('.')
-        && domain.split('.').all(|label| {
+    let suffix = domain.strip_prefix(&format!("{}.execute-api.", api_id.to_ascii_lowercase()))?;
+    // <region>.amazonaws.com (or another partition's suffix): host labels only.
+    let plain_host = suffix.split('.').count() >= 3
+        && suffix.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
                 && label
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
-    if !host_name {
+    if !plain_host {
         return None;
     }
     let stage = match ctx.stage.as_deref() {
@@ -133,6 +141,24 @@ pub fn own_base_url(req: &Request) -> Option<String> {
 impl From<crate::config::NoBaseUrl> for ApiError {
     fn from(err: crate::config::NoBaseUrl) -> Self {
         Self::internal(anyhow::Error::new(err))
+    }
+}
+
+/// The client's address: behind edge protection (`edge` set), CloudFront's
+/// `CloudFront-Viewer-Address` on a request carrying the secret origin
+/// header (CloudFront's source address is an edge's, shared by many
+/// clients); otherwise, and for a request without the secret (one that did
+/// not come through CloudFront: its source address is its own), API
+/// Gateway's source IP. Never a header a client alone can set.
+pub fn client_address(edge: Option<&EdgeOrigin>, req: &Request) -> Option<String> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let viewer = edge
+        .filter(|edge| header(ORIGIN_VERIFY_HEADER).is_some_and(|v| edge.verifies(v)))
+        .and_then(|_| header(VIEWER_ADDRESS_HEADER))
+        .and_then(viewer_ip);
+    match viewer {
+        Some(ip) => Some(ip.to_string()),
+        None => client_ip(req),
     }
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::domain::DeviceKey;
+use crate::domain::{DeviceKey, EdgeOrigin};
 use crate::error::ApiError;
 use crate::ports::Clock;
 use crate::ports::KeyRing;
@@ -22,6 +22,7 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     jwt: Option<KeyRing>,
     device: Option<DeviceKey>,
+    edge: Option<EdgeOrigin>,
 }
 
 impl App {
@@ -40,7 +41,20 @@ impl App {
             clock,
             jwt,
             device: None,
+            edge: None,
         }
+    }
+
+    /// The same app behind edge protection: requests carrying `edge`'s
+    /// secret origin header are counted under CloudFront's viewer address.
+    pub fn with_edge_origin(mut self, edge: EdgeOrigin) -> Self {
+        self.edge = Some(edge);
+        self
+    }
+
+    /// The edge origin's secret, when the API is behind edge protection.
+    pub fn edge_origin(&self) -> Option<&EdgeOrigin> {
+        self.edge.as_ref()
     }
 
     /// The same app, signing device tokens with `key` (functions that sign

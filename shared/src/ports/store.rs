@@ -87,6 +87,16 @@ pub trait UserStore: Send + Sync {
     /// key), if any.
     async fn address_holder(&self, email: &EmailAddress) -> StoreResult<Option<Username>>;
 
+    /// [`Self::address_holder`] where a read a second old is as good: it
+    /// only chooses which mail goes to the address (a link, or the "already
+    /// registered" notice), never who gets in: a link that reaches an
+    /// address claimed meanwhile is refused when used (the claim is
+    /// conditional). DynamoDB reads it eventually consistent, for half the
+    /// read units.
+    async fn address_holder_hint(&self, email: &EmailAddress) -> StoreResult<Option<Username>> {
+        self.address_holder(email).await
+    }
+
     /// The user with this username key.
     async fn get_user(&self, username: &Username) -> StoreResult<Option<UserRecord>>;
 
@@ -234,6 +244,10 @@ pub trait UserStore: Send + Sync {
 
     /// Counts a hit against a fixed-window cap; `false` when the cap was reached.
     async fn hit(&self, cap: &RateCap) -> StoreResult<bool>;
+
+    /// Takes back one hit of `cap`'s window (never below zero; nothing when
+    /// the window is gone).
+    async fn refund(&self, cap: &RateCap) -> StoreResult<()>;
 
     /// Counts a hit against a cap of `user`'s own (removed with the
     /// account), only while that account exists: `Capped` past the limit,

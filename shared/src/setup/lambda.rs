@@ -16,7 +16,7 @@ use crate::adapters::SecretsManagerKeys;
 use crate::adapters::SesMailer;
 use crate::adapters::SystemClock;
 use crate::config::Config;
-use crate::domain::{DeviceKey, Email, JwtKeys};
+use crate::domain::{DeviceKey, EdgeOrigin, Email, JwtKeys};
 use crate::ports::{App, Clock, KeyRing, MailError, Mailer};
 
 /// What a function uses besides its table, as [`run`]'s `USES`: nothing else.
@@ -29,6 +29,11 @@ pub const JWT: u8 = 2;
 /// The device-token key (`DEVICE_SECRET_ARN`, or `DEVICE_SECRET` locally):
 /// the function signs users in (login).
 pub const DEVICE: u8 = 4;
+/// The function keys limits on the client's address (per-IP windows, mail
+/// budgets): behind edge protection it reads the secret origin header's
+/// value (`EDGE_ORIGIN_SECRET_ARN`, or `EDGE_ORIGIN_SECRET` locally) to
+/// believe CloudFront's viewer address. Without either, nothing is read.
+pub const CLIENT: u8 = 8;
 
 /// Builds the app from the environment: configuration, the DynamoDB store,
 /// and SES and the JWT keys when `USES` names them. What `USES` leaves out
@@ -53,8 +58,8 @@ pub async fn app_from_env<const USES: u8>(sdk: &SdkConfig) -> anyhow::Result<App
     } else {
         Arc::new(NoMail)
     };
-    // Both secrets at once: a function with both waits for one round trip.
-    let (jwt, device) = tokio::join!(
+    // The secrets at once: a function with several waits for one round trip.
+    let (jwt, device, edge) = tokio::join!(
         async {
             if USES & JWT != 0 {
                 key_ring(sdk).await.map(Some)
@@ -68,14 +73,44 @@ pub async fn app_from_env<const USES: u8>(sdk: &SdkConfig) -> anyhow::Result<App
             } else {
                 Ok(None)
             }
+        },
+        async {
+            if USES & CLIENT != 0 {
+                edge_origin(sdk).await
+            } else {
+                Ok(None)
+            }
         }
     );
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table);
     let app = App::new(config, Arc::new(store), mailer, Arc::new(SystemClock), jwt?);
-    Ok(match device? {
+    let app = match device? {
         Some(key) => app.with_device_key(key),
         None => app,
+    };
+    Ok(match edge? {
+        Some(edge) => app.with_edge_origin(edge),
+        None => app,
     })
+}
+
+/// Behind edge protection, the secret origin header's value: the secret
+/// `EDGE_ORIGIN_SECRET_ARN` names, else `EDGE_ORIGIN_SECRET`; `None` when
+/// neither is set (no edge protection: API Gateway's source IP is the
+/// client's).
+async fn edge_origin(sdk: &SdkConfig) -> anyhow::Result<Option<EdgeOrigin>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let secret = match (var("EDGE_ORIGIN_SECRET_ARN"), var("EDGE_ORIGIN_SECRET")) {
+        (Some(arn), _) => SecretsManagerKeys::new(aws_sdk_secretsmanager::Client::new(sdk), arn)
+            .current_value()
+            .await
+            .context("edge origin secret")?,
+        (None, Some(secret)) => SecretString::from(secret),
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(
+        EdgeOrigin::new(&secret).context("edge origin secret")?,
+    ))
 }
 
 /// The device-token key: the secret `DEVICE_SECRET_ARN` names (its current

@@ -435,17 +435,30 @@ async fn without_a_public_base_url_links_point_where_the_request_came_in() {
         "{link}"
     );
 
-    // A custom domain, on a named stage.
-    let mut custom = event.clone();
-    custom["requestContext"]["domainName"] = "API.Example.org".into();
-    custom["requestContext"]["stage"] = "v1".into();
-    let resp = handle(app.app.clone(), register(&custom, "bea", "bea@example.com")).await;
+    // A named stage on the execute-api host: its path is part of the URL.
+    let mut staged = event.clone();
+    staged["requestContext"]["stage"] = "v1".into();
+    let resp = handle(app.app.clone(), register(&staged, "bea", "bea@example.com")).await;
     assert_eq!(resp.status().as_u16(), 200);
     let link = app.link_to("bea@example.com", "/confirm_email/").await;
     assert!(
-        link.starts_with("https://api.example.org/v1/confirm_email/"),
+        link.starts_with(
+            "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/confirm_email/"
+        ),
         "{link}"
     );
+
+    // A custom domain (possibly a wildcard one, whose subdomain the
+    // client's Host header picks, or one with a base path mapping) is no
+    // base for links: without PUBLIC_BASE_URL, a 500 before anything is
+    // written, and no mail.
+    let mut custom = event.clone();
+    custom["requestContext"]["domainName"] = "evil.example.org".into();
+    let resp = handle(app.app.clone(), register(&custom, "cal", "cal@example.com")).await;
+    assert_eq!(resp.status().as_u16(), 500);
+    assert!(app.emails_to("cal@example.com").await.is_empty());
+    let resp = handle(app.app.clone(), register(&event, "cal", "cal@example.com")).await;
+    assert_eq!(resp.status().as_u16(), 200);
 
     // No domain to build on (not API Gateway): 500 before anything is
     // written, so the retry with a base works.

@@ -29,6 +29,21 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// One item by key, eventually consistent (half the read units; a
+    /// write of the last second may not show): only where the answer
+    /// decides no access.
+    pub(super) async fn get_eventually(&self, item_key: Item) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .send()
+            .await
+            .map_err(|e| sdk_err("GetItem", e))?;
+        Ok(out.item)
+    }
+
     pub(super) async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
         let mut pending = Some(build(
             "KeysAndAttributes",

@@ -155,6 +155,13 @@ impl UserStore for DynamoStore {
             .transpose()
     }
 
+    async fn address_holder_hint(&self, email: &EmailAddress) -> StoreResult<Option<Username>> {
+        self.get_eventually(key(email_pk(email), EMAIL_SK))
+            .await?
+            .map(|item| from_item::<EmailItem>(item).map(|e| Username::from_stored(e.username_key)))
+            .transpose()
+    }
+
     async fn get_user(&self, username: &Username) -> StoreResult<Option<UserRecord>> {
         let Some(item) = self.get(key(user_pk(username), PROFILE_SK)).await? else {
             return Ok(None);
@@ -430,5 +437,23 @@ impl UserStore for DynamoStore {
             .send()
             .await;
         Ok(conditional("UpdateItem", out)?.is_some())
+    }
+
+    async fn refund(&self, cap: &RateCap) -> StoreResult<()> {
+        // Only an existing count above zero: a window already gone (its
+        // item expired or never written) is not brought back.
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(counter_key(cap)))
+            .update_expression("SET n = n - :one")
+            .condition_expression("n > :zero")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        conditional("UpdateItem", out)?;
+        Ok(())
     }
 }

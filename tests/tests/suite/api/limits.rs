@@ -20,6 +20,92 @@ async fn logins_are_limited_per_client_ip() {
     next_window.expect(401, "wrong username or password");
 }
 
+/// Many people behind one address (an office, a carrier's NAT) can all
+/// sign in: the per-IP window keeps only failed sign-ins (each attempt is
+/// counted while it runs, a success gives its count back), and failures
+/// from that address are still limited.
+#[tokio::test]
+async fn successful_sign_ins_from_one_address_are_not_limited() {
+    let app = TestApp::options().env("IP_LIMIT_LOGIN", "3").spawn().await;
+    for name in ["ann", "ben", "cat", "dan", "eve", "fay"] {
+        app.given_user(name, &format!("{name}@example.com")).await;
+    }
+    let office = app.peer("127.0.0.7");
+
+    for name in ["ann", "ben", "cat", "dan", "eve", "fay", "ann", "ben"] {
+        office
+            .login(name, PASSWORD, None)
+            .await
+            .expect(200, "success");
+    }
+    for name in ["ann", "ben", "cat"] {
+        office
+            .login(name, "Wr0ng-Passw0rd!", None)
+            .await
+            .expect(401, "wrong username or password");
+    }
+    let limited = office.login("dan", PASSWORD, None).await;
+
+    limited.expect(429, "too many requests, try again later.");
+    // Another address is its own client.
+    app.peer("127.0.0.8")
+        .login("dan", PASSWORD, None)
+        .await
+        .expect(200, "success");
+}
+
+/// Behind edge protection, CloudFront's viewer address is the client, but
+/// only on requests carrying the secret origin header; a request without it
+/// (not through CloudFront) is counted under its own source address.
+#[tokio::test]
+async fn behind_the_edge_the_viewer_address_is_the_client_only_with_the_secret() {
+    const SECRET: &str = "edge-origin-secret-edge-origin-secret-0123";
+    let app = TestApp::options()
+        .env("EDGE_ORIGIN_SECRET", SECRET)
+        .env("IP_LIMIT_REGISTRATION", "1")
+        .spawn()
+        .await;
+    let client = app.peer("127.0.0.9");
+    let register = |name: &'static str, verify: &'static str, viewer: &'static str| {
+        let body = serde_json::json!({
+            "username": name, "full_name": "A", "email": format!("{name}@example.com"),
+            "phone": null, "contacts": null, "pwd": PASSWORD,
+        });
+        let client = &client;
+        async move {
+            client
+                .post_with(
+                    "/api/registration",
+                    &body,
+                    &[
+                        ("x-origin-verify", verify),
+                        ("cloudfront-viewer-address", viewer),
+                    ],
+                )
+                .await
+        }
+    };
+
+    // Two viewers behind the same edge address: each its own client.
+    register("ann", SECRET, "198.51.100.1:40000")
+        .await
+        .expect(200, "Check your email...");
+    register("ben", SECRET, "198.51.100.1:40001")
+        .await
+        .expect(429, "too many requests, try again later.");
+    register("cat", SECRET, "198.51.100.2:40000")
+        .await
+        .expect(200, "Check your email...");
+    // Without the secret the header is a client's own claim: the source
+    // address counts, whatever viewer it names.
+    register("dan", "wrong", "198.51.100.3:1")
+        .await
+        .expect(200, "Check your email...");
+    register("eve", "", "198.51.100.4:1")
+        .await
+        .expect(429, "too many requests, try again later.");
+}
+
 #[tokio::test]
 async fn registrations_and_reset_requests_are_limited_per_client_ip() {
     let app = TestApp::options()
