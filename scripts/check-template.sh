@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment files; runnable from any directory:
-#   1. cfn-lint template.yaml        - any error or warning fails
-#   2. the SAM transform (aws-sam-translator), as CloudFormation would run it
-#   3. the same two for each template snippet in docs/INTEGRATION.md (a
-#      team's own stacks attaching our authorizer)
+#   1. cfn-lint template.yaml        - any error or warning fails; with the
+#      defaults (edge protection off) and with EdgeProtection=on in
+#      us-east-1 (the stack's own web ACL) and elsewhere (a web ACL given),
+#      and cfn-lint deploy/edge-waf.yaml
+#   2. the SAM transform (aws-sam-translator), as CloudFormation would run it,
+#      for the same parameter sets; each output is then rendered for them
+#      (the Rules asserted, the Conditions applied) and checked: least
+#      privilege, route settings naming real routes, what edge protection
+#      adds or leaves out, the dashboard's JSON; plus one set the Rules must
+#      refuse (edge protection outside us-east-1 without a web ACL)
+#   3. the same cfn-lint and transform for each template snippet in
+#      docs/INTEGRATION.md (a team's own stacks attaching our authorizer)
 #   4. actionlint on .github/workflows/*.yml (with shellcheck)
 # Exits non-zero if any check fails. Needs no AWS account and no Docker.
 set -euo pipefail
@@ -15,25 +23,71 @@ cd "$REPO"
 
 failed=0
 
-echo "== cfn-lint $(cfn-lint --version 2>&1 | awk '{print $NF}') template.yaml"
-# Exit codes: 0 clean, 2 errors, 4 warnings, 8 informational (bits OR-ed).
-# Errors and warnings fail; informational findings are printed only when
-# asked for, and are not enabled here.
-if cfn-lint -- template.yaml; then
-    echo "cfn-lint: no findings"
-else
-    echo "cfn-lint: findings above (exit $?)" >&2
-    failed=1
-fi
+# Example values for the edge protection parameters (nothing is looked up).
+EDGE_CERT_US_EAST_1="arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+EDGE_CERT_EU_WEST_1="arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+EDGE_WEB_ACL="arn:aws:wafv2:us-east-1:123456789012:global/webacl/user-account-edge/66666666-7777-8888-9999-000000000000"
+# Edge protection on, in us-east-1: the stack creates its web ACL.
+EDGE_ON_US_EAST_1=(EdgeProtection=on EdgeOriginDomainName=origin-api.example.com
+    "EdgeOriginCertificateArn=$EDGE_CERT_US_EAST_1")
+# Edge protection on elsewhere, with a web ACL from deploy/edge-waf.yaml, a
+# Route 53 zone for the origin's record, a public alias and an alarm topic.
+EDGE_ON_EU_WEST_1=(EdgeProtection=on EdgeOriginDomainName=origin-api.example.com
+    "EdgeOriginCertificateArn=$EDGE_CERT_EU_WEST_1" "EdgeWebAclArn=$EDGE_WEB_ACL"
+    EdgeOriginHostedZoneId=Z0123456789ABCDEFGHIJ EdgeAliasDomainName=api.example.com
+    "EdgeAliasCertificateArn=$EDGE_CERT_US_EAST_1"
+    AlarmTopicArn=arn:aws:sns:eu-west-1:123456789012:user-account-alarms)
 
-# The SAM transform as CloudFormation runs it, offline: transform FILE [--ours]
+# lint LABEL CFN-LINT-ARGS...: one cfn-lint run. Exit codes: 0 clean, 2
+# errors, 4 warnings, 8 informational (bits OR-ed). Errors and warnings
+# fail; informational findings are printed only when asked for, and are
+# not enabled here.
+lint() {
+    local label="$1"
+    shift
+    if cfn-lint "$@"; then
+        echo "cfn-lint ($label): no findings"
+    else
+        echo "cfn-lint ($label): findings above (exit $?)" >&2
+        failed=1
+    fi
+}
+
+echo "== cfn-lint $(cfn-lint --version 2>&1 | awk '{print $NF}') template.yaml, deploy/edge-waf.yaml"
+# cfn-lint evaluates the Conditions itself; --parameters pins them to one set.
+lint "template.yaml, defaults" -- template.yaml
+lint "template.yaml, edge on, us-east-1" --regions us-east-1 \
+    --parameters "${EDGE_ON_US_EAST_1[@]}" -- template.yaml
+lint "template.yaml, edge on, eu-west-1, web ACL given" --regions eu-west-1 \
+    --parameters "${EDGE_ON_EU_WEST_1[@]}" -- template.yaml
+lint "deploy/edge-waf.yaml" --regions us-east-1 -- deploy/edge-waf.yaml
+
+# The SAM transform as CloudFormation runs it, offline:
+#   transform FILE [--ours | --integration] [--region REGION] [--param KEY=VALUE]...
+#       [--expect-rule RULE]
+# --param and --region are the stack's parameter values and region (defaults:
+# the template's defaults, us-east-1). With --ours the output is then rendered
+# for them (Rules asserted, Conditions applied, Fn::If chosen) and checked;
+# --expect-rule RULE: the Rules must refuse these values with RULE.
 transform() {
     python3 - "$@" <<'PY'
+import argparse
+import copy
 import json
 import os
+import re
 import sys
 
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+parser = argparse.ArgumentParser()
+parser.add_argument("file")
+parser.add_argument("--ours", action="store_true")
+parser.add_argument("--integration", action="store_true")
+parser.add_argument("--region", default="us-east-1")
+parser.add_argument("--param", action="append", default=[])
+parser.add_argument("--expect-rule")
+args = parser.parse_args()
+# The translator fills in AWS::Region from the SDK's region.
+os.environ["AWS_DEFAULT_REGION"] = args.region
 
 from samtranslator.model.exceptions import InvalidDocumentException
 from samtranslator.translator.transform import transform
@@ -47,12 +101,16 @@ class StubManagedPolicyLoader:
         return {}
 
 
-with open(sys.argv[1], encoding="utf-8") as f:
+with open(args.file, encoding="utf-8") as f:
     template = yaml_parse(f.read())
 # Our own template's rules (Rust functions built by cargo-lambda, no secret
 # in an environment variable); a team's stack in the docs needs only to
 # transform and to grant nothing on '*'.
-ours = len(sys.argv) > 2 and sys.argv[2] == "--ours"
+ours = args.ours
+given = dict(p.split("=", 1) for p in args.param)
+unknown = set(given) - set(template.get("Parameters", {}))
+if unknown:
+    sys.exit(f"--param names no parameter of {args.file}: {sorted(unknown)}")
 
 # `sam build` / `sam package` replace the local CodeUri with the uploaded
 # artifact; the translator accepts only the latter.
@@ -73,7 +131,7 @@ for name, res in template.get("Resources", {}).items():
         problems.append(f"{name}: a dynamic reference in the environment would expose its value")
 
 try:
-    out = transform(template, {}, StubManagedPolicyLoader())
+    out = transform(copy.deepcopy(template), given, StubManagedPolicyLoader())
 except InvalidDocumentException as e:
     for cause in e.causes:
         print(f"  {cause.message}", file=sys.stderr)
@@ -81,23 +139,225 @@ except InvalidDocumentException as e:
 except Exception as e:  # any other failure of the translator fails the check
     sys.exit(f"SAM transform failed: {type(e).__name__}: {e}")
 
-# Least privilege: no wildcard resource in the inline policies we wrote.
-for name, res in out["Resources"].items():
-    if res["Type"] != "AWS::IAM::Role":
-        continue
+
+# ---- rendering for one set of parameter values: what CloudFormation would
+# deploy (Rules, Conditions, Fn::If; other intrinsics are left as they are).
+NO_VALUE = object()
+values = {"AWS::Region": args.region, "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
+          "AWS::StackName": "user-account-check", "AWS::URLSuffix": "amazonaws.com"}
+for name, param in out.get("Parameters", {}).items():
+    value = str(given.get(name, param.get("Default", "")))
+    values[name] = value.split(",") if param.get("Type") == "CommaDelimitedList" else value
+conditions = {}
+
+
+def evaluate(node):
+    """A condition's or a rule's value."""
+    if isinstance(node, list):
+        return [evaluate(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    (fn, arg), = node.items()
+    if fn == "Ref":
+        return values[arg]
+    if fn == "Condition":
+        return condition(arg)
+    if fn == "Fn::Equals":
+        a, b = (evaluate(x) for x in arg)
+        return (a if isinstance(a, list) else str(a)) == (b if isinstance(b, list) else str(b))
+    if fn == "Fn::Not":
+        return not evaluate(arg[0])
+    if fn == "Fn::And":
+        return all(evaluate(x) for x in arg)
+    if fn == "Fn::Or":
+        return any(evaluate(x) for x in arg)
+    if fn == "Fn::Join":
+        return arg[0].join(str(x) for x in evaluate(arg[1]))
+    sys.exit(f"cannot evaluate {fn} in a condition or rule")
+
+
+def condition(name):
+    if name not in conditions:
+        conditions[name] = bool(evaluate(out["Conditions"][name]))
+    return conditions[name]
+
+
+def render(node):
+    """The node with each Fn::If chosen and AWS::NoValue dropped."""
+    if isinstance(node, dict):
+        if set(node) == {"Fn::If"}:
+            cond, yes, no = node["Fn::If"]
+            return render(yes if condition(cond) else no)
+        if node == {"Ref": "AWS::NoValue"}:
+            return NO_VALUE
+        kept = {k: render(v) for k, v in node.items()}
+        return {k: v for k, v in kept.items() if v is not NO_VALUE}
+    if isinstance(node, list):
+        return [v for v in (render(n) for n in node) if v is not NO_VALUE]
+    return node
+
+
+refused = [
+    f"{name}: {assertion.get('AssertDescription', '').strip()}"
+    for name, rule in out.get("Rules", {}).items()
+    if "RuleCondition" not in rule or evaluate(rule["RuleCondition"])
+    for assertion in rule["Assertions"]
+    if not evaluate(assertion["Assert"])
+]
+if args.expect_rule:
+    if any(r.startswith(args.expect_rule + ":") for r in refused):
+        print(f"SAM transform: OK, and the Rules refuse these values as expected ({args.expect_rule})")
+        sys.exit(0)
+    sys.exit(f"the Rules accept values that {args.expect_rule} should refuse (refused: {refused})")
+if refused:
+    sys.exit("the Rules refuse these values:\n  " + "\n  ".join(refused))
+
+resources = {
+    name: render(res)
+    for name, res in out["Resources"].items()
+    if "Condition" not in res or condition(res["Condition"])
+}
+outputs = {name: render(o) for name, o in out.get("Outputs", {}).items()
+           if "Condition" not in o or condition(o["Condition"])}
+
+
+def grants_on_star(res):
     for policy in res["Properties"].get("Policies", []):
         for st in policy["PolicyDocument"]["Statement"]:
-            resources = st.get("Resource", [])
-            if not isinstance(resources, list):
-                resources = [resources]
-            if "*" in resources:
-                problems.append(f"{name}: statement {st.get('Sid', '?')} grants on '*'")
+            resources_ = st.get("Resource", [])
+            if "*" in (resources_ if isinstance(resources_, list) else [resources_]):
+                yield st.get("Sid", "?")
+
+
+# Least privilege: no wildcard resource in the inline policies we wrote.
+for name, res in resources.items():
+    if res["Type"] == "AWS::IAM::Role":
+        for sid in grants_on_star(res):
+            problems.append(f"{name}: statement {sid} grants on '*'")
+
+if ours:
+    by_type = lambda t: {n: r for n, r in resources.items() if r["Type"] == t}  # noqa: E731
+    api = resources["HttpApi"]["Properties"]
+    stage = next(iter(by_type("AWS::ApiGatewayV2::Stage").values()))["Properties"]
+
+    # Every route key of the stage's RouteSettings is a route of the API
+    # (else: "Unable to find Route by key" at deploy time).
+    routes = {
+        "$default" if path == "$default" else
+        f"{'ANY' if m == 'x-amazon-apigateway-any-method' else m.upper()} {path}"
+        for path, methods in api["Body"]["paths"].items()
+        for m in methods
+    }
+    for key in stage.get("RouteSettings", {}):
+        if key not in routes:
+            problems.append(f"HttpApi RouteSettings: {key!r} is no route of the API")
+
+    edge = values.get("EdgeProtection") == "on"
+    functions = by_type("AWS::Lambda::Function")
+    roles = by_type("AWS::IAM::Role")
+
+    def env(fn):
+        return functions[fn]["Properties"].get("Environment", {}).get("Variables", {})
+
+    def reads_edge_secret(fn):
+        role = functions[fn]["Properties"]["Role"]["Fn::GetAtt"][0]
+        return any(
+            st.get("Resource") == {"Ref": "EdgeOriginSecret"}
+            and st.get("Action") == "secretsmanager:GetSecretValue"
+            for policy in roles[role]["Properties"].get("Policies", [])
+            for st in policy["PolicyDocument"]["Statement"]
+        )
+
+    endpoint = [s.get("x-amazon-apigateway-endpoint-configuration", {}).get("disableExecuteApiEndpoint")
+                for s in api["Body"].get("servers", [])]
+    if endpoint != [edge]:
+        problems.append(f"HttpApi: disableExecuteApiEndpoint is {endpoint}, expected [{edge}]")
+    keyed = [fn for fn in functions if "EDGE_ORIGIN_SECRET_ARN" in env(fn)]
+    if "LoginFunction" not in keyed:
+        problems.append("LoginFunction: no EDGE_ORIGIN_SECRET_ARN")
+    for fn in functions:
+        value = env(fn).get("EDGE_ORIGIN_SECRET_ARN")
+        if edge and fn in keyed and value != {"Ref": "EdgeOriginSecret"}:
+            problems.append(f"{fn}: EDGE_ORIGIN_SECRET_ARN is {value!r}, not the secret's ARN")
+        if not edge and fn in keyed and value != "":
+            problems.append(f"{fn}: EDGE_ORIGIN_SECRET_ARN is {value!r} with edge protection off")
+        # The secret only for the functions that read it, only when it exists.
+        if reads_edge_secret(fn) != (edge and fn in keyed):
+            problems.append(f"{fn}: secretsmanager:GetSecretValue on EdgeOriginSecret should be "
+                            f"{'granted' if edge and fn in keyed else 'absent'}")
+        # The links' base: PublicBaseUrl if set; else behind CloudFront its
+        # public name (the alias, or the distribution's), never the origin's.
+        base = env(fn).get("PUBLIC_BASE_URL")
+        if values["PublicBaseUrl"] != "":
+            wanted = {"Ref": "PublicBaseUrl"}
+        elif edge and values["EdgeAliasDomainName"] != "":
+            wanted = {"Fn::Sub": "https://${EdgeAliasDomainName}"}
+        elif edge:
+            wanted = {"Fn::Sub": "https://${EdgeDistribution.DomainName}"}
+        else:
+            wanted = ""
+        if base != wanted:
+            problems.append(f"{fn}: PUBLIC_BASE_URL is {base!r}, expected {wanted!r}")
+
+    edge_types = {"AWS::CloudFront::Distribution", "AWS::WAFv2::WebACL", "AWS::ApiGatewayV2::DomainName",
+                  "AWS::ApiGatewayV2::ApiMapping", "AWS::Route53::RecordSet"}
+    if not edge:
+        extra = [n for n, r in resources.items() if r["Type"] in edge_types or n.startswith("Edge")]
+        if extra or any(o.startswith("Edge") for o in outputs):
+            problems.append(f"edge protection off, yet {extra} {list(outputs)}")
+    else:
+        dist = resources["EdgeDistribution"]["Properties"]["DistributionConfig"]
+        origin, = dist["Origins"]
+        behavior = dist["DefaultCacheBehavior"]
+        headers = {h["HeaderName"]: h["HeaderValue"] for h in origin.get("OriginCustomHeaders", [])}
+        if "{{resolve:secretsmanager:" not in json.dumps(headers.get("X-Origin-Verify")):
+            problems.append("EdgeDistribution: no X-Origin-Verify header from the secret")
+        if origin["DomainName"] != {"Ref": "EdgeOriginDomainName"} \
+                or origin["CustomOriginConfig"]["OriginProtocolPolicy"] != "https-only":
+            problems.append("EdgeDistribution: the origin is not the API's custom domain over HTTPS")
+        if len(set(behavior["AllowedMethods"])) != 7:
+            problems.append("EdgeDistribution: not every method is allowed")
+        orp = resources["EdgeOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
+        wanted = {"CloudFront-Viewer-Address", "X-CSRF-TOKEN", "X-Device-Token"}
+        if not wanted <= set(orp["HeadersConfig"].get("Headers", [])) \
+                or orp["CookiesConfig"]["CookieBehavior"] != "all" \
+                or orp["QueryStringsConfig"]["QueryStringBehavior"] != "all":
+            problems.append("EdgeOriginRequestPolicy: not every header, cookie and query string the API reads")
+        cache = resources["EdgeCachePolicy"]["Properties"]["CachePolicyConfig"]
+        if cache["DefaultTTL"] != 0 or "Authorization" not in json.dumps(cache):
+            problems.append("EdgeCachePolicy: caches, or does not forward Authorization")
+        own_acl = values["EdgeWebAclArn"] == ""
+        if ("EdgeWebAcl" in resources) != own_acl or dist.get("WebACLId") != (
+                {"Fn::GetAtt": ["EdgeWebAcl", "Arn"]} if own_acl else {"Ref": "EdgeWebAclArn"}):
+            problems.append(f"EdgeDistribution: WebACLId {dist.get('WebACLId')} (own web ACL: {own_acl})")
+        if ("EdgeOriginRecord" in resources) != (values["EdgeOriginHostedZoneId"] != ""):
+            problems.append("EdgeOriginRecord: present without a hosted zone, or missing with one")
+        if "EdgeUrl" not in outputs:
+            problems.append("no EdgeUrl output")
+
+    # The dashboard's body is JSON once Fn::Sub has filled it in.
+    for name, res in by_type("AWS::CloudWatch::Dashboard").items():
+        body = res["Properties"]["DashboardBody"]["Fn::Sub"]
+        try:
+            json.loads(re.sub(r"\$\{[^}]+\}", "x", body))
+        except ValueError as e:
+            problems.append(f"{name}: DashboardBody is not JSON: {e}")
+
+    # deploy/edge-waf.yaml makes the same web ACL rules as EdgeWebAcl.
+    with open("deploy/edge-waf.yaml", encoding="utf-8") as f:
+        standalone = yaml_parse(f.read())
+    same = ("Scope", "DefaultAction", "CustomResponseBodies", "Rules")
+    theirs = standalone["Resources"]["EdgeWebAcl"]["Properties"]
+    mine = template["Resources"]["EdgeWebAcl"]["Properties"]
+    for key in same:
+        if theirs.get(key) != mine.get(key):
+            problems.append(f"deploy/edge-waf.yaml: its web ACL's {key} differs from template.yaml's EdgeWebAcl")
 
 # The integration snippets must attach our authorizer the way it answers:
 # a request authorizer, payload 2.0, simple responses, our exported ARN;
 # declared through SAM (an OpenAPI security scheme) or as an
 # AWS::ApiGatewayV2::Authorizer.
-if len(sys.argv) > 2 and sys.argv[2] == "--integration":
+if args.integration:
     schemes = [
         scheme.get("x-amazon-apigateway-authorizer", {})
         for res in out["Resources"].values()
@@ -127,19 +387,45 @@ if problems:
     print("\n".join(problems), file=sys.stderr)
     sys.exit("SAM transform: template checks failed")
 
-by_type = {}
-for res in out["Resources"].values():
-    by_type[res["Type"]] = by_type.get(res["Type"], 0) + 1
-print(f"SAM transform: OK, {len(out['Resources'])} CloudFormation resources generated")
-for t in sorted(by_type):
-    print(f"  {by_type[t]:3d} {t}")
+counts = {}
+for res in resources.values():
+    counts[res["Type"]] = counts.get(res["Type"], 0) + 1
+print(f"SAM transform: OK, {len(out['Resources'])} CloudFormation resources generated, "
+      f"{len(resources)} deployed with these values")
+for t in sorted(counts):
+    print(f"  {counts[t]:3d} {t}")
 PY
 }
 
-echo "== SAM transform (aws-sam-translator)"
-if ! transform template.yaml --ours; then
-    failed=1
-fi
+# ours LABEL [TRANSFORM-OPTIONS...] [-- KEY=VALUE...]: one transform of
+# template.yaml, rendered and checked for those parameter values.
+ours() {
+    local label="$1" args=() p
+    shift
+    while [[ $# -gt 0 && "$1" != "--" ]]; do
+        args+=("$1")
+        shift
+    done
+    [[ $# -gt 0 ]] && shift
+    for p in "$@"; do
+        args+=(--param "$p")
+    done
+    echo "-- $label"
+    if ! transform template.yaml --ours "${args[@]}"; then
+        failed=1
+    fi
+}
+
+echo "== SAM transform (aws-sam-translator), rendered and checked for each set of values"
+ours "template.yaml, defaults (edge protection off)"
+ours "template.yaml, edge on, us-east-1 (the stack's own web ACL)" --region us-east-1 \
+    -- "${EDGE_ON_US_EAST_1[@]}"
+ours "template.yaml, edge on, eu-west-1 (web ACL given, Route 53 record, alias, alarm topic)" \
+    --region eu-west-1 -- "${EDGE_ON_EU_WEST_1[@]}"
+ours "template.yaml, edge on, eu-west-1 without a web ACL: refused by the Rules" \
+    --region eu-west-1 --expect-rule EdgeWebAclOnlyInUsEast1 \
+    -- EdgeProtection=on EdgeOriginDomainName=origin-api.example.com \
+    "EdgeOriginCertificateArn=$EDGE_CERT_EU_WEST_1"
 
 echo "== docs/INTEGRATION.md: its template snippets (cfn-lint, SAM transform)"
 SNIPPETS="$(mktemp -d)"

@@ -177,11 +177,12 @@ def main() -> int:
         for function in SIGNED_IN:
             check(function, load(function), 401, "authentication required")
 
-        def check_authorizer(name: str, event: dict, authorized: bool, username=None):
+        def check_authorizer(name: str, event: dict, authorized: bool, username=None, account_id=None):
             resp = invoke(port, "authorizer", event)
             # The registration event's address is never confirmed here.
-            want = {"isAuthorized": True, "context": {"username": username, "email_verified": False}} \
-                if authorized else {"isAuthorized": False}
+            want = {"isAuthorized": True, "context": {
+                "account_id": account_id, "username": username, "email_verified": False,
+            }} if authorized else {"isAuthorized": False}
             ok = resp == want
             print(f"{'ok  ' if ok else 'FAIL'} {name:24} {resp}")
             if not ok:
@@ -236,13 +237,20 @@ def main() -> int:
             for c in cookies
         ):
             failures.append(f"login: no device token in {login}")
-        # The authorizer allows the live session, by bearer token or cookie.
+        # The account's id, as whoami names it (random, never reused).
+        me = load("whoami")
+        me["headers"]["authorization"] = f"Bearer {token}"
+        account_id = json.loads(check("whoami", me, 200, "success")["body"])["data"].get("account_id")
+        if not (isinstance(account_id, str) and len(account_id) >= 20):
+            failures.append(f"whoami: no account_id, got {account_id!r}")
+        # The authorizer allows the live session, by bearer token or cookie,
+        # and names the same account.
         bearer = load("authorizer")
         bearer["headers"]["authorization"] = f"Bearer {token}"
-        check_authorizer("authorizer (signed in)", bearer, True, "Admin")
+        check_authorizer("authorizer (signed in)", bearer, True, "Admin", account_id)
         cookie = load("authorizer.cookie")
         cookie["cookies"][0] = f"access_token_cookie={token}"
-        check_authorizer("authorizer.cookie (signed in)", cookie, True, "Admin")
+        check_authorizer("authorizer.cookie (signed in)", cookie, True, "Admin", account_id)
         # The password events carry a password that is not the user's: each
         # is one wrong password of this session (the fifth would end it).
         login_pwd = json.loads(load("login")["body"])["pwd"]

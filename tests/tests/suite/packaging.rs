@@ -472,3 +472,67 @@ async fn without_a_public_base_url_links_point_where_the_request_came_in() {
     let resp = handle(app.app.clone(), register(&event, "cyd", "cyd@example.com")).await;
     assert_eq!(resp.status().as_u16(), 200);
 }
+
+/// The functions that count per client (`CLIENT` in their `main.rs`) are
+/// exactly those the template gives the edge origin secret: behind edge
+/// protection, a function counting per client without it would key every
+/// limit on a few CloudFront addresses; one with it but not counting would
+/// hold a secret for nothing.
+#[test]
+fn the_functions_counting_per_client_are_those_given_the_edge_secret() {
+    let template = read("template.yaml");
+    let given: BTreeSet<String> = template
+        .split("Type: AWS::Serverless::Function")
+        .skip(1)
+        .filter(|block| {
+            // The function's own block ends where the next resource begins.
+            let own = block.split("\n  # ").next().unwrap_or(block);
+            own.contains("EDGE_ORIGIN_SECRET_ARN:")
+        })
+        .map(|block| {
+            block
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Binary: "))
+                .unwrap()
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    let counting: BTreeSet<String> = std::fs::read_dir(repo().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            std::fs::read_to_string(repo().join(format!("functions/{name}/src/main.rs")))
+                .is_ok_and(|main| main.contains("CLIENT"))
+        })
+        .collect();
+    assert_eq!(counting.len(), 7, "{counting:?}");
+    assert_eq!(given, counting);
+}
+
+/// The alarm on failed sends counts log lines by the text the SES adapter
+/// puts in its error (logged whole by the envelope): they must not drift
+/// apart.
+#[test]
+fn the_ses_failure_metric_filters_match_what_the_mailer_logs() {
+    let template = read("template.yaml");
+    let patterns: BTreeSet<&str> = template
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("FilterPattern: "))
+        .filter(|p| !p.contains("$.status"))
+        .collect();
+    assert_eq!(patterns.len(), 1, "{patterns:?}");
+    let text = patterns
+        .first()
+        .unwrap()
+        .trim_matches('\'')
+        .trim_matches('"')
+        .to_owned();
+    let ses = read("shared/src/adapters/ses.rs");
+    assert!(
+        ses.contains(&format!("anyhow::anyhow!(\"{text}: ")),
+        "shared/src/adapters/ses.rs no longer says {text:?}"
+    );
+    let envelope = read("shared/src/http/envelope.rs");
+    assert!(envelope.contains("error = format!(\"{cause:#}\")"));
+}
