@@ -13,6 +13,10 @@ pub enum ApiError {
     /// 401: not authenticated; the message is shown as is.
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// 403: behind edge protection, a request that did not come through
+    /// CloudFront (no secret origin header) to a route counted per client.
+    #[error("forbidden")]
+    Forbidden,
     /// 404: no such path.
     #[error("not found")]
     NotFound,
@@ -75,6 +79,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound | Self::Missing(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,

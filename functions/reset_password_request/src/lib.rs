@@ -68,7 +68,7 @@ async fn request_reset(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // Per username and requesting client, under a ceiling per username:
     // past either, 429, and one client's requests never use up what the
     // owner's own client may ask for.
-    let caps = reset_email_caps(app, req, &username, now);
+    let caps = reset_email_caps(app, req, &username, now)?;
     match app.store.put_token(&record, &caps).await? {
         WriteOutcome::Done => {}
         WriteOutcome::Capped => {

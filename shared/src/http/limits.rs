@@ -5,7 +5,8 @@
 use lambda_http::Request;
 
 use crate::domain::{
-    Email, EmailAddress, LoginFailures, RateCap, Username, client_key, fixed_window, lockout_secs,
+    Email, EmailAddress, LoginFailures, ORIGIN_VERIFY_HEADER, RateCap, Username, client_key,
+    fixed_window, lockout_secs,
 };
 use crate::error::ApiError;
 use crate::http::client_address;
@@ -30,11 +31,24 @@ pub const TOO_MANY_RESETS: &str = "too many reset emails for this user, try agai
 
 /// The key the request's client is counted under (its IP; /64 for IPv6):
 /// API Gateway's source IP, or behind edge protection CloudFront's viewer
-/// address on a request that carries the secret origin header.
-pub fn client_of(app: &App, req: &Request) -> String {
-    client_address(app.edge_origin(), req)
+/// address. Behind edge protection a request without the secret origin
+/// header did not come through CloudFront (it called the origin's name
+/// directly, around the web ACL): 403, so that the web ACL's per-IP rule
+/// cannot be bypassed on the routes counted per client.
+pub fn client_of(app: &App, req: &Request) -> Result<String, ApiError> {
+    if let Some(edge) = app.edge_origin() {
+        let verified = req
+            .headers()
+            .get(ORIGIN_VERIFY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| edge.verifies(v));
+        if !verified {
+            return Err(ApiError::Forbidden);
+        }
+    }
+    Ok(client_address(app.edge_origin(), req)
         .map(|ip| client_key(&ip))
-        .unwrap_or_else(|| "unknown".to_owned())
+        .unwrap_or_else(|| "unknown".to_owned()))
 }
 
 /// Counts this request against its client IP's window; 429 when over the
@@ -53,7 +67,7 @@ pub async fn limit_ip(
         IpAction::Registration => ("ip-registration", limits.registration),
         IpAction::ResetRequest => ("ip-reset", limits.reset),
     };
-    let ip = client_of(app, req);
+    let ip = client_of(app, req)?;
     let now = app.clock.now();
     let cap = fixed_window(format!("{scope}#{ip}"), limit, limits.window_secs, now);
     take(app, &cap, TOO_MANY, now).await?;
@@ -81,7 +95,7 @@ pub async fn limit_client_mail(app: &App, req: &Request) -> Result<(), ApiError>
     };
     let now = app.clock.now();
     let cap = fixed_window(
-        format!("ip-mail#{}", client_of(app, req)),
+        format!("ip-mail#{}", client_of(app, req)?),
         limits.mail,
         crate::config::CLIENT_MAIL_WINDOW_SECS,
         now,
@@ -218,7 +232,12 @@ pub fn notice_cap(app: &App, username: &Username, now: i64) -> RateCap {
 /// per username and requesting client (unless the per-client limits are
 /// off), under `RESET_EMAIL_USER_CEILING` per username, so that one
 /// client's requests cannot use up the owner's.
-pub fn reset_email_caps(app: &App, req: &Request, username: &Username, now: i64) -> Vec<RateCap> {
+pub fn reset_email_caps(
+    app: &App,
+    req: &Request,
+    username: &Username,
+    now: i64,
+) -> Result<Vec<RateCap>, ApiError> {
     let key = format!("reset#{}", username.key());
     let c = &app.config;
     let mut caps = Vec::with_capacity(2);
@@ -230,7 +249,7 @@ pub fn reset_email_caps(app: &App, req: &Request, username: &Username, now: i64)
                 c.reset_email_window_secs,
                 now,
             )
-            .per(client_of(app, req)),
+            .per(client_of(app, req)?),
         );
     }
     caps.push(fixed_window(
@@ -239,5 +258,5 @@ pub fn reset_email_caps(app: &App, req: &Request, username: &Username, now: i64)
         c.reset_email_window_secs,
         now,
     ));
-    caps
+    Ok(caps)
 }

@@ -54,9 +54,10 @@ async fn successful_sign_ins_from_one_address_are_not_limited() {
         .expect(200, "success");
 }
 
-/// Behind edge protection, CloudFront's viewer address is the client, but
-/// only on requests carrying the secret origin header; a request without it
-/// (not through CloudFront) is counted under its own source address.
+/// Behind edge protection, CloudFront's viewer address is the client, on
+/// requests carrying the secret origin header; a request without it (one
+/// that went around CloudFront and its web ACL) is refused on the routes
+/// counted per client.
 #[tokio::test]
 async fn behind_the_edge_the_viewer_address_is_the_client_only_with_the_secret() {
     const SECRET: &str = "edge-origin-secret-edge-origin-secret-0123";
@@ -96,14 +97,23 @@ async fn behind_the_edge_the_viewer_address_is_the_client_only_with_the_secret()
     register("cat", SECRET, "198.51.100.2:40000")
         .await
         .expect(200, "Check your email...");
-    // Without the secret the header is a client's own claim: the source
-    // address counts, whatever viewer it names.
+    // Without the secret the request did not come through CloudFront: it
+    // called the origin directly, around the web ACL, and is refused,
+    // whatever viewer it names.
     register("dan", "wrong", "198.51.100.3:1")
         .await
-        .expect(200, "Check your email...");
+        .expect(403, "forbidden");
     register("eve", "", "198.51.100.4:1")
         .await
-        .expect(429, "too many requests, try again later.");
+        .expect(403, "forbidden");
+    let plain = client
+        .post(
+            "/api/login",
+            &serde_json::json!({ "username": "ann", "pwd": PASSWORD }),
+        )
+        .await;
+    plain.expect(403, "forbidden");
+    assert!(app.emails_to("dan@example.com").await.is_empty());
 }
 
 #[tokio::test]
