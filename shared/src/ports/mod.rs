@@ -17,4 +17,7 @@ pub use records::{
     AccountData, FailureRun, LoginState, PendingEmail, SessionRecord, TokenPurpose, TokenRecord,
     USER_COUNTER_SCOPES, UserRecord,
 };
-pub use store::{Confirmation, CreateUserError, StoreError, StoreResult, UserStore, WriteOutcome};
+pub use store::{
+    AccountStore, Confirmation, CreateUserError, LimitStore, LinkStore, SessionStore, StoreError,
+    StoreResult, UserStore, WriteOutcome,
+};

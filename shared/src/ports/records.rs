@@ -209,7 +209,7 @@ pub struct AccountData {
 
 impl AccountData {
     /// `sid`'s session, if it is live and belongs to this account and its
-    /// current reset epoch: the same rule as [`UserStore::session_user`].
+    /// current reset epoch: the same rule as [`crate::ports::SessionStore::session_user`].
     pub fn live_session(&self, sid: &SessionId, now: i64) -> Option<&SessionRecord> {
         self.sessions
             .iter()

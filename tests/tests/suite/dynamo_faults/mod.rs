@@ -14,8 +14,8 @@ use shared::adapters::DynamoStore;
 use shared::domain::{AccountId, EmailAddress, OneTimeToken, SessionId, Username};
 use shared::error::ApiError;
 use shared::ports::{
-    Confirmation, CreateUserError, FailureRun, StoreError, TokenPurpose, TokenRecord, UserRecord,
-    UserStore,
+    AccountStore, Confirmation, CreateUserError, FailureRun, LimitStore, LinkStore, SessionStore,
+    StoreError, TokenPurpose, TokenRecord, UserRecord,
 };
 
 mod authorizer;
