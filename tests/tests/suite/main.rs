@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod deployment;
 mod dynamo;
 mod dynamo_faults;
 mod packaging;
