@@ -45,6 +45,18 @@ impl SecretsManagerKeys {
             .ok_or_else(|| anyhow::anyhow!("the secret has no current value"))
     }
 
+    /// The current value and the one the last change replaced (if any), in
+    /// one round trip: a secret two parties must agree on while it changes
+    /// (the edge origin header: CloudFront sends the old value until its
+    /// distribution is updated).
+    pub async fn current_and_previous(
+        &self,
+    ) -> anyhow::Result<(SecretString, Option<SecretString>)> {
+        let (current, previous) = tokio::join!(self.version(CURRENT), self.version(PREVIOUS));
+        let current = current?.ok_or_else(|| anyhow::anyhow!("the secret has no current value"))?;
+        Ok((current, previous?))
+    }
+
     /// One version's string, `None` when the secret has no such version.
     async fn version(&self, stage: &str) -> anyhow::Result<Option<SecretString>> {
         let out = self

@@ -14,10 +14,12 @@ pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
 /// CloudFront's header naming the viewer's address and port.
 pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
 
-/// The secret origin header's value, kept as its SHA-256 only.
+/// The secret origin header's values, kept as their SHA-256 only: the
+/// current one, and while it changes the one it replaced (CloudFront sends
+/// the old value until its distribution is updated).
 #[derive(Clone)]
 pub struct EdgeOrigin {
-    digest: [u8; 32],
+    digests: Vec<[u8; 32]>,
 }
 
 impl std::fmt::Debug for EdgeOrigin {
@@ -34,27 +36,47 @@ pub struct WeakOriginSecret;
 impl EdgeOrigin {
     /// From the secret the stack generated (at least 32 characters).
     pub fn new(secret: &SecretString) -> Result<Self, WeakOriginSecret> {
-        let secret = secret.expose_secret().trim();
-        if secret.len() < 32 {
-            return Err(WeakOriginSecret);
-        }
         Ok(Self {
-            digest: Sha256::digest(secret.as_bytes()).into(),
+            digests: vec![digest(secret)?],
         })
     }
 
-    /// Whether `presented` is the secret. Digests are compared, so the
-    /// time the comparison takes tells nothing about the secret itself.
+    /// From the current secret and the one it replaced, both believed (a
+    /// previous value too short to be one is left out).
+    pub fn with_previous(
+        secret: &SecretString,
+        previous: Option<&SecretString>,
+    ) -> Result<Self, WeakOriginSecret> {
+        let mut edge = Self::new(secret)?;
+        if let Some(Ok(previous)) = previous.map(digest) {
+            edge.digests.push(previous);
+        }
+        Ok(edge)
+    }
+
+    /// Whether `presented` is the secret (or the one it replaced). Digests
+    /// are compared, so the time the comparison takes tells nothing about
+    /// the secret itself.
     pub fn verifies(&self, presented: &str) -> bool {
         let presented: [u8; 32] = Sha256::digest(presented.trim().as_bytes()).into();
-        presented == self.digest
+        self.digests.contains(&presented)
     }
+}
+
+fn digest(secret: &SecretString) -> Result<[u8; 32], WeakOriginSecret> {
+    let secret = secret.expose_secret().trim();
+    if secret.len() < 32 {
+        return Err(WeakOriginSecret);
+    }
+    Ok(Sha256::digest(secret.as_bytes()).into())
 }
 
 /// The address in a `CloudFront-Viewer-Address` value: `198.51.100.10:46532`,
 /// `2001:db8::1:46532` or `[2001:db8::1]:46532` (the port last).
 pub fn viewer_ip(header: &str) -> Option<IpAddr> {
-    let value = header.trim();
+    // Should a viewer's own header ever be joined with CloudFront's, the
+    // last value is CloudFront's.
+    let value = header.rsplit(',').next().unwrap_or_default().trim();
     let (address, port) = value.rsplit_once(':')?;
     if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -84,6 +106,11 @@ mod tests {
             viewer_ip("[2001:db8::1]:443"),
             Some("2001:db8::1".parse().unwrap())
         );
+        // A value the viewer sent, joined with CloudFront's: CloudFront's.
+        assert_eq!(
+            viewer_ip("203.0.113.66:1, 198.51.100.10:46532"),
+            Some("198.51.100.10".parse().unwrap())
+        );
         for junk in [
             "",
             "198.51.100.10",
@@ -107,5 +134,13 @@ mod tests {
             EdgeOrigin::new(&SecretString::from("short")).unwrap_err(),
             WeakOriginSecret
         );
+        // While the value changes, the one it replaced is believed too.
+        let both = EdgeOrigin::with_previous(
+            &SecretString::from("n".repeat(40)),
+            Some(&SecretString::from("o".repeat(40))),
+        )
+        .unwrap();
+        assert!(both.verifies(&"n".repeat(40)) && both.verifies(&"o".repeat(40)));
+        assert!(!both.verifies(&"s".repeat(40)));
     }
 }

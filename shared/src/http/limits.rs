@@ -36,19 +36,31 @@ pub const TOO_MANY_RESETS: &str = "too many reset emails for this user, try agai
 /// directly, around the web ACL): 403, so that the web ACL's per-IP rule
 /// cannot be bypassed on the routes counted per client.
 pub fn client_of(app: &App, req: &Request) -> Result<String, ApiError> {
-    if let Some(edge) = app.edge_origin() {
-        let verified = req
-            .headers()
-            .get(ORIGIN_VERIFY_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| edge.verifies(v));
-        if !verified {
-            return Err(ApiError::Forbidden);
-        }
-    }
+    from_the_edge(app, req)?;
     Ok(client_address(app.edge_origin(), req)
         .map(|ip| client_key(&ip))
         .unwrap_or_else(|| "unknown".to_owned()))
+}
+
+/// Behind edge protection (the function holds the origin secret), 403 for
+/// a request without the secret origin header: it did not come through
+/// CloudFront and its web ACL. The Lambda wrapper checks it first thing for
+/// every request of such a function (whatever `IP_LIMITS` says, device token
+/// or not), the per-client limits again.
+pub fn from_the_edge(app: &App, req: &Request) -> Result<(), ApiError> {
+    let Some(edge) = app.edge_origin() else {
+        return Ok(());
+    };
+    let verified = req
+        .headers()
+        .get(ORIGIN_VERIFY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| edge.verifies(v));
+    if verified {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
 }
 
 /// Counts this request against its client IP's window; 429 when over the

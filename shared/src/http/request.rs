@@ -147,19 +147,24 @@ impl From<crate::config::NoBaseUrl> for ApiError {
 /// The client's address: behind edge protection (`edge` set), CloudFront's
 /// `CloudFront-Viewer-Address` on a request carrying the secret origin
 /// header (CloudFront's source address is an edge's, shared by many
-/// clients); otherwise, and for a request without the secret (one that did
-/// not come through CloudFront: its source address is its own), API
-/// Gateway's source IP. Never a header a client alone can set.
+/// clients; the per-client routes refuse a request without it, see
+/// [`crate::http::limits::from_the_edge`]); otherwise API Gateway's source
+/// IP. Never a header a client alone can set.
 pub fn client_address(edge: Option<&EdgeOrigin>, req: &Request) -> Option<String> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let viewer = edge
-        .filter(|edge| header(ORIGIN_VERIFY_HEADER).is_some_and(|v| edge.verifies(v)))
-        .and_then(|_| header(VIEWER_ADDRESS_HEADER))
-        .and_then(viewer_ip);
-    match viewer {
-        Some(ip) => Some(ip.to_string()),
-        None => client_ip(req),
+    let through_edge =
+        edge.is_some_and(|edge| header(ORIGIN_VERIFY_HEADER).is_some_and(|v| edge.verifies(v)));
+    if !through_edge {
+        return client_ip(req);
     }
+    // Through CloudFront, the source IP is an edge's, shared by many
+    // clients: never key on it. A viewer address that cannot be read (it
+    // should not happen) is logged and counted as `None`.
+    let viewer = header(VIEWER_ADDRESS_HEADER).and_then(viewer_ip);
+    if viewer.is_none() {
+        tracing::warn!("a request through CloudFront without a readable viewer address");
+    }
+    viewer.map(|ip| ip.to_string())
 }
 
 /// A path parameter filled by API Gateway (or the dev server, the same way).

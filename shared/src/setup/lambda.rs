@@ -30,9 +30,13 @@ pub const JWT: u8 = 2;
 /// the function signs users in (login).
 pub const DEVICE: u8 = 4;
 /// The function keys limits on the client's address (per-IP windows, mail
-/// budgets): behind edge protection it reads the secret origin header's
-/// value (`EDGE_ORIGIN_SECRET_ARN`, or `EDGE_ORIGIN_SECRET` locally) to
-/// believe CloudFront's viewer address. Without either, nothing is read.
+/// budgets), or its route is one the edge's web ACL rate-limits per client
+/// (a reset link's): behind edge protection it reads the secret origin
+/// header's values (`EDGE_ORIGIN_SECRET_ARN`, its current and previous
+/// versions; or `EDGE_ORIGIN_SECRET` in tests) to believe CloudFront's
+/// viewer address, and refuses (403) every request without the header,
+/// which went around CloudFront. Without either variable, nothing is read
+/// and nothing refused.
 pub const CLIENT: u8 = 8;
 
 /// Builds the app from the environment: configuration, the DynamoDB store,
@@ -102,14 +106,15 @@ async fn edge_origin(sdk: &SdkConfig) -> anyhow::Result<Option<EdgeOrigin>> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let secret = match (var("EDGE_ORIGIN_SECRET_ARN"), var("EDGE_ORIGIN_SECRET")) {
         (Some(arn), _) => SecretsManagerKeys::new(aws_sdk_secretsmanager::Client::new(sdk), arn)
-            .current_value()
+            .current_and_previous()
             .await
             .context("edge origin secret")?,
-        (None, Some(secret)) => SecretString::from(secret),
+        (None, Some(secret)) => (SecretString::from(secret), None),
         (None, None) => return Ok(None),
     };
+    let (current, previous) = secret;
     Ok(Some(
-        EdgeOrigin::new(&secret).context("edge origin secret")?,
+        EdgeOrigin::with_previous(&current, previous.as_ref()).context("edge origin secret")?,
     ))
 }
 
@@ -191,7 +196,19 @@ where
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
     let app = cold_start::<USES>().await?;
-    serve(|req| handler(app.clone(), req)).await
+    serve(|req| {
+        // Behind edge protection, a request that did not come through
+        // CloudFront is refused before anything else is done for it.
+        let refused = crate::http::limits::from_the_edge(&app, &req).err();
+        let answer = handler(app.clone(), req);
+        async move {
+            match refused {
+                Some(err) => crate::http::error_response(&err),
+                None => answer.await,
+            }
+        }
+    })
+    .await
 }
 
 /// Runs a function that needs no table, keys or clients (the index and the

@@ -74,11 +74,12 @@ async fn without_a_public_base_url_links_point_where_the_request_came_in() {
     assert_eq!(resp.status().as_u16(), 200);
 }
 
-/// The functions that count per client (`CLIENT` in their `main.rs`) are
-/// exactly those the template gives the edge origin secret: behind edge
-/// protection, a function counting per client without it would key every
-/// limit on a few CloudFront addresses; one with it but not counting would
-/// hold a secret for nothing.
+/// The functions that count per client or sit behind the web ACL's rate
+/// rule (`CLIENT` in their `main.rs`) are exactly those the template gives
+/// the edge origin secret: behind edge protection, such a function without
+/// it would key every limit on a few CloudFront addresses and let calls
+/// around the web ACL through; one with it but without `CLIENT` would hold
+/// a secret for nothing.
 #[test]
 fn the_functions_counting_per_client_are_those_given_the_edge_secret() {
     let template = read("template.yaml");
@@ -107,7 +108,7 @@ fn the_functions_counting_per_client_are_those_given_the_edge_secret() {
                 .is_ok_and(|main| main.contains("CLIENT"))
         })
         .collect();
-    assert_eq!(counting.len(), 7, "{counting:?}");
+    assert_eq!(counting.len(), 8, "{counting:?}");
     assert_eq!(given, counting);
 }
 

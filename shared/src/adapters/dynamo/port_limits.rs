@@ -51,7 +51,9 @@ impl LimitStore for DynamoStore {
 
     async fn refund(&self, cap: &RateCap) -> StoreResult<()> {
         // Only an existing count above zero: a window already gone (its
-        // item expired or never written) is not brought back.
+        // item expired or never written) is not brought back. Not
+        // idempotent: should the SDK retry after a lost answer, two counts
+        // go back, still bounded by the one success that asked.
         let out = self
             .client
             .update_item()

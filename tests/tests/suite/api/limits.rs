@@ -116,6 +116,35 @@ async fn behind_the_edge_the_viewer_address_is_the_client_only_with_the_secret()
     assert!(app.emails_to("dan@example.com").await.is_empty());
 }
 
+/// Without edge protection the client is API Gateway's source IP: headers
+/// naming another address are a client's own claim and change nothing.
+#[tokio::test]
+async fn without_the_edge_a_client_cannot_name_its_own_address() {
+    let app = TestApp::options()
+        .env("IP_LIMIT_REGISTRATION", "1")
+        .spawn()
+        .await;
+    let client = app.peer("127.0.0.10");
+    for (name, status) in [("ann", 200), ("ben", 429)] {
+        let body = serde_json::json!({
+            "username": name, "full_name": "A", "email": format!("{name}@example.com"),
+            "phone": null, "contacts": null, "pwd": PASSWORD,
+        });
+        let viewer = format!("198.51.100.{}:1", status);
+        let resp = client
+            .post_with(
+                "/api/registration",
+                &body,
+                &[
+                    ("x-origin-verify", "anything"),
+                    ("cloudfront-viewer-address", &viewer),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status, status, "{:?}", resp.body);
+    }
+}
+
 #[tokio::test]
 async fn registrations_and_reset_requests_are_limited_per_client_ip() {
     let app = TestApp::options()

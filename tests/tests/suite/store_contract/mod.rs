@@ -209,6 +209,7 @@ contract!(
     sessions::sessions_live_until_they_expire_or_are_deleted,
     sessions::login_failures_count_until_cleared_or_forgotten,
     sessions::caps_count_per_key_and_window,
+    sessions::a_refund_gives_back_one_hit_of_its_own_window,
     sessions::the_oldest_sessions_end_beyond_the_cap,
     resets::a_reset_changes_the_password_and_ends_everything,
     resets::a_completed_reset_voids_the_other_reset_links,

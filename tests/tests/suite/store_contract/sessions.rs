@@ -285,3 +285,29 @@ pub(super) async fn the_oldest_sessions_end_beyond_the_cap(store: Store) {
         0
     );
 }
+
+/// A refund takes back one hit of its own window only: never below zero,
+/// never bringing back a window that was never counted, never another key's
+/// or another window's (a sign-in that succeeds gives its count back).
+pub(super) async fn a_refund_gives_back_one_hit_of_its_own_window(store: Store) {
+    // Nothing counted yet: a refund creates nothing.
+    store.refund(&cap("ip#9", 0, 2)).await.unwrap();
+    assert!(store.hit(&cap("ip#9", 0, 2)).await.unwrap());
+    assert!(store.hit(&cap("ip#9", 0, 2)).await.unwrap());
+    assert!(!store.hit(&cap("ip#9", 0, 2)).await.unwrap());
+    // One back: one more fits, and only one.
+    store.refund(&cap("ip#9", 0, 2)).await.unwrap();
+    assert!(store.hit(&cap("ip#9", 0, 2)).await.unwrap());
+    assert!(!store.hit(&cap("ip#9", 0, 2)).await.unwrap());
+    // Another key's or window's refund leaves this one full.
+    store.refund(&cap("ip#8", 0, 2)).await.unwrap();
+    store.refund(&cap("ip#9", 60, 2)).await.unwrap();
+    assert!(!store.hit(&cap("ip#9", 0, 2)).await.unwrap());
+    // Never below zero: three refunds of two hits leave room for two.
+    for _ in 0..3 {
+        store.refund(&cap("ip#9", 0, 2)).await.unwrap();
+    }
+    assert!(store.hit(&cap("ip#9", 0, 2)).await.unwrap());
+    assert!(store.hit(&cap("ip#9", 0, 2)).await.unwrap());
+    assert!(!store.hit(&cap("ip#9", 0, 2)).await.unwrap());
+}
