@@ -14,7 +14,8 @@ pub enum ApiError {
     #[error("{0}")]
     Unauthorized(&'static str),
     /// 403: behind edge protection, a request that did not come through
-    /// CloudFront (no secret origin header) to a route counted per client.
+    /// CloudFront (no secret origin header) to a function holding the
+    /// origin secret.
     #[error("forbidden")]
     Forbidden,
     /// 404: no such path.
