@@ -15,6 +15,7 @@ mod notices;
 mod pages;
 mod profile;
 mod registration;
+mod registration_mail;
 mod reset;
 mod sessions;
 mod takeover;
