@@ -270,6 +270,18 @@ async fn dispatch(
                         "no handler for {}",
                         route.function
                     ))),
+                    // Behind edge protection (a test app holding the origin
+                    // secret), as the Lambda wrapper does for these functions.
+                    Some(_)
+                        if shared::http::routes::EDGE_GUARDED.contains(&route.function)
+                            && shared::http::limits::from_the_edge_headers(
+                                &app,
+                                &parts.headers,
+                            )
+                            .is_err() =>
+                    {
+                        error_response(&ApiError::Forbidden)
+                    }
                     Some(handle) => {
                         let mut context = ApiGatewayV2httpRequestContext::default();
                         context.route_key = Some(format!("{} {}", route.method, route.path));

@@ -45,8 +45,8 @@ impl SecretsManagerKeys {
             .ok_or_else(|| anyhow::anyhow!("the secret has no current value"))
     }
 
-    /// The current value and the one the last change replaced (if any), in
-    /// one round trip: a secret two parties must agree on while it changes
+    /// The current value and the one the last change replaced (if any), read
+    /// at once (two concurrent reads): a secret two parties must agree on while it changes
     /// (the edge origin header: CloudFront sends the old value until its
     /// distribution is updated).
     pub async fn current_and_previous(

@@ -48,11 +48,19 @@ pub fn client_of(app: &App, req: &Request) -> Result<String, ApiError> {
 /// every request of such a function (whatever `IP_LIMITS` says, device token
 /// or not), the per-client limits again.
 pub fn from_the_edge(app: &App, req: &Request) -> Result<(), ApiError> {
+    from_the_edge_headers(app, req.headers())
+}
+
+/// [`from_the_edge`] on a request's headers (the dev server checks them
+/// before it builds the handler's request).
+pub fn from_the_edge_headers(
+    app: &App,
+    headers: &lambda_http::http::HeaderMap,
+) -> Result<(), ApiError> {
     let Some(edge) = app.edge_origin() else {
         return Ok(());
     };
-    let verified = req
-        .headers()
+    let verified = headers
         .get(ORIGIN_VERIFY_HEADER)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| edge.verifies(v));

@@ -52,6 +52,21 @@ pub const ROUTES: [Route; 25] = [
 /// Manager the rotation on its schedule.
 pub const OTHER_FUNCTIONS: [&str; 2] = ["authorizer", "rotation"];
 
+/// Functions that, behind edge protection, hold the origin secret and
+/// refuse (403) every request without it: those that count per client and
+/// the reset link's, which the edge's web ACL rate-limits (`CLIENT` in
+/// their `main.rs`; the template gives them `EDGE_ORIGIN_SECRET_ARN`).
+pub const EDGE_GUARDED: [&str; 8] = [
+    "login",
+    "registration",
+    "reset_password_request",
+    "reset_password",
+    "resend_confirmation",
+    "change_email",
+    "change_password",
+    "delete_account",
+];
+
 const fn route(method: &'static str, path: &'static str, function: &'static str) -> Route {
     Route {
         method,

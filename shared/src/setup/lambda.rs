@@ -98,10 +98,10 @@ pub async fn app_from_env<const USES: u8>(sdk: &SdkConfig) -> anyhow::Result<App
     })
 }
 
-/// Behind edge protection, the secret origin header's value: the secret
-/// `EDGE_ORIGIN_SECRET_ARN` names, else `EDGE_ORIGIN_SECRET`; `None` when
-/// neither is set (no edge protection: API Gateway's source IP is the
-/// client's).
+/// Behind edge protection, the secret origin header's values: the current
+/// and previous versions of the secret `EDGE_ORIGIN_SECRET_ARN` names, else
+/// `EDGE_ORIGIN_SECRET`; `None` when neither is set (no edge protection:
+/// API Gateway's source IP is the client's).
 async fn edge_origin(sdk: &SdkConfig) -> anyhow::Result<Option<EdgeOrigin>> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let secret = match (var("EDGE_ORIGIN_SECRET_ARN"), var("EDGE_ORIGIN_SECRET")) {
@@ -198,13 +198,15 @@ where
     let app = cold_start::<USES>().await?;
     serve(|req| {
         // Behind edge protection, a request that did not come through
-        // CloudFront is refused before anything else is done for it.
-        let refused = crate::http::limits::from_the_edge(&app, &req).err();
-        let answer = handler(app.clone(), req);
+        // CloudFront is refused before its handler is even called.
+        let answer = match crate::http::limits::from_the_edge(&app, &req) {
+            Ok(()) => Ok(handler(app.clone(), req)),
+            Err(err) => Err(crate::http::error_response(&err)),
+        };
         async move {
-            match refused {
-                Some(err) => crate::http::error_response(&err),
-                None => answer.await,
+            match answer {
+                Ok(handled) => handled.await,
+                Err(refused) => refused,
             }
         }
     })

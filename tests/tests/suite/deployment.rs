@@ -110,6 +110,11 @@ fn the_functions_counting_per_client_are_those_given_the_edge_secret() {
         .collect();
     assert_eq!(counting.len(), 8, "{counting:?}");
     assert_eq!(given, counting);
+    let guarded: BTreeSet<String> = shared::http::routes::EDGE_GUARDED
+        .iter()
+        .map(|f| (*f).to_owned())
+        .collect();
+    assert_eq!(guarded, counting, "shared::http::routes::EDGE_GUARDED");
 }
 
 /// The alarm on failed sends counts log lines by the text the SES adapter

@@ -185,3 +185,50 @@ async fn ip_limits_can_be_turned_off() {
             .expect(401, "wrong username or password");
     }
 }
+
+/// Behind edge protection every request to a guarded function (those
+/// holding the origin secret) must come through CloudFront: with a device
+/// token, with the per-IP limits off, and on the reset link's route too;
+/// the other routes answer as usual.
+#[tokio::test]
+async fn behind_the_edge_every_guarded_route_refuses_what_went_around_it() {
+    const SECRET: &str = "edge-origin-secret-edge-origin-secret-0123";
+    let app = TestApp::options()
+        .env("EDGE_ORIGIN_SECRET", SECRET)
+        .env("IP_LIMITS", "off")
+        .spawn()
+        .await;
+    app.given_user("alice", "alice@example.com").await;
+    let client = app.peer("127.0.0.11");
+    let through = [
+        ("x-origin-verify", SECRET),
+        ("cloudfront-viewer-address", "198.51.100.9:1"),
+    ];
+    let login = serde_json::json!({ "username": "alice", "pwd": PASSWORD });
+
+    let signed_in = client.post_with("/api/login", &login, &through).await;
+    signed_in.expect(200, "success");
+    let device = signed_in.body["data"]["device_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reset = serde_json::json!({ "new_pwd": "An0ther-Passw0rd!x" });
+    let token = "A".repeat(43);
+
+    client
+        .post_with("/api/login", &login, &[("x-device-token", device.as_str())])
+        .await
+        .expect(403, "forbidden");
+    client
+        .post(&format!("/api/reset_password/{token}"), &reset)
+        .await
+        .expect(403, "forbidden");
+    client
+        .post_with(&format!("/api/reset_password/{token}"), &reset, &through)
+        .await
+        .expect(400, "user not found");
+    // Not a guarded function: answered as usual.
+    app.get("/api/whoami")
+        .await
+        .expect(401, "authentication required");
+}
