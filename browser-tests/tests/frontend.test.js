@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort, launch, newPage, startServer } from './harness.js';
+import { expectText, freePort, launch, newPage, startServer } from './harness.js';
 
 const PASSWORD = 'S3cure-Passw0rd!';
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'frontend');
@@ -48,19 +48,6 @@ after(async () => {
   await server?.stop();
   await new Promise((ok) => (front ? front.close(ok) : ok()));
 });
-
-// Waits until `selector` shows exactly `expected`; fails with what it shows.
-async function expectText(page, selector, expected) {
-  try {
-    await page.waitForFunction(
-      ([sel, want]) => document.querySelector(sel)?.textContent.trim() === want,
-      [selector, expected],
-      { timeout: 5000 },
-    );
-  } catch {
-    assert.equal((await page.locator(selector).textContent())?.trim(), expected, selector);
-  }
-}
 
 // A confirmed account, made through the API and the emailed link.
 async function confirmedUser(username, email) {

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -119,4 +120,17 @@ export async function newPage(browser, name, viewport = { width: 1000, height: 9
       return file;
     },
   };
+}
+
+// Waits until `selector` shows exactly `expected`; fails with what it shows.
+export async function expectText(page, selector, expected) {
+  try {
+    await page.waitForFunction(
+      ([sel, want]) => document.querySelector(sel)?.textContent.trim() === want,
+      [selector, expected],
+      { timeout: 5000 },
+    );
+  } catch {
+    assert.equal((await page.locator(selector).textContent())?.trim(), expected, selector);
+  }
 }

@@ -2,7 +2,7 @@
 // a new user takes through the emailed links and the account page.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launch, newPage, startServer } from './harness.js';
+import { expectText, launch, newPage, startServer } from './harness.js';
 
 let server;
 let browser;
@@ -19,20 +19,6 @@ after(async () => {
 
 const PASSWORD = 'S3cure-Passw0rd!';
 const NEW_PASSWORD = 'An0ther-Passw0rd!x';
-
-// Waits until `selector` shows exactly `expected`; fails with what it shows.
-async function expectText(page, selector, expected) {
-  const el = page.locator(selector);
-  try {
-    await page.waitForFunction(
-      ([sel, want]) => document.querySelector(sel)?.textContent.trim() === want,
-      [selector, expected],
-      { timeout: 5000 },
-    );
-  } catch {
-    assert.equal((await el.textContent())?.trim(), expected, selector);
-  }
-}
 
 // Chromium logs every 4xx a script's fetch gets; those are the API's answers
 // the tests ask for. Anything else (a CSP violation, a script error, a

@@ -6,7 +6,7 @@
 // are rare on the dev server, so those answers are stood in by page.route.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launch, newPage, startServer } from './harness.js';
+import { expectText, launch, newPage, startServer } from './harness.js';
 
 let server;
 let browser;
@@ -22,19 +22,6 @@ after(async () => {
 });
 
 const PASSWORD = 'S3cure-Passw0rd!';
-
-// Waits until `selector` shows exactly `expected`; fails with what it shows.
-async function expectText(page, selector, expected) {
-  try {
-    await page.waitForFunction(
-      ([sel, want]) => document.querySelector(sel)?.textContent.trim() === want,
-      [selector, expected],
-      { timeout: 5000 },
-    );
-  } catch {
-    assert.equal((await page.locator(selector).textContent())?.trim(), expected, selector);
-  }
-}
 
 // The 4xx and 5xx answers the tests ask for (Chromium logs each), and the
 // connection a test cuts; anything else is a defect.

@@ -24,6 +24,23 @@ fn http(port: u16, request: &str) -> String {
     response
 }
 
+type Output = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+/// What the server printed up to "press Ctrl-C" (it is then serving), and
+/// the rest of its output.
+fn until_ready(child: &mut std::process::Child) -> (Output, Vec<String>) {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
+        let done = line.starts_with("press Ctrl-C");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    (lines, printed)
+}
+
 #[test]
 fn prints_where_it_is_serves_and_stops_on_ctrl_c() {
     let port = free_port();
@@ -37,15 +54,7 @@ fn prints_where_it_is_serves_and_stops_on_ctrl_c() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = Vec::new();
-    while let Some(Ok(line)) = lines.next() {
-        let done = line.starts_with("press Ctrl-C");
-        printed.push(line);
-        if done {
-            break;
-        }
-    }
+    let (_output, printed) = until_ready(&mut child);
 
     let root = http(
         port,
@@ -111,15 +120,7 @@ fn the_dev_mailbox_lists_mail_sent_and_not_sent() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = Vec::new();
-    while let Some(Ok(line)) = lines.next() {
-        let done = line.starts_with("press Ctrl-C");
-        printed.push(line);
-        if done {
-            break;
-        }
-    }
+    let (lines, printed) = until_ready(&mut child);
     for username in ["ada", "bea"] {
         let body = format!(
             r#"{{"username":"{username}","full_name":"A","email":"shared@example.com","phone":null,"contacts":null,"pwd":"S3cure-Passw0rd!"}}"#

@@ -82,14 +82,7 @@ impl Intercept for Reads {
 async fn only_reads_that_decide_no_access_are_eventually_consistent() {
     require_moto!();
     let reads = Reads::default();
-    let sdk = shared::adapters::aws::sdk_config()
-        .await
-        .expect("SDK configuration");
-    let client = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk)
-            .interceptor(reads.clone())
-            .build(),
-    );
+    let client = super::client_seen_by(reads.clone()).await;
     let app = TestApp::options()
         .backend(Backend::moto(Some(client)).await)
         .spawn()

@@ -32,6 +32,21 @@ async fn raw_client() -> aws_sdk_dynamodb::Client {
     )
 }
 
+/// A client of the production configuration whose every call `interceptor`
+/// sees first.
+async fn client_seen_by(
+    interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static,
+) -> aws_sdk_dynamodb::Client {
+    let sdk = shared::adapters::aws::sdk_config()
+        .await
+        .expect("SDK configuration");
+    aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(interceptor)
+            .build(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_racing_registrations_of_one_username_give_one_account() {
     require_moto!();

@@ -81,14 +81,7 @@ impl Intercept for Calls {
 async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
     require_moto!();
     let calls = Calls::default();
-    let sdk = shared::adapters::aws::sdk_config()
-        .await
-        .expect("SDK configuration");
-    let client = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk)
-            .interceptor(calls.clone())
-            .build(),
-    );
+    let client = super::client_seen_by(calls.clone()).await;
     // One session a user: the second login ends the first (the session cap's
     // extra calls show, and their IAM grants are checked).
     let app = TestApp::options()
