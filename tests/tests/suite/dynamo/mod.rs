@@ -18,34 +18,14 @@ macro_rules! require_moto {
     };
 }
 
+mod clients;
+use clients::{client_seen_by, raw_client};
+
 // After the macro, which they use.
 mod consistency;
 mod rotation;
 mod round_trips;
 mod ses;
-
-async fn raw_client() -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(
-        &shared::adapters::aws::sdk_config()
-            .await
-            .expect("SDK configuration"),
-    )
-}
-
-/// A client of the production configuration whose every call `interceptor`
-/// sees first.
-async fn client_seen_by(
-    interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static,
-) -> aws_sdk_dynamodb::Client {
-    let sdk = shared::adapters::aws::sdk_config()
-        .await
-        .expect("SDK configuration");
-    aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk)
-            .interceptor(interceptor)
-            .build(),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_racing_registrations_of_one_username_give_one_account() {
