@@ -236,6 +236,8 @@ def setup_aws():
         Name=f"bench-{uuid.uuid4().hex[:8]}", SecretString="bench-secret-bench-secret-bench-secret-00")
     device_secret = boto3.client("secretsmanager", endpoint_url=endpoint).create_secret(
         Name=f"bench-device-{uuid.uuid4().hex[:8]}", SecretString="bench-device-secret-bench-device-secret-0")
+    mfa_secret = boto3.client("secretsmanager", endpoint_url=endpoint).create_secret(
+        Name=f"bench-mfa-{uuid.uuid4().hex[:8]}", SecretString="bench-mfa-secret-bench-mfa-secret-bench-0")
     return {
         "TABLE_NAME": table,
         "MAIL_FROM": "user_account <noreply@example.com>",
@@ -243,6 +245,8 @@ def setup_aws():
         "JWT_SECRET_ARN": secret["ARN"],
         # The device-token key: a secret of its own that does not rotate.
         "DEVICE_SECRET_ARN": device_secret["ARN"],
+        # The key of the second factors: a secret of its own, never rotated.
+        "MFA_SECRET_ARN": mfa_secret["ARN"],
         "IP_LIMITS": "off",
     }
 

@@ -5,8 +5,9 @@ checks each answer against the contract.
 Needs moto running and the AWS_* variables pointing at it (scripts/test.sh
 does both). Proves each main.rs: environment configuration, clients built at
 cold start, the JWT secret read from Secrets Manager (login signs with it,
-profile_settings and logout verify with it), and the device-token key read
-from its own secret (login signs device tokens with it).
+profile_settings and logout verify with it), the device-token key read
+from its own secret (login signs device tokens with it), and the key of the
+second factors from its own (totp_setup seals a new TOTP key with it).
 """
 
 import json
@@ -27,6 +28,7 @@ FUNCTIONS = [
     "update_profile", "change_password", "change_email", "revert_email",
     "resend_confirmation", "sessions", "end_session", "logout_all",
     "delete_account", "account_export", "pages", "whoami", "authorizer", "rotation",
+    "mfa_status", "totp_setup", "totp_confirm", "recovery_codes", "mfa_disable", "login_mfa",
 ]
 # The page routes, all served by the pages function: (event, status, content type).
 PAGE_EVENTS = [
@@ -46,7 +48,10 @@ PAGE_CSP = (
 SIGNED_IN = [
     "update_profile", "change_password", "change_email", "resend_confirmation",
     "sessions", "end_session", "logout_all", "delete_account", "account_export", "whoami",
+    "mfa_status", "totp_setup", "totp_confirm", "recovery_codes", "mfa_disable",
 ]
+# The issuer totp_setup names in the otpauth URI (the template's MfaIssuer).
+MFA_ISSUER = "Example"
 
 
 def free_port() -> int:
@@ -85,6 +90,9 @@ def setup() -> dict:
     device_secret = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region).create_secret(
         Name=f"device-{uuid.uuid4().hex[:12]}", SecretString=uuid.uuid4().hex + uuid.uuid4().hex
     )
+    mfa_secret = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region).create_secret(
+        Name=f"mfa-{uuid.uuid4().hex[:12]}", SecretString=uuid.uuid4().hex + uuid.uuid4().hex
+    )
     return {
         "TABLE_NAME": table,
         "MAIL_FROM": "user_account <noreply@example.com>",
@@ -92,6 +100,9 @@ def setup() -> dict:
         "JWT_SECRET_ARN": secret["ARN"],
         # The device-token key: a secret of its own that does not rotate.
         "DEVICE_SECRET_ARN": device_secret["ARN"],
+        # The key of the second factors: a secret of its own, never rotated.
+        "MFA_SECRET_ARN": mfa_secret["ARN"],
+        "MFA_ISSUER": MFA_ISSUER,
     }
 
 
@@ -174,6 +185,8 @@ def main() -> int:
         check("logout", load("logout"), 401, "authentication required")
         check("logout", load("logout.post"), 401, "authentication required", "logout.post")
         check("revert_email", load("revert_email"), 400, "user not found.")
+        # The second step of a sign-in, with an mfa_token no sign-in issued.
+        check("login_mfa", load("login_mfa"), 401, "sign in again")
         for function in SIGNED_IN:
             check(function, load(function), 401, "authentication required")
 
@@ -252,13 +265,22 @@ def main() -> int:
         cookie["cookies"][0] = f"access_token_cookie={token}"
         check_authorizer("authorizer.cookie (signed in)", cookie, True, "Admin", account_id)
         # The password events carry a password that is not the user's: each
-        # is one wrong password of this session (the fifth would end it).
+        # is one wrong password of this session (the fifth would end it), and
+        # so is each wrong code. With the user's password (the event's other
+        # fields kept): a TOTP key is set up, not confirmed (the event's code
+        # is not one of it), so two-factor sign-in stays off.
         login_pwd = json.loads(load("login")["body"])["pwd"]
+        setup_answer = None
         for function, status, msg, pwd in [
             ("whoami", 200, "success", None),
             ("profile_settings", 200, "success", None),
+            ("mfa_status", 200, "success", None),
             ("update_profile", 200, "success", None),
             ("sessions", 200, "success", None),
+            ("totp_setup", 200, "Add the key to your authenticator app, then confirm with a code.", login_pwd),
+            ("totp_confirm", 401, "wrong code", None),
+            ("recovery_codes", 400, "two-factor sign-in is off.", login_pwd),
+            ("mfa_disable", 400, "two-factor sign-in is off.", login_pwd),
             ("account_export", 401, "wrong password", None),
             ("account_export", 200, "success", login_pwd),
             ("end_session", 404, "session not found", None),
@@ -273,8 +295,22 @@ def main() -> int:
             event = load(function)
             event["headers"]["authorization"] = f"Bearer {token}"
             if pwd is not None:
-                event["body"] = json.dumps({"pwd": pwd})
-            check(function, event, status, msg)
+                body = json.loads(event.get("body") or "{}")
+                body["pwd"] = pwd
+                event["body"] = json.dumps(body)
+            resp = check(function, event, status, msg)
+            if function == "totp_setup":
+                setup_answer = json.loads(resp.get("body") or "{}").get("data") or {}
+        # The new key: base32, in an otpauth URI naming the configured
+        # issuer, and its QR code as an SVG document.
+        totp_key = (setup_answer or {}).get("secret")
+        uri = (setup_answer or {}).get("otpauth_uri") or ""
+        if not (isinstance(totp_key, str) and len(totp_key) == 32
+                and uri.startswith(f"otpauth://totp/{MFA_ISSUER}:") and f"issuer={MFA_ISSUER}" in uri
+                and f"secret={totp_key}" in uri
+                and "<svg" in str((setup_answer or {}).get("qr_svg", ""))
+                and str((setup_answer or {}).get("qr_svg", "")).rstrip().endswith("</svg>")):
+            failures.append(f"totp_setup: not the contract's key, URI and QR code: {setup_answer}")
         # After the logout, the authorizer refuses the same token.
         logged_out = load("authorizer.logged_out")
         logged_out["headers"]["authorization"] = f"Bearer {token}"

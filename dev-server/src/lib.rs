@@ -60,6 +60,12 @@ pub fn handler(function: &str) -> Option<Handler> {
         "update_profile" => |a, r| Box::pin(update_profile::handle(a, r)),
         "pages" => |_, r| Box::pin(pages::handle(r)),
         "whoami" => |a, r| Box::pin(whoami::handle(a, r)),
+        "mfa_status" => |a, r| Box::pin(mfa_status::handle(a, r)),
+        "totp_setup" => |a, r| Box::pin(totp_setup::handle(a, r)),
+        "totp_confirm" => |a, r| Box::pin(totp_confirm::handle(a, r)),
+        "recovery_codes" => |a, r| Box::pin(recovery_codes::handle(a, r)),
+        "mfa_disable" => |a, r| Box::pin(mfa_disable::handle(a, r)),
+        "login_mfa" => |a, r| Box::pin(login_mfa::handle(a, r)),
         _ => return None,
     };
     Some(h)

@@ -11,7 +11,7 @@ use shared::App;
 
 use crate::DevMailbox;
 use shared::config::Config;
-use shared::domain::{DeviceKey, JwtKeys};
+use shared::domain::{DeviceKey, FactorKey, JwtKeys};
 use shared::{adapters::SystemClock, ports::Clock, ports::KeyRing};
 use shared::{
     adapters::{DynamoStore, MemoryStore},
@@ -36,6 +36,9 @@ pub struct Settings {
     pub jwt_previous_secret: Option<SecretString>,
     /// `DEVICE_SECRET`: signs device tokens; a random one when unset.
     pub device_secret: Option<SecretString>,
+    /// `MFA_SECRET`: the key of the second factors at rest; a random one
+    /// when unset (TOTP enrolments then end with the server).
+    pub mfa_secret: Option<SecretString>,
     /// `CREATE_TABLE=1`: create the DynamoDB table first if it does not exist.
     pub create_table: bool,
     /// The shared configuration (PUBLIC_BASE_URL defaults to this server).
@@ -72,6 +75,7 @@ impl Settings {
             jwt_secret: get("JWT_SECRET").map(SecretString::from),
             jwt_previous_secret: get("JWT_PREVIOUS_SECRET").map(SecretString::from),
             device_secret: get("DEVICE_SECRET").map(SecretString::from),
+            mfa_secret: get("MFA_SECRET").map(SecretString::from),
             cors_origins: get("CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')
@@ -120,6 +124,19 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<Built> {
         None => random()?,
     };
     let device_key = DeviceKey::new(&device_secret).context("DEVICE_SECRET: at least 32 bytes")?;
+    let mfa_secret = match settings.mfa_secret {
+        Some(secret) => secret,
+        None => {
+            if settings.store != "memory" {
+                notes.push(
+                    "MFA_SECRET is not set: using a random key, so two-factor enrolments stop working when the server stops"
+                        .to_owned(),
+                );
+            }
+            random()?
+        }
+    };
+    let factor_key = FactorKey::new(&mfa_secret).context("MFA_SECRET: at least 32 bytes")?;
     let keys = JwtKeys::with_previous(&secret, settings.jwt_previous_secret.as_ref())
         .context("JWT_SECRET / JWT_PREVIOUS_SECRET")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -177,7 +194,8 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<Built> {
             clock,
             Some(KeyRing::fixed(keys)),
         )
-        .with_device_key(device_key),
+        .with_device_key(device_key)
+        .with_factor_key(factor_key),
         notes,
         mailbox,
     })

@@ -112,6 +112,9 @@ pub struct Config {
     /// unset, cookies are host-only; `example.com` shares them with a front
     /// end on a sibling host (`app.example.com` next to `api.example.com`).
     pub cookie_domain: Option<String>,
+    /// The issuer an authenticator app shows for our TOTP keys
+    /// (`MFA_ISSUER`, default the service's name); no `:`.
+    pub mfa_issuer: String,
 }
 
 /// Where a kind of emailed link points.
@@ -233,6 +236,16 @@ impl Config {
             cookie_domain: get("COOKIE_DOMAIN")
                 .map(|d| cookie_domain(&d))
                 .transpose()?,
+            mfa_issuer: match get("MFA_ISSUER") {
+                Some(issuer) if issuer.contains(':') || issuer.chars().count() > 64 => {
+                    return Err(ConfigError::new(
+                        "MFA_ISSUER",
+                        "expected at most 64 characters, no ':'",
+                    ));
+                }
+                Some(issuer) => issuer,
+                None => crate::SERVICE_NAME.to_owned(),
+            },
         })
     }
 

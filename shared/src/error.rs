@@ -13,6 +13,13 @@ pub enum ApiError {
     /// 401: not authenticated; the message is shown as is.
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// 401 `"second factor required"`: the password was right and the
+    /// account has TOTP on; `data` names the pending sign-in.
+    #[error("second factor required")]
+    SecondFactorRequired {
+        /// The raw `mfa_token` for `POST /api/login/mfa` (redacted in `Debug`).
+        mfa_token: secrecy::SecretString,
+    },
     /// 403: behind edge protection, a request that did not come through
     /// CloudFront (no secret origin header) to a function holding the
     /// origin secret.
@@ -79,7 +86,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::SecondFactorRequired { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound | Self::Missing(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,

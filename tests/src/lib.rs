@@ -11,7 +11,7 @@ use serde_json::Value;
 use shared::App;
 use shared::adapters::ManualClock;
 use shared::config::Config;
-use shared::domain::{DeviceKey, JwtKeys};
+use shared::domain::{DeviceKey, FactorKey, JwtKeys};
 use shared::ports::{KeyRing, Mailer};
 use tokio::sync::oneshot;
 
@@ -37,6 +37,8 @@ pub const NEW_PASSWORD: &str = "N3w-Passw0rd!x";
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 /// The device-token secret of test apps.
 pub const DEVICE_SECRET: &str = "test-device-secret-test-device-secret-01";
+/// The second factors' key of the test servers (`MFA_SECRET`).
+pub const MFA_SECRET: &str = "test-factor-secret-test-factor-secret-01";
 
 /// Options for a test app.
 #[derive(Default)]
@@ -149,7 +151,8 @@ impl TestApp {
             refused: refused.clone(),
         });
         let mut app = App::new(config, backend.store, mailer, clock.clone(), Some(keys))
-            .with_device_key(DeviceKey::new(&device.into()).unwrap());
+            .with_device_key(DeviceKey::new(&device.into()).unwrap())
+            .with_factor_key(FactorKey::new(&MFA_SECRET.to_owned().into()).unwrap());
         // Behind edge protection: the secret origin header's value.
         if let Some(secret) = env.get("EDGE_ORIGIN_SECRET") {
             app = app

@@ -9,8 +9,9 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use serde_json::json;
 use shared::http::account::{
-    caller_account, confirm_password, live_sessions, rfc3339, session_failures, session_view,
+    caller_account, confirm_identity, live_sessions, rfc3339, session_failures, session_view,
 };
+use shared::http::factors::code_for;
 use shared::http::{JsonBody, respond};
 use shared::ports::{TokenPurpose, TokenRecord, UserRecord};
 use shared::{ApiError, App, Reply};
@@ -43,9 +44,11 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 async fn export(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let now = app.clock.now();
     let (caller, data) = caller_account(app, req, now).await?;
-    let pwd = SecretString::from(JsonBody::parse(req)?.str("pwd")?);
+    let body = JsonBody::parse(req)?;
+    let pwd = SecretString::from(body.str("pwd")?);
+    let code = code_for(&data.user, &body)?;
     let failures = session_failures(&data, &caller, now);
-    confirm_password(app, &caller, &data.user, failures, pwd, now).await?;
+    confirm_identity(app, &caller, &data.user, failures, pwd, code.as_ref(), now).await?;
     let user = &data.user;
     let sessions: Vec<_> = live_sessions(&data, now)
         .into_iter()

@@ -1,8 +1,8 @@
 //! The `account_export` Lambda function.
 
-use shared::setup::lambda::{JWT, run};
+use shared::setup::lambda::{JWT, MFA, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run::<JWT, _, _>(account_export::handle).await
+    run::<{ JWT | MFA }, _, _>(account_export::handle).await
 }

@@ -18,7 +18,8 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use shared::domain::messages;
 use shared::domain::{EmailAddress, OneTimeToken};
-use shared::http::account::{caller_user_and_failures, confirm_password};
+use shared::http::account::{caller_user_and_failures, confirm_identity};
+use shared::http::factors::code_for;
 use shared::http::limits::{
     TOO_MANY_EMAILS, address_mail_cap, limit_client_mail, send_notice, send_within_address_cap,
     take_for, user_mail_cap,
@@ -41,6 +42,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (caller, user, failures) = caller_user_and_failures(app, req, now).await?;
     let body = JsonBody::parse(req)?;
     let pwd = SecretString::from(body.str("pwd")?);
+    let code = code_for(&user, &body)?;
     let new_email = EmailAddress::parse(body.str("new_email")?)
         .map_err(|e| ApiError::bad_request(format!("new_email {e}")))?;
     if new_email == user.email {
@@ -49,7 +51,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         ));
     }
     limit_client_mail(app, req).await?;
-    confirm_password(app, &caller, &user, failures, pwd, now).await?;
+    confirm_identity(app, &caller, &user, failures, pwd, code.as_ref(), now).await?;
 
     let change = OneTimeToken::generate()?;
     let revert = OneTimeToken::generate()?;

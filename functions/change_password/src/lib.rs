@@ -12,7 +12,8 @@ use secrecy::SecretString;
 use shared::domain::Password;
 use shared::domain::hashing::hash_password;
 use shared::domain::messages;
-use shared::http::account::{caller_user_and_failures, confirm_password};
+use shared::http::account::{caller_user_and_failures, confirm_identity};
+use shared::http::factors::code_for;
 use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_cap, send_notice, take_for};
 use shared::http::session::{NOT_AUTHENTICATED, with_device_token};
 use shared::http::{JsonBody, respond};
@@ -28,13 +29,14 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (caller, user, failures) = caller_user_and_failures(app, req, now).await?;
     let body = JsonBody::parse(req)?;
     let pwd = SecretString::from(body.str("pwd")?);
+    let code = code_for(&user, &body)?;
     // The new password is judged before the current one is tried: a bad
     // choice costs no attempt.
     let new_pwd = Password::parse(body.str("new_pwd")?, &caller.username)
         .map_err(|e| ApiError::bad_request(format!("new_pwd {e}")))?;
     let device_key = app.device_key()?;
     limit_client_mail(app, req).await?;
-    confirm_password(app, &caller, &user, failures, pwd, now).await?;
+    confirm_identity(app, &caller, &user, failures, pwd, code.as_ref(), now).await?;
 
     let password_hash = hash_password(new_pwd.secret().clone()).await?;
     let notice = messages::password_changed_by_user(

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use shared::domain::messages;
-use shared::http::account::{caller_account, confirm_password, session_failures};
+use shared::http::account::{caller_account, confirm_identity, session_failures};
+use shared::http::factors::code_for;
 use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_cap, send_notice, take_for};
 use shared::http::session::logout_cookies;
 use shared::http::{JsonBody, respond};
@@ -24,10 +25,12 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let now = app.clock.now();
     let (caller, data) = caller_account(app, req, now).await?;
-    let pwd = SecretString::from(JsonBody::parse(req)?.str("pwd")?);
+    let body = JsonBody::parse(req)?;
+    let pwd = SecretString::from(body.str("pwd")?);
+    let code = code_for(&data.user, &body)?;
     limit_client_mail(app, req).await?;
     let failures = session_failures(&data, &caller, now);
-    confirm_password(app, &caller, &data.user, failures, pwd, now).await?;
+    confirm_identity(app, &caller, &data.user, failures, pwd, code.as_ref(), now).await?;
 
     let notice = messages::account_deleted(
         &app.config,

@@ -10,14 +10,12 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
-use serde_json::json;
 use shared::domain::hashing::verify_password;
-use shared::domain::{DEVICE_COOKIE, DEVICE_HEADER, SessionId, Username, device_summary};
+use shared::domain::{DeviceClaims, MFA_TOKEN_TTL_SECS, MfaToken, SessionId, Username};
 use shared::http::limits::{IpAction, check_lockout, limit_ip, refund_ip};
-use shared::http::request::cookie;
-use shared::http::session::{device_cookie, login_cookies};
+use shared::http::sign_in::{device_of, presented_device_token, session_for, signed_in};
 use shared::http::{JsonBody, respond};
-use shared::ports::{FailureRun, LoginState, SessionRecord, UserRecord};
+use shared::ports::{FailureRun, LoginState, MfaChallenge, UserRecord};
 use shared::{ApiError, App, Reply};
 
 const WRONG_CREDENTIALS: &str = "wrong username or password";
@@ -46,17 +44,6 @@ impl TryFrom<JsonBody> for Credentials {
             remember: body.opt_bool("remember")?,
         })
     }
-}
-
-/// The device token the client sent: the `device_token` cookie, or the
-/// `X-Device-Token` header for clients without cookies.
-fn presented_device_token(req: &Request) -> Option<String> {
-    cookie(req, DEVICE_COOKIE).or_else(|| {
-        req.headers()
-            .get(DEVICE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    })
 }
 
 async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
@@ -127,27 +114,17 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     };
 
-    let ttl = if remember {
-        app.config.remember_ttl_secs
-    } else {
-        app.config.session_ttl_secs
-    };
-    let session = SessionRecord {
-        username: username.clone(),
-        account_id: user.account_id.clone(),
-        sid: sid.clone(),
-        created_at: now,
-        expires_at: now + ttl,
-        reset_epoch: user.reset_epoch,
-        remember,
-        pwd_failures: 0,
-        session_epoch: user.session_epoch,
-        device: req
-            .headers()
-            .get(lambda_http::http::header::USER_AGENT)
-            .and_then(|ua| ua.to_str().ok())
-            .and_then(device_summary),
-    };
+    let device_summary = device_of(req);
+    if user.totp_on() {
+        // The password was right; the attempt stays counted (only the right
+        // code ends the run), so the codes tried next cannot outnumber the
+        // lockout's budget however many times the password is given.
+        return Err(
+            second_factor(app, &user, username, remember, device_summary, device, now).await?,
+        );
+    }
+
+    let session = session_for(app, &user, sid, remember, device_summary, now);
     // The attempt was counted: a success ends its run (the device's, or
     // the username's for a client without a device token).
     if !app.store.create_session(&session, run.as_ref()).await? {
@@ -155,36 +132,44 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     }
     refund_ip(app, counted_ip).await;
-    // At most SESSION_LIMIT sessions a user: the oldest end. A failure here
-    // leaves one session too many, never a login that answers 5xx after its
-    // session was written.
-    if let Err(err) = app
-        .store
-        .end_sessions_beyond(username, app.config.session_limit, &sid)
-        .await
-    {
-        tracing::warn!(error = format!("{err:#}"), "login: session cap not applied");
-    }
-    let token = keys.issue(&app.config, username, &sid, now, session.expires_at)?;
-    let csrf_token = keys.csrf_token(&sid);
-    let [access, csrf] = login_cookies(&app.config, &token, &csrf_token, remember.then_some(ttl));
-    // Every success names this device anew (a fresh id, a fresh year).
-    let device_token = device_key.issue(&user.account_id, user.device_epoch, now)?;
     tracing::debug!(
         is_email_verified = user.is_email_verified,
         remember,
         trusted_device = device.is_some(),
         "login succeeded"
     );
-    Ok(Reply::msg("success")
-        // The CSRF token too, since the cookies are set: a front end on
-        // another host (without COOKIE_DOMAIN) cannot read the cookie.
-        .with_data(json!({
-            "token": token,
-            "device_token": device_token,
-            "csrf_token": csrf_token,
-        }))
-        .with_cookie(access)
-        .with_cookie(csrf)
-        .with_cookie(device_cookie(&app.config, &device_token)))
+    signed_in(app, &keys, &user, username, &session, now).await
+}
+
+/// Stores the sign-in waiting for its second factor, bound to this
+/// attempt (account, epochs, `remember`, device), and the 401 that names it.
+async fn second_factor(
+    app: &App,
+    user: &UserRecord,
+    username: &Username,
+    remember: bool,
+    device: Option<String>,
+    trusted: Option<DeviceClaims>,
+    now: i64,
+) -> Result<ApiError, ApiError> {
+    let token = MfaToken::generate(username)?;
+    let challenge = MfaChallenge {
+        username: username.clone(),
+        account_id: user.account_id.clone(),
+        hash: token.hash(),
+        expires_at: now + MFA_TOKEN_TTL_SECS,
+        remember,
+        device,
+        device_id: trusted.map(|d| d.id),
+        reset_epoch: user.reset_epoch,
+        session_epoch: user.session_epoch,
+        fails: 0,
+    };
+    if !app.store.create_mfa_challenge(&challenge).await? {
+        // The account went away meanwhile.
+        return Ok(ApiError::Unauthorized(WRONG_CREDENTIALS));
+    }
+    Ok(ApiError::SecondFactorRequired {
+        mfa_token: SecretString::from(token.expose().to_owned()),
+    })
 }

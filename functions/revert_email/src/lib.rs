@@ -68,6 +68,7 @@ async fn revert(app: &App, req: &Request) -> Result<Reply, ApiError> {
         &app.config
             .links(own_base_url(req).as_deref())
             .reset(reset.expose())?,
+        user.factors_since(revert.epoch),
     )?;
     let replaced = (user.email != revert.email)
         .then(|| messages::address_replaced(&app.config, user.email.as_str()))

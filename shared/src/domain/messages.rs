@@ -120,6 +120,48 @@ pub fn password_changed_by_user(
     )
 }
 
+/// A change of the account's second factors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorChange {
+    /// TOTP turned on (or moved to a new authenticator).
+    TotpOn,
+    /// TOTP turned off.
+    TotpOff,
+    /// A new set of recovery codes.
+    NewRecoveryCodes,
+}
+
+/// The notice of a change of the account's second factors.
+pub fn factor_changed(
+    config: &Config,
+    to: &str,
+    username: &str,
+    change: FactorChange,
+) -> Result<Email, ApiError> {
+    let (subject, what) = match change {
+        FactorChange::TotpOn => (
+            "Two-factor sign-in was turned on",
+            "Two-factor sign-in was just turned on for your account, with an authenticator app and new recovery codes: signing in now asks for a code from that app.",
+        ),
+        FactorChange::TotpOff => (
+            "Two-factor sign-in was turned off",
+            "Two-factor sign-in was just turned off for your account: signing in asks for the password only.",
+        ),
+        FactorChange::NewRecoveryCodes => (
+            "New recovery codes were made",
+            "New recovery codes were just made for your account; the earlier ones no longer work.",
+        ),
+    };
+    compose(
+        config,
+        to,
+        subject,
+        &[&format!("Hello {username},"), what],
+        None,
+        &["If you did not do this, reset your password now and contact support."],
+    )
+}
+
 /// "Confirm your new address" with the link that applies the change; the
 /// address is not confirmed yet, so nothing the requester chose is in it.
 pub fn confirm_new_address(config: &Config, to: &str, link: &str) -> Result<Email, ApiError> {
@@ -188,16 +230,27 @@ pub fn address_restored(
     to: &str,
     username: &str,
     reset_link: &str,
+    factors_removed: bool,
 ) -> Result<Email, ApiError> {
+    let factors = if factors_removed {
+        "Two-factor sign-in, turned on since the address was changed, was turned off with its recovery codes: whoever changed the address may hold them. Turn it on again from your account page once you are back in."
+    } else {
+        ""
+    };
+    let mut lines = vec![
+        format!("Hello {username},"),
+        "This address is your account's address again. Every session was signed out, every device must sign in again, every other emailed link stopped working, and the password stopped working: whoever changed the address may know it.".to_owned(),
+    ];
+    if factors_removed {
+        lines.push(factors.to_owned());
+    }
+    lines.push("Choose a new password with this link:".to_owned());
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     compose(
         config,
         to,
         "Your email address was restored: choose a new password",
-        &[
-            &format!("Hello {username},"),
-            "This address is your account's address again. Every session was signed out, every device must sign in again, every other emailed link stopped working, and the password stopped working: whoever changed the address may know it.",
-            "Choose a new password with this link:",
-        ],
+        &lines,
         Some(reset_link),
         &[
             "The link works once and expires in 1 hour. If it expires, ask for a new one on the sign-in page (\"Forgot password\").",

@@ -12,6 +12,7 @@ mod edge;
 mod email;
 mod hs256;
 mod mask;
+mod mfa;
 mod password;
 mod profile;
 mod session_token;
@@ -29,6 +30,10 @@ pub use email::{EmailAddress, EmailError};
 pub use limits::{LoginFailures, RateCap, client_key, fixed_window, lockout_secs};
 pub use mask::mask_email;
 pub use messages::Email;
+pub use mfa::{
+    FactorCode, FactorKey, MFA_MAX_FAILURES, MFA_METHODS, MFA_TOKEN_TTL_SECS, MfaToken,
+    RECOVERY_CODES, RecoveryCode, SealError, TOTP_STEP_SECS, TotpSecret, qr_svg,
+};
 pub use password::{Password, PasswordError};
 pub use profile::{Contacts, FieldError, FullName, Phone};
 pub use session_token::{JwtKeys, MIN_SECRET_BYTES, Verified, WeakSecret};

@@ -6,8 +6,9 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::domain::hashing::verify_password;
-use crate::domain::mask_email;
+use crate::domain::{FactorCode, mask_email};
 use crate::error::ApiError;
+use crate::http::factors::{WRONG_CODE, check_code};
 use crate::http::session::{Caller, NOT_AUTHENTICATED, authenticate};
 use crate::ports::{AccountData, App, SessionRecord, UserRecord};
 
@@ -69,6 +70,42 @@ pub fn session_failures(data: &AccountData, caller: &Caller, now: i64) -> u32 {
         .map_or(0, |s| s.pwd_failures)
 }
 
+/// Checks the signed-in user's current password and, when `code` is
+/// given (TOTP is on: see [`crate::http::factors::code_for`]), the code,
+/// using it: one attempt for both, counted as [`confirm_password`] says; a
+/// wrong code answers 401 `"wrong code"` and counts like a wrong password.
+pub async fn confirm_identity(
+    app: &App,
+    caller: &Caller,
+    user: &UserRecord,
+    failures: u32,
+    pwd: SecretString,
+    code: Option<&FactorCode>,
+    now: i64,
+) -> Result<(), ApiError> {
+    let Some(code) = code else {
+        return confirm_password(app, caller, user, failures, pwd, now).await;
+    };
+    claim_and_verify(app, caller, user, failures, pwd, now).await?;
+    let used = check_code(app.factor_key()?, user, code, now)?;
+    let accepted = match &used {
+        Some(used) => app.store.use_factor(user, used).await?,
+        None => false,
+    };
+    if !accepted {
+        if failures + 1 >= app.config.login_max_failures {
+            app.store
+                .delete_session(&caller.username, &caller.sid, now)
+                .await?;
+        }
+        return Err(ApiError::Unauthorized(WRONG_CODE));
+    }
+    app.store
+        .clear_password_failures(&caller.username, &caller.sid)
+        .await?;
+    Ok(())
+}
+
 /// Checks the signed-in user's current password, counted against the
 /// caller's session (`failures`: its run as read): each attempt is claimed
 /// before it is checked, a wrong one answers 401 `"wrong password"`, and
@@ -78,6 +115,22 @@ pub fn session_failures(data: &AccountData, caller: &Caller, now: i64) -> u32 {
 /// the username's login lockout: strangers' failed logins cannot stop the
 /// owner here.
 pub async fn confirm_password(
+    app: &App,
+    caller: &Caller,
+    user: &UserRecord,
+    failures: u32,
+    pwd: SecretString,
+    now: i64,
+) -> Result<(), ApiError> {
+    claim_and_verify(app, caller, user, failures, pwd, now).await?;
+    app.store
+        .clear_password_failures(&caller.username, &caller.sid)
+        .await?;
+    Ok(())
+}
+
+/// [`confirm_password`] without ending the run when the password is right.
+async fn claim_and_verify(
     app: &App,
     caller: &Caller,
     user: &UserRecord,
@@ -113,9 +166,6 @@ pub async fn confirm_password(
         }
         return Err(ApiError::Unauthorized(WRONG_PASSWORD));
     }
-    app.store
-        .clear_password_failures(&caller.username, &caller.sid)
-        .await?;
     Ok(())
 }
 

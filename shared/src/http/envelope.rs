@@ -83,7 +83,14 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
         }
         _ => {}
     }
-    let mut resp = json_response(status.as_u16(), "ERR", &err.to_string(), None);
+    let data = match err {
+        ApiError::SecondFactorRequired { mfa_token } => Some(serde_json::json!({
+            "mfa_token": secrecy::ExposeSecret::expose_secret(mfa_token),
+            "methods": crate::domain::MFA_METHODS,
+        })),
+        _ => None,
+    };
+    let mut resp = json_response(status.as_u16(), "ERR", &err.to_string(), data.as_ref());
     let headers = resp.headers_mut();
     match err {
         ApiError::MethodNotAllowed { allow } => {

@@ -4,10 +4,12 @@
 
 pub mod account;
 pub mod envelope;
+pub mod factors;
 pub mod limits;
 pub mod request;
 pub mod routes;
 pub mod session;
+pub mod sign_in;
 
 pub use envelope::{Reply, error_response, guard, respond, unrouted_response};
 pub use request::{

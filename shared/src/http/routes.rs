@@ -13,7 +13,7 @@ pub struct Route {
 }
 
 /// Every endpoint of the contract.
-pub const ROUTES: [Route; 25] = [
+pub const ROUTES: [Route; 31] = [
     route("GET", "/", "index"),
     route("POST", "/api/login", "login"),
     route("POST", "/api/registration", "registration"),
@@ -38,6 +38,12 @@ pub const ROUTES: [Route; 25] = [
     route("POST", "/api/delete_account", "delete_account"),
     route("POST", "/api/account_export", "account_export"),
     route("GET", "/api/whoami", "whoami"),
+    route("POST", "/api/login/mfa", "login_mfa"),
+    route("GET", "/api/mfa", "mfa_status"),
+    route("POST", "/api/mfa/totp/setup", "totp_setup"),
+    route("POST", "/api/mfa/totp/confirm", "totp_confirm"),
+    route("POST", "/api/mfa/recovery_codes", "recovery_codes"),
+    route("POST", "/api/mfa/disable", "mfa_disable"),
     // The pages (HTML) the emailed links open, the account page, and their
     // style sheet and scripts: one function serves them all.
     route("GET", "/confirm_email/{token}", "pages"),
@@ -56,8 +62,12 @@ pub const OTHER_FUNCTIONS: [&str; 2] = ["authorizer", "rotation"];
 /// refuse (403) every request without it: those that count per client and
 /// the reset link's, which the edge's web ACL rate-limits (`CLIENT` in
 /// their `main.rs`; the template gives them `EDGE_ORIGIN_SECRET_ARN`).
-pub const EDGE_GUARDED: [&str; 8] = [
+pub const EDGE_GUARDED: [&str; 12] = [
     "login",
+    "login_mfa",
+    "totp_confirm",
+    "recovery_codes",
+    "mfa_disable",
     "registration",
     "reset_password_request",
     "reset_password",

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::domain::{DeviceKey, EdgeOrigin};
+use crate::domain::{DeviceKey, EdgeOrigin, FactorKey};
 use crate::error::ApiError;
 use crate::ports::Clock;
 use crate::ports::KeyRing;
@@ -23,6 +23,7 @@ pub struct App {
     jwt: Option<KeyRing>,
     device: Option<DeviceKey>,
     edge: Option<EdgeOrigin>,
+    factors: Option<FactorKey>,
 }
 
 impl App {
@@ -42,6 +43,7 @@ impl App {
             jwt,
             device: None,
             edge: None,
+            factors: None,
         }
     }
 
@@ -69,6 +71,20 @@ impl App {
         self.device
             .as_ref()
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("device key not configured")))
+    }
+
+    /// The same app, sealing and checking second factors with `key`.
+    pub fn with_factor_key(mut self, key: FactorKey) -> Self {
+        self.factors = Some(key);
+        self
+    }
+
+    /// The second factors' key; a 500 if this function was deployed
+    /// without it.
+    pub fn factor_key(&self) -> Result<&FactorKey, ApiError> {
+        self.factors
+            .as_ref()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("factor key not configured")))
     }
 
     /// The JWT keys; a 500 if this function was deployed without them.

@@ -14,10 +14,10 @@ pub use clock::Clock;
 pub use keys::{KeyRing, KeySource, KeysUnavailable, MAX_KEY_AGE_SECS, REFRESH_COOLDOWN_SECS};
 pub use mailer::{ADDRESS_CAP_REACHED, MailError, Mailer};
 pub use records::{
-    AccountData, FailureRun, LoginState, PendingEmail, SessionRecord, TokenPurpose, TokenRecord,
-    USER_COUNTER_SCOPES, UserRecord,
+    AccountData, FactorUse, FailureRun, LoginState, MfaChallenge, PendingEmail, SessionRecord,
+    TokenPurpose, TokenRecord, USER_COUNTER_SCOPES, UserRecord,
 };
 pub use store::{
-    AccountStore, Confirmation, CreateUserError, LimitStore, LinkStore, SessionStore, StoreError,
-    StoreResult, UserStore, WriteOutcome,
+    AccountStore, Confirmation, CreateUserError, FactorStore, LimitStore, LinkStore, SessionStore,
+    StoreError, StoreResult, UserStore, WriteOutcome,
 };

@@ -1,6 +1,8 @@
 //! The records the store port carries: accounts, sessions, one-time
 //! tokens, failure runs, and what a sign-in reads.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
@@ -99,6 +101,26 @@ pub struct UserRecord {
     /// is over (a login racing it too), and nothing else is touched.
     #[serde(default)]
     pub session_epoch: u64,
+    /// Two-factor sign-in: the TOTP secret, sealed (see
+    /// [`crate::domain::FactorKey`]); `None` while it is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    /// A TOTP setup waiting for its first code (sealed): sign-in ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_pending: Option<String>,
+    /// The last TOTP step accepted: no code of it or of an earlier step
+    /// works again.
+    #[serde(default)]
+    pub totp_step: u64,
+    /// The unused recovery codes, by their keyed hash (the value is unused:
+    /// a map, so that using one is a conditional removal of its key).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub recovery_codes: BTreeMap<String, u8>,
+    /// `email_changes` when a factor was last enrolled (or new recovery
+    /// codes made): the revert of change N removes them when this is N or
+    /// more, so an intruder does not keep a factor the owner does not have.
+    #[serde(default)]
+    pub mfa_since: u64,
 }
 
 impl UserRecord {
@@ -129,7 +151,23 @@ impl UserRecord {
             reverts_voided: Vec::new(),
             device_epoch: 0,
             session_epoch: 0,
+            totp_secret: None,
+            totp_pending: None,
+            totp_step: 0,
+            recovery_codes: BTreeMap::new(),
+            mfa_since: 0,
         }
+    }
+
+    /// Whether sign-in asks for a second factor.
+    pub fn totp_on(&self) -> bool {
+        self.totp_secret.is_some()
+    }
+
+    /// Whether the revert of change number `change` removes the factors:
+    /// they were enrolled (or their codes made) since that change.
+    pub fn factors_since(&self, change: u64) -> bool {
+        self.totp_secret.is_some() && self.mfa_since >= change
     }
 
     /// The password hash to check a password against; `None` while the
@@ -205,6 +243,9 @@ pub struct AccountData {
     pub sessions: Vec<SessionRecord>,
     /// Every outstanding token, by its hash (the raw token is never stored).
     pub tokens: Vec<TokenRecord>,
+    /// The hashes of the sign-ins waiting for a second factor (deleted with
+    /// the account).
+    pub mfa_challenges: Vec<String>,
 }
 
 impl AccountData {
@@ -225,6 +266,52 @@ impl SessionRecord {
             && self.reset_epoch == user.reset_epoch
             && self.session_epoch == user.session_epoch
             && self.account_id == user.account_id
+    }
+}
+
+/// A sign-in whose password was right, waiting for its second factor
+/// (`USER#<key>` / `MFA#<hash>`): the attempt the `mfa_token` is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaChallenge {
+    /// Whose.
+    pub username: Username,
+    /// The account then: a later account with the username is not it.
+    pub account_id: AccountId,
+    /// SHA-256 hex of the raw token.
+    pub hash: String,
+    /// Epoch seconds after which it is void.
+    pub expires_at: i64,
+    /// Whether the sign-in asked to be remembered.
+    pub remember: bool,
+    /// The device summary the session will show.
+    pub device: Option<String>,
+    /// The trusted device token's id, when the password step came with one:
+    /// its failure run then counts the codes, as it counted the password.
+    pub device_id: Option<DeviceId>,
+    /// The account's reset and session epochs at the password step: a
+    /// reset or "sign out everywhere" since voids the attempt.
+    pub reset_epoch: u64,
+    /// See `reset_epoch`.
+    pub session_epoch: u64,
+    /// Wrong codes so far (each claimed before it is checked).
+    pub fails: u32,
+}
+
+/// A second factor about to be used: it works once.
+#[derive(Clone, PartialEq, Eq)]
+pub enum FactorUse {
+    /// A TOTP code of this step: accepted only above the last step used.
+    Step(u64),
+    /// A recovery code, by its keyed hash: accepted only while unused.
+    Recovery(String),
+}
+
+impl std::fmt::Debug for FactorUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Step(s) => write!(f, "FactorUse::Step({s})"),
+            Self::Recovery(_) => f.write_str("FactorUse::Recovery(..)"),
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use crate::adapters::SecretsManagerKeys;
 use crate::adapters::SesMailer;
 use crate::adapters::SystemClock;
 use crate::config::Config;
-use crate::domain::{DeviceKey, EdgeOrigin, Email, JwtKeys};
+use crate::domain::{DeviceKey, EdgeOrigin, Email, FactorKey, JwtKeys};
 use crate::ports::{App, Clock, KeyRing, MailError, Mailer};
 
 /// What a function uses besides its table, as [`run`]'s `USES`: nothing else.
@@ -38,6 +38,9 @@ pub const DEVICE: u8 = 4;
 /// which went around CloudFront. Without either variable, nothing is read
 /// and nothing refused.
 pub const CLIENT: u8 = 8;
+/// The second factors' key (`MFA_SECRET_ARN`, or `MFA_SECRET` locally):
+/// the function seals TOTP secrets or checks codes.
+pub const MFA: u8 = 16;
 
 /// Builds the app from the environment: configuration, the DynamoDB store,
 /// and SES and the JWT keys when `USES` names them. What `USES` leaves out
@@ -63,7 +66,7 @@ pub async fn app_from_env<const USES: u8>(sdk: &SdkConfig) -> anyhow::Result<App
         Arc::new(NoMail)
     };
     // The secrets at once: a function with several waits for one round trip.
-    let (jwt, device, edge) = tokio::join!(
+    let (jwt, device, edge, factors) = tokio::join!(
         async {
             if USES & JWT != 0 {
                 key_ring(sdk).await.map(Some)
@@ -84,12 +87,23 @@ pub async fn app_from_env<const USES: u8>(sdk: &SdkConfig) -> anyhow::Result<App
             } else {
                 Ok(None)
             }
+        },
+        async {
+            if USES & MFA != 0 {
+                factor_key(sdk).await.map(Some)
+            } else {
+                Ok(None)
+            }
         }
     );
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table);
     let app = App::new(config, Arc::new(store), mailer, Arc::new(SystemClock), jwt?);
     let app = match device? {
         Some(key) => app.with_device_key(key),
+        None => app,
+    };
+    let app = match factors? {
+        Some(key) => app.with_factor_key(key),
         None => app,
     };
     Ok(match edge? {
@@ -133,6 +147,23 @@ async fn device_key(sdk: &SdkConfig) -> anyhow::Result<DeviceKey> {
         ),
     };
     DeviceKey::new(&secret).context("device secret: at least 32 bytes")
+}
+
+/// The second factors' key: derived from the secret `MFA_SECRET_ARN`
+/// names (its current value; never rotated: the sealed secrets and hashed
+/// codes depend on it), else `MFA_SECRET`.
+async fn factor_key(sdk: &SdkConfig) -> anyhow::Result<FactorKey> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let secret = match var("MFA_SECRET_ARN") {
+        Some(arn) => SecretsManagerKeys::new(aws_sdk_secretsmanager::Client::new(sdk), arn)
+            .current_value()
+            .await
+            .context("factor secret")?,
+        None => SecretString::from(
+            var("MFA_SECRET").context("neither MFA_SECRET_ARN nor MFA_SECRET is set")?,
+        ),
+    };
+    FactorKey::new(&secret).context("factor secret: at least 32 bytes")
 }
 
 /// The mailer of a function that sends no mail: never called (its routes

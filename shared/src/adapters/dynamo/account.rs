@@ -39,6 +39,7 @@ impl DynamoStore {
         let mut user = None;
         let mut sessions = Vec::new();
         let mut tokens = Vec::new();
+        let mut mfa_challenges = Vec::new();
         for item in self.query_partition(user_pk(username)).await? {
             let sk = item
                 .get("sk")
@@ -66,12 +67,15 @@ impl DynamoStore {
                 if let Some(t) = from_item::<TokenItem>(item)?.into_record(hash) {
                     tokens.push(t);
                 }
+            } else if let Some(hash) = sk.strip_prefix("MFA#") {
+                mfa_challenges.push(hash.to_owned());
             }
         }
         Ok(user.map(|user| AccountData {
             user,
             sessions,
             tokens,
+            mfa_challenges,
         }))
     }
 
@@ -273,6 +277,9 @@ impl DynamoStore {
         for t in &data.tokens {
             doomed.push(key(token_pk(&t.hash), TOKEN_SK));
             doomed.push(key(user_pk(username), format!("TOKEN#{}", t.hash.as_str())));
+        }
+        for hash in &data.mfa_challenges {
+            doomed.push(key(user_pk(username), format!("MFA#{hash}")));
         }
         doomed.push(key(failures_pk(username), FAILURES_SK));
         for scope in USER_COUNTER_SCOPES {

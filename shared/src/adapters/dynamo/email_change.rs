@@ -225,6 +225,26 @@ impl DynamoStore {
         values.insert(":ce".to_owned(), n(user.confirm_epoch + 1));
         values.insert(":de".to_owned(), n(user.device_epoch + 1));
         values.insert(":nopwd".to_owned(), s(""));
+        // Factors enrolled since the change go with it (an intruder must not
+        // keep one), a setup waiting for its code always; the factors as
+        // read, so that one enrolled meanwhile is not missed.
+        values.insert(":mfa".to_owned(), n(user.mfa_since));
+        let factors_as_read = format!(
+            "{} AND {}",
+            counter_equals("mfa_since", ":mfa", user.mfa_since),
+            match &user.totp_secret {
+                Some(secret) => {
+                    values.insert(":totp".to_owned(), s(secret));
+                    "totp_secret = :totp"
+                }
+                None => "attribute_not_exists(totp_secret)",
+            }
+        );
+        let removed = if user.factors_since(token.epoch) {
+            "pending_email, totp_pending, totp_secret, recovery_codes"
+        } else {
+            "pending_email, totp_pending"
+        };
         // A recovery: the next reset epoch ends every session and voids the
         // reset links, the next confirm epoch the confirmation links, the
         // next device epoch every device token; the password stops working
@@ -234,12 +254,14 @@ impl DynamoStore {
             Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
-                .update_expression(
+                .update_expression(format!(
                     "SET #email = :old, is_email_verified = :t, reset_epoch = :next, \
                      confirm_epoch = :ce, device_epoch = :de, password_hash = :nopwd, \
-                     reverts_voided = :voided REMOVE pending_email",
-                )
-                .condition_expression(format!("{condition} AND {epoch} AND {changes}"))
+                     reverts_voided = :voided REMOVE {removed}",
+                ))
+                .condition_expression(format!(
+                    "{condition} AND {epoch} AND {changes} AND {factors_as_read}"
+                ))
                 .expression_attribute_names("#email", "email")
                 .set_expression_attribute_values(with_account(values, None))
                 .build(),

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `USER#<username key>` | `PROFILE` | the user |
 //! | `USER#<username key>` | `SESSION#<sid>` | one session |
+//! | `USER#<username key>` | `MFA#<sha256>` | a sign-in waiting for its second factor |
 //! | `EMAIL#<email key>` | `EMAIL` | the account that confirmed the address |
 //! | `TOKEN#<sha256>` | `TOKEN` | one-time token |
 //! | `RATE#login#<username key>` | `FAILS` | failed-login run of clients without a device token |
@@ -19,6 +20,7 @@ mod email_change;
 mod errors;
 mod items;
 mod port_accounts;
+mod port_factors;
 mod port_limits;
 mod port_links;
 mod port_sessions;
@@ -39,7 +41,7 @@ use self::items::{
     to_item, token_item, token_pk, token_ref_item, token_ref_sk, user_pk, with_account,
 };
 use crate::domain::{
-    DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
+    AccountId, DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
 };
 use crate::ports::{
     AccountData, Confirmation, CreateUserError, FailureRun, LoginState, PendingEmail,

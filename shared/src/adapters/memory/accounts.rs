@@ -73,10 +73,18 @@ impl AccountStore for MemoryStore {
             .cloned()
             .collect();
         tokens.sort_by(|a, b| a.hash.as_str().cmp(b.hash.as_str()));
+        let mut mfa_challenges: Vec<String> = t
+            .challenges
+            .keys()
+            .filter(|(owner, _)| owner == key)
+            .map(|(_, hash)| hash.clone())
+            .collect();
+        mfa_challenges.sort();
         Ok(Some(AccountData {
             user,
             sessions,
             tokens,
+            mfa_challenges,
         }))
     }
 

@@ -132,6 +132,8 @@ impl LinkStore for MemoryStore {
                 && u.email.as_str() == user.email.as_str()
                 && u.reset_epoch == user.reset_epoch
                 && u.email_changes == user.email_changes
+                && u.mfa_since == user.mfa_since
+                && u.totp_secret == user.totp_secret
                 && u.revert_is_live(revert.epoch)
         });
         if !live || !as_read {
@@ -154,6 +156,13 @@ impl LinkStore for MemoryStore {
             u.device_epoch += 1;
             if u.email_changes > revert.epoch {
                 u.reverts_voided.push((revert.epoch, u.email_changes));
+            }
+            // Factors enrolled since the change go with it; a setup
+            // waiting for its code always.
+            u.totp_pending = None;
+            if user.factors_since(revert.epoch) {
+                u.totp_secret = None;
+                u.recovery_codes.clear();
             }
         }
         t.claim_address(&username_key, &revert.email);

@@ -3,6 +3,7 @@
 //! as the conditional writes and transactions are on DynamoDB.
 
 mod accounts;
+mod factors;
 mod limits;
 mod links;
 mod sessions;
@@ -31,6 +32,8 @@ struct Tables {
     login_failures: HashMap<String, (LoginFailures, i64)>,
     /// (key, window start) -> (count, expires_at)
     counters: HashMap<(String, i64), (u32, i64)>,
+    /// Sign-ins waiting for a second factor: (username key, hash).
+    challenges: HashMap<(String, String), crate::ports::MfaChallenge>,
     /// Writes since the last sweep of expired entries.
     writes: u32,
 }
@@ -104,6 +107,7 @@ impl Tables {
             .retain(|_, (_, expires_at)| *expires_at > now);
         self.tokens.retain(|_, t| t.expires_at > now);
         self.sessions.retain(|_, s| s.expires_at > now);
+        self.challenges.retain(|_, c| c.expires_at > now);
     }
 
     fn live_token(
@@ -156,6 +160,8 @@ impl Tables {
 
     fn end_sessions(&mut self, username_key: &str) {
         self.sessions.retain(|(owner, _), _| owner != username_key);
+        self.challenges
+            .retain(|(owner, _), _| owner != username_key);
     }
 
     /// Whether `username` is the account `account` (it exists, and is not a
@@ -164,6 +170,20 @@ impl Tables {
         self.users
             .get(username.key())
             .is_some_and(|u| u.account_id == *account)
+    }
+
+    /// `user`'s account as stored, if it is still that account.
+    fn account(&self, user: &UserRecord) -> Option<&UserRecord> {
+        self.users
+            .get(user.username.key())
+            .filter(|u| u.account_id == user.account_id)
+    }
+
+    /// [`Self::account`], for writing.
+    fn account_mut(&mut self, user: &UserRecord) -> Option<&mut UserRecord> {
+        self.users
+            .get_mut(user.username.key())
+            .filter(|u| u.account_id == user.account_id)
     }
 
     /// A failure run as it stands at `now` (an expired one counts as none).

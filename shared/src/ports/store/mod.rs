@@ -1,21 +1,23 @@
-//! The store port: users, sessions, one-time tokens and rate counters.
+//! The store port: users, sessions, one-time tokens, rate counters and second factors.
 //!
 //! Methods are use cases, not tables, so that each adapter can do each one in
 //! the fewest round trips and atomically (see docs/ARCHITECTURE.md, "DynamoDB calls per request").
 
 mod accounts;
+mod factors;
 mod limits;
 mod links;
 mod sessions;
 
 pub use accounts::AccountStore;
+pub use factors::FactorStore;
 pub use limits::LimitStore;
 pub use links::LinkStore;
 pub use sessions::SessionStore;
 
 use super::records::{
-    AccountData, FailureRun, LoginState, PendingEmail, SessionRecord, TokenPurpose, TokenRecord,
-    UserRecord,
+    AccountData, FactorUse, FailureRun, LoginState, MfaChallenge, PendingEmail, SessionRecord,
+    TokenPurpose, TokenRecord, UserRecord,
 };
 use crate::domain::{
     DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
@@ -70,11 +72,17 @@ pub enum StoreError {
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The storage port: the four traits by concern, together. Every
+/// The storage port: the five traits by concern, together. Every
 /// implementation must pass the store contract tests.
-pub trait UserStore: AccountStore + SessionStore + LinkStore + LimitStore + Send + Sync {}
+pub trait UserStore:
+    AccountStore + SessionStore + LinkStore + LimitStore + FactorStore + Send + Sync
+{
+}
 
-impl<T: AccountStore + SessionStore + LinkStore + LimitStore + Send + Sync> UserStore for T {}
+impl<T: AccountStore + SessionStore + LinkStore + LimitStore + FactorStore + Send + Sync> UserStore
+    for T
+{
+}
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {

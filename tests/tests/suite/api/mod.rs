@@ -11,6 +11,7 @@ mod limits;
 mod lockout;
 mod login;
 mod logout;
+mod mfa;
 mod notices;
 mod pages;
 mod profile;

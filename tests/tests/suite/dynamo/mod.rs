@@ -23,6 +23,7 @@ use clients::{client_seen_by, raw_client};
 
 // After the macro, which they use.
 mod consistency;
+mod factors;
 mod rotation;
 mod round_trips;
 mod ses;

@@ -13,10 +13,10 @@ use tests::{Backend, NEW_PASSWORD, PASSWORD, TestApp, moto_endpoint};
 /// Records the DynamoDB operations a client sends (one entry per call, not
 /// per retry) and the IAM actions they need (a transaction needs those of its items).
 #[derive(Debug, Clone, Default)]
-struct Calls(Arc<Mutex<(Vec<&'static str>, BTreeSet<&'static str>)>>);
+pub(super) struct Calls(Arc<Mutex<(Vec<&'static str>, BTreeSet<&'static str>)>>);
 
 impl Calls {
-    fn take(&self) -> (Vec<&'static str>, BTreeSet<&'static str>) {
+    pub(super) fn take(&self) -> (Vec<&'static str>, BTreeSet<&'static str>) {
         std::mem::take(&mut *self.0.lock().unwrap())
     }
 }

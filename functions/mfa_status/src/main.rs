@@ -1,0 +1,8 @@
+//! The `mfa_status` Lambda function.
+
+use shared::setup::lambda::{JWT, run};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    run::<{ JWT }, _, _>(mfa_status::handle).await
+}

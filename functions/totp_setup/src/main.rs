@@ -1,0 +1,8 @@
+//! The `totp_setup` Lambda function.
+
+use shared::setup::lambda::{JWT, MFA, run};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    run::<{ JWT | MFA }, _, _>(totp_setup::handle).await
+}
