@@ -9,5 +9,5 @@ cd "$REPO"
 # Build every binary first so no invocation waits for a compiler.
 cargo build --locked -p index -p login -p registration -p reset_password_request \
     -p profile_settings -p confirm_email -p reset_password -p logout -p pages -p whoami -p authorizer \
-    -p rotation
+    -p rotation -p mfa_status -p totp_setup -p totp_confirm -p recovery_codes -p mfa_disable -p login_mfa
 python3 scripts/lambda_invoke.py

@@ -1,14 +1,15 @@
 //! `POST /api/mfa/totp/confirm` (authenticated) `{code}`: a code of the
 //! pending secret turns TOTP on (in place of an earlier authenticator) and
-//! answers a new set of recovery codes, once. A notice goes to the
-//! account's address first: no notice, no change.
+//! answers a new set of recovery codes, once. A wrong code counts against
+//! the session like a wrong password. A notice goes to the account's
+//! address first: no notice, no change.
 
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::domain::messages::FactorChange;
-use shared::http::account::caller_user;
+use shared::http::account::{SessionAttempt, caller_user_and_failures};
 use shared::http::factors::{WRONG_CODE, announce, first_step, new_recovery_codes, required_code};
 use shared::http::limits::limit_client_mail;
 use shared::http::{JsonBody, respond};
@@ -23,7 +24,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 
 async fn confirm(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let now = app.clock.now();
-    let (_, user) = caller_user(app, req, now).await?;
+    let (caller, user, failures) = caller_user_and_failures(app, req, now).await?;
     let code = required_code(&JsonBody::parse(req)?)?;
     let key = app.factor_key()?;
     let pending = user
@@ -33,8 +34,12 @@ async fn confirm(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let secret = key
         .open(&user.account_id, pending)
         .map_err(ApiError::internal)?;
-    let step = first_step(&secret, &code, now).ok_or(ApiError::Unauthorized(WRONG_CODE))?;
     limit_client_mail(app, req).await?;
+    let attempt = SessionAttempt::claim(app, &caller, failures, now).await?;
+    let Some(step) = first_step(&secret, &code, now) else {
+        return Err(attempt.failed(app, WRONG_CODE).await);
+    };
+    attempt.succeeded(app).await?;
     let (shown, stored) = new_recovery_codes(key, &user)?;
     announce(app, &user, FactorChange::TotpOn, now).await?;
     if !app.store.enable_totp(&user, pending, step, &stored).await? {

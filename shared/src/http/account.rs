@@ -83,27 +83,21 @@ pub async fn confirm_identity(
     code: Option<&FactorCode>,
     now: i64,
 ) -> Result<(), ApiError> {
-    let Some(code) = code else {
-        return confirm_password(app, caller, user, failures, pwd, now).await;
-    };
-    claim_and_verify(app, caller, user, failures, pwd, now).await?;
-    let used = check_code(app.factor_key()?, user, code, now)?;
-    let accepted = match &used {
-        Some(used) => app.store.use_factor(user, used).await?,
-        None => false,
-    };
-    if !accepted {
-        if failures + 1 >= app.config.login_max_failures {
-            app.store
-                .delete_session(&caller.username, &caller.sid, now)
-                .await?;
-        }
-        return Err(ApiError::Unauthorized(WRONG_CODE));
+    let attempt = SessionAttempt::claim(app, caller, failures, now).await?;
+    if !verify_password(pwd, user.password_phc()).await? {
+        return Err(attempt.failed(app, WRONG_PASSWORD).await);
     }
-    app.store
-        .clear_password_failures(&caller.username, &caller.sid)
-        .await?;
-    Ok(())
+    if let Some(code) = code {
+        let used = check_code(app.factor_key()?, user, code, now)?;
+        let accepted = match &used {
+            Some(used) => app.store.use_factor(user, used).await?,
+            None => false,
+        };
+        if !accepted {
+            return Err(attempt.failed(app, WRONG_CODE).await);
+        }
+    }
+    attempt.succeeded(app).await
 }
 
 /// Checks the signed-in user's current password, counted against the
@@ -122,51 +116,73 @@ pub async fn confirm_password(
     pwd: SecretString,
     now: i64,
 ) -> Result<(), ApiError> {
-    claim_and_verify(app, caller, user, failures, pwd, now).await?;
-    app.store
-        .clear_password_failures(&caller.username, &caller.sid)
-        .await?;
-    Ok(())
+    confirm_identity(app, caller, user, failures, pwd, None, now).await
 }
 
-/// [`confirm_password`] without ending the run when the password is right.
-async fn claim_and_verify(
-    app: &App,
-    caller: &Caller,
-    user: &UserRecord,
+/// One secret re-entered inside a session (a password, a code), claimed on
+/// the session's run before it is checked.
+pub struct SessionAttempt<'a> {
+    caller: &'a Caller,
     failures: u32,
-    pwd: SecretString,
     now: i64,
-) -> Result<(), ApiError> {
-    let max = app.config.login_max_failures;
-    let end_session = || async {
-        app.store
-            .delete_session(&caller.username, &caller.sid, now)
-            .await
-    };
-    if failures >= max {
-        end_session().await?;
-        return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
-    }
-    // A concurrent attempt of this session got there first: one at a time,
-    // so that a burst cannot try more passwords than the limit allows.
-    if !app
-        .store
-        .claim_password_attempt(&caller.username, &caller.sid, failures, now)
-        .await?
-    {
-        return Err(ApiError::TooManyRequests {
-            msg: "too many requests, try again later.",
-            retry_after: 1,
-        });
-    }
-    if !verify_password(pwd, user.password_phc()).await? {
-        if failures + 1 >= max {
-            end_session().await?;
+}
+
+impl<'a> SessionAttempt<'a> {
+    /// Claims the attempt: 401 (and the session ended) when the run is at
+    /// `LOGIN_MAX_FAILURES` already; 429 when a concurrent attempt of this
+    /// session got there first (one at a time, so that a burst cannot try
+    /// more than the limit allows).
+    pub async fn claim(
+        app: &App,
+        caller: &'a Caller,
+        failures: u32,
+        now: i64,
+    ) -> Result<Self, ApiError> {
+        if failures >= app.config.login_max_failures {
+            app.store
+                .delete_session(&caller.username, &caller.sid, now)
+                .await?;
+            return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
         }
-        return Err(ApiError::Unauthorized(WRONG_PASSWORD));
+        if !app
+            .store
+            .claim_password_attempt(&caller.username, &caller.sid, failures, now)
+            .await?
+        {
+            return Err(ApiError::TooManyRequests {
+                msg: "too many requests, try again later.",
+                retry_after: 1,
+            });
+        }
+        Ok(Self {
+            caller,
+            failures,
+            now,
+        })
     }
-    Ok(())
+
+    /// The 401 `msg` of a wrong secret; the last one allowed in a row also
+    /// ends the session.
+    pub async fn failed(self, app: &App, msg: &'static str) -> ApiError {
+        if self.failures + 1 >= app.config.login_max_failures {
+            if let Err(err) = app
+                .store
+                .delete_session(&self.caller.username, &self.caller.sid, self.now)
+                .await
+            {
+                return err.into();
+            }
+        }
+        ApiError::Unauthorized(msg)
+    }
+
+    /// A right one ends the run.
+    pub async fn succeeded(self, app: &App) -> Result<(), ApiError> {
+        app.store
+            .clear_password_failures(&self.caller.username, &self.caller.sid)
+            .await?;
+        Ok(())
+    }
 }
 
 /// The profile as `GET /api/profile_settings` shows it.

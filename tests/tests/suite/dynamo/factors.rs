@@ -110,12 +110,14 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
             "totp_setup",
             vec!["BatchGetItem", "UpdateItem", "UpdateItem", "UpdateItem"],
         ),
-        // Session + user, the client's mail budget, the notice budget
-        // (while the account exists), TOTP on.
+        // Session + user, the client's mail budget, claim the attempt, end
+        // the run, the notice budget (while the account exists), TOTP on.
         (
             "totp_confirm",
             vec![
                 "BatchGetItem",
+                "UpdateItem",
+                "UpdateItem",
                 "UpdateItem",
                 "TransactWriteItems",
                 "UpdateItem",
@@ -177,6 +179,7 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
     let rarely_used: BTreeSet<(&str, &str)> = [
         // The fifth wrong password or code in a row ends the session.
         ("totp_setup", "DeleteItem"),
+        ("totp_confirm", "DeleteItem"),
         ("recovery_codes", "DeleteItem"),
         ("mfa_disable", "DeleteItem"),
         // A pending sign-in dead after five wrong codes; sessions over the cap.

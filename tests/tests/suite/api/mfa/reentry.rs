@@ -74,6 +74,28 @@ async fn the_fifth_wrong_code_in_a_row_ends_the_session() {
 }
 
 #[tokio::test]
+async fn wrong_codes_at_confirmation_count_too() {
+    let app = TestApp::spawn().await;
+    app.register_confirmed("confirms", "confirms@example.com")
+        .await;
+    let token = app.token("confirms", PASSWORD).await;
+    setup(&app, &token, &json!({ "pwd": PASSWORD })).await;
+    // The setup's password was right: the run starts again from zero.
+    for _ in 0..5 {
+        app.post_bearer(
+            "/api/mfa/totp/confirm",
+            &token,
+            &json!({ "code": "000000" }),
+        )
+        .await
+        .expect(401, "wrong code");
+    }
+    app.get_bearer("/api/mfa", &token)
+        .await
+        .expect(401, "authentication required");
+}
+
+#[tokio::test]
 async fn a_new_authenticator_replaces_the_old_one_only_when_confirmed() {
     let app = TestApp::spawn().await;
     let e = enrolled(&app, "moves").await;
