@@ -353,7 +353,7 @@ test('limits, outages, a lost connection and an unknown answer, in plain words',
   }
   await signIn(page, 'limited');
   await expectText(page, '#login .status',
-    'Too many wrong passwords were tried for this account, so signing in is paused. Try again in about a minute.');
+    'Too many wrong passwords or codes were tried for this account, so signing in is paused. Try again in about a minute.');
   await shot('locked');
 
   const status = '#login .status';

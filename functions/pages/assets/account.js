@@ -1,5 +1,6 @@
-// The account page: sign in, register and reset when signed out; the
-// profile and every account action when signed in. The session is the
+// The account page: sign in (with a code when two-factor sign-in is on),
+// register and reset when signed out; the profile and every account action,
+// two-factor sign-in among them, when signed in. The session is the
 // HttpOnly cookie the login sets; writes repeat the CSRF cookie in a header
 // (common.js). Every answer is shown in plain words (ua.plain), every form
 // is checked with the API's own rules before it is sent (ua.rules), and
@@ -11,6 +12,9 @@
   const signedOut = document.getElementById('signed-out');
   const signedIn = document.getElementById('signed-in');
   const sessionsStatus = document.getElementById('sessions-status');
+  const mfaStatus = document.getElementById('mfa-status');
+  const login = document.getElementById('login');
+  const loginMfa = document.getElementById('login-mfa');
   // The profile shown, while signed in.
   let profileNow = null;
 
@@ -21,16 +25,20 @@
   }
 
   // Everything one user's visit left on the page: messages, field errors,
-  // form values, the profile and the sessions.
+  // form values, the profile, the sessions, a sign-in waiting for its code,
+  // the two-factor state and any key or recovery codes shown.
   function forget() {
     for (const form of document.querySelectorAll('form')) form.reset();
     clearMessages();
     for (const el of document.querySelectorAll('[data-profile]')) el.textContent = '';
     document.getElementById('sessions').replaceChildren();
     profileNow = null;
+    loginStep(null);
+    mfaShow(null);
+    document.getElementById('mfa-state').textContent = '';
   }
 
-  ua.hooks.plainWords = true;
+  ua.hooks.plain = ua.plain;
   ua.hooks.actionStarts = clearMessages;
 
   function show(profile) {
@@ -69,7 +77,7 @@
       return;
     }
     show(res.data);
-    await loadSessions();
+    await Promise.all([loadSessions(), loadMfa()]);
   }
 
   // "5 Dec 2026, 12:40" in this browser's time zone.
@@ -153,17 +161,49 @@
   const checks = (spec) => (form) => ua.checkAll(form, spec);
   const ownUsername = () => (profileNow ? profileNow.username : '');
 
-  ua.onSubmit(document.getElementById('login'), 'POST', 'login', async (res) => {
+  // Signing in: the password, then, for an account with two-factor sign-in,
+  // a code with the token the first step answered (`null`: the first step).
+  function loginStep(mfaToken) {
+    login.hidden = mfaToken !== null;
+    loginMfa.hidden = mfaToken === null;
+    if (mfaToken === null) loginMfa.reset();
+    loginMfa.elements.mfa_token.value = mfaToken || '';
+  }
+  async function signedInWith(res) {
+    forget();
+    ua.say(status, ua.plain(res, 'login').text, true);
+    await load();
+    document.getElementById('profile-title').focus();
+  }
+  ua.onSubmit(login, 'POST', 'login', async (res, form) => {
     if (res.ok) {
-      forget();
-      ua.say(status, ua.plain(res, 'login').text, true);
-      await load();
-      document.getElementById('profile-title').focus();
+      await signedInWith(res);
+    } else if (res.status === 401 && res.data && res.data.mfa_token) {
+      form.elements.pwd.value = '';
+      ua.clearErrors(form);
+      loginStep(res.data.mfa_token);
+      loginMfa.elements.code.focus();
     }
   }, checks({
     username: (v) => r.required('username', v),
     pwd: (v) => r.required('pwd', v),
   }));
+  ua.onSubmit(loginMfa, 'POST', 'login/mfa', async (res) => {
+    if (res.ok) {
+      await signedInWith(res);
+    } else if (res.raw === 'sign in again') {
+      loginStep(null);
+      ua.say(login.querySelector('.status'), ua.plain(res, 'login/mfa').text, false);
+      login.elements.pwd.focus();
+    }
+  }, checks({
+    code: (v) => r.required('code', v),
+  }));
+  document.getElementById('login-mfa-back').addEventListener('click', () => {
+    clearMessages();
+    loginStep(null);
+    login.elements.pwd.focus();
+  });
   ua.onSubmit(document.getElementById('register'), 'POST', 'registration', (res, form) => {
     if (res.ok) form.reset();
   }, checks({
@@ -184,8 +224,12 @@
     phone: (v) => r.phone('phone', v),
     contacts: (v) => r.contacts('contacts', v),
   }));
+  // The code re-asked with the password while two-factor sign-in is on
+  // (disabled, so neither checked nor sent, while it is off).
+  const code = (v) => r.required('code', v);
   const changePassword = {
     pwd: (v) => r.required('pwd', v),
+    code,
     new_pwd: (v) => r.password('new_pwd', v, ownUsername()),
   };
   if (document.getElementById('change-password').elements.namedItem('new_pwd_again')) {
@@ -203,11 +247,13 @@
   }, checks({
     new_email: (v) => r.email('new_email', v),
     pwd: (v) => r.required('pwd', v),
+    code,
   }));
   ua.onSubmit(document.getElementById('delete'), 'POST', 'delete_account', (res) => {
     if (res.ok) signedOutWith(res, true, 'delete_account');
   }, checks({
     pwd: (v) => r.required('pwd', v),
+    code,
     sure: (checked) => (checked ? '' : ua.own('Tick the box to confirm.')),
   }));
 
@@ -242,17 +288,142 @@
   ua.onSubmit(document.getElementById('export'), 'POST', 'account_export', (res, form) => {
     if (!res.ok) return;
     form.reset();
-    const blob = new Blob([JSON.stringify(res.data, null, 2)], { type: 'application/json' });
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = 'account-export.json';
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    ua.saveFile('account-export.json', 'application/json', JSON.stringify(res.data, null, 2));
   }, checks({
     pwd: (v) => r.required('pwd', v),
+    code,
   }));
+
+  // ---- Two-factor sign-in ----------------------------------------------
+  // Turning it on: the password (and a code, when it is on already, to move
+  // to another app), then the key as a QR code and as text, then a code of
+  // the new key to confirm, then the recovery codes, shown only this once.
+  const mfaForm = document.getElementById('mfa-form');
+  let mfaCall = null; // what mfaForm does: 'mfa/totp/setup', 'mfa/recovery_codes' or 'mfa/disable'
+
+  // Shows one of the section's steps ('mfa-form', 'mfa-enrol', 'mfa-codes'),
+  // or only its buttons (null). A key or codes shown before never stay.
+  function mfaShow(step) {
+    for (const id of ['mfa-form', 'mfa-enrol', 'mfa-codes']) document.getElementById(id).hidden = id !== step;
+    document.getElementById('mfa-actions').hidden = step !== null;
+    for (const id of ['mfa-qr', 'mfa-secret', 'mfa-code-list']) document.getElementById(id).replaceChildren();
+  }
+
+  async function loadMfa() {
+    const res = await ua.api('GET', 'mfa');
+    if (!res.ok) {
+      if (!res.sessionEnded) {
+        ua.say(mfaStatus, 'Your two-factor sign-in could not be read. ' + ua.plain(res, 'mfa').text, false);
+      }
+      return;
+    }
+    const on = res.data.totp === true;
+    const left = res.data.recovery_codes_left;
+    document.getElementById('mfa-state').textContent = on
+      ? 'On: signing in asks for your password and a code from your authenticator app. Recovery codes left: ' + left +
+        (left <= 3 ? '. Make new ones soon.' : '.')
+      : 'Off: signing in asks only for your password. Turn it on to also ask for a code from an authenticator app.';
+    document.getElementById('mfa-on').textContent = on ? 'Use another authenticator app' : 'Turn on';
+    document.getElementById('mfa-new-codes').hidden = !on;
+    document.getElementById('mfa-off').hidden = !on;
+    // Every form that re-asks the password asks for a code too.
+    for (const field of document.querySelectorAll('[data-mfa]')) {
+      field.hidden = !on;
+      field.querySelector('input').disabled = !on;
+    }
+  }
+
+  // Each button opens the password form for its call.
+  for (const [id, call, label] of [
+    ['mfa-on', 'mfa/totp/setup', 'Continue'],
+    ['mfa-new-codes', 'mfa/recovery_codes', 'Make new recovery codes'],
+    ['mfa-off', 'mfa/disable', 'Turn off two-factor sign-in'],
+  ]) {
+    document.getElementById(id).addEventListener('click', () => {
+      clearMessages();
+      mfaCall = call;
+      mfaForm.querySelector('button[type="submit"]').textContent = label;
+      mfaShow('mfa-form');
+      mfaForm.elements.pwd.focus();
+    });
+  }
+  for (const button of document.querySelectorAll('[data-mfa-close]')) {
+    button.addEventListener('click', () => {
+      clearMessages();
+      for (const form of document.querySelectorAll('#mfa-form, #mfa-confirm')) form.reset();
+      mfaShow(null);
+      document.getElementById('mfa-title').focus();
+    });
+  }
+
+  ua.onSubmit(mfaForm, 'POST', () => mfaCall, async (res, form) => {
+    if (!res.ok) return;
+    form.reset();
+    ua.say(mfaStatus, ua.plain(res, mfaCall).text, true);
+    if (mfaCall === 'mfa/totp/setup') showKey(res.data);
+    else if (mfaCall === 'mfa/recovery_codes') showCodes(res.data.recovery_codes);
+    else mfaShow(null);
+    await loadMfa();
+  }, checks({
+    pwd: (v) => r.required('pwd', v),
+    code,
+  }));
+
+  // The key: the API's QR code (an SVG document, parsed as such and imported,
+  // never run or loaded as a URL) and the key as text, in groups of four.
+  function showKey(data) {
+    const doc = new DOMParser().parseFromString(data.qr_svg, 'image/svg+xml');
+    const svg = doc.documentElement;
+    const isSvg = svg.localName === 'svg' && svg.namespaceURI === 'http://www.w3.org/2000/svg';
+    const qr = document.getElementById('mfa-qr');
+    mfaShow('mfa-enrol');
+    if (isSvg && !doc.querySelector('parsererror')) {
+      const image = document.importNode(svg, true);
+      image.setAttribute('role', 'img');
+      image.setAttribute('aria-label', 'QR code of the key');
+      qr.replaceChildren(image);
+    }
+    document.getElementById('mfa-secret').textContent = data.secret.replace(/(.{4})(?!$)/g, '$1 ');
+    document.getElementById('mfa-confirm-code').focus();
+  }
+
+  ua.onSubmit(document.getElementById('mfa-confirm'), 'POST', 'mfa/totp/confirm', async (res, form) => {
+    if (!res.ok) return;
+    form.reset();
+    ua.say(mfaStatus, ua.plain(res, 'mfa/totp/confirm').text, true);
+    showCodes(res.data.recovery_codes);
+    await loadMfa();
+  }, checks({
+    code,
+  }));
+
+  function showCodes(codes) {
+    mfaShow('mfa-codes');
+    document.getElementById('mfa-code-list').replaceChildren(...codes.map((c) => {
+      const item = document.createElement('li');
+      item.textContent = c;
+      return item;
+    }));
+    document.getElementById('mfa-copy').focus();
+  }
+  // The codes shown, as the text a copy or a download gives.
+  function codesText() {
+    const codes = Array.from(document.querySelectorAll('#mfa-code-list li'), (item) => item.textContent);
+    return 'Recovery codes for ' + (profileNow ? profileNow.username : 'your account') + ' at ' + location.host + '\n' +
+      'Each one signs you in once, instead of a code from your authenticator app.\n\n' + codes.join('\n') + '\n';
+  }
+  onClick(document.getElementById('mfa-copy'), async () => {
+    try {
+      await navigator.clipboard.writeText(codesText());
+      ua.say(mfaStatus, 'The recovery codes are copied. Paste them somewhere safe.', true);
+    } catch (e) {
+      ua.say(mfaStatus, 'This browser did not let the page copy. Select the codes and copy them yourself.', false);
+    }
+  });
+  onClick(document.getElementById('mfa-download'), async () => {
+    ua.saveFile('recovery-codes.txt', 'text/plain', codesText());
+    ua.say(mfaStatus, 'Your recovery codes are downloading as recovery-codes.txt.', true);
+  });
 
   load();
 })();

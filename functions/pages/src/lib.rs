@@ -44,7 +44,7 @@ struct Asset {
     body: &'static str,
 }
 
-const ASSETS: [Asset; 6] = [
+const ASSETS: [Asset; 7] = [
     Asset {
         name: "pages.css",
         content_type: "text/css; charset=utf-8",
@@ -54,6 +54,11 @@ const ASSETS: [Asset; 6] = [
         name: "common.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../assets/common.js"),
+    },
+    Asset {
+        name: "words.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/words.js"),
     },
     Asset {
         name: "link.js",
