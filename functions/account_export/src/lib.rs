@@ -11,7 +11,7 @@ use serde_json::json;
 use shared::http::account::{
     caller_account, confirm_identity, live_sessions, rfc3339, session_failures, session_view,
 };
-use shared::http::factors::code_for;
+use shared::http::factors::{code_for, spend};
 use shared::http::{JsonBody, respond};
 use shared::ports::{TokenPurpose, TokenRecord, UserRecord};
 use shared::{ApiError, App, Reply};
@@ -48,7 +48,9 @@ async fn export(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let pwd = SecretString::from(body.str("pwd")?);
     let code = code_for(&data.user, &body)?;
     let failures = session_failures(&data, &caller, now);
-    confirm_identity(app, &caller, &data.user, failures, pwd, code.as_ref(), now).await?;
+    let used =
+        confirm_identity(app, &caller, &data.user, failures, pwd, code.as_ref(), now).await?;
+    spend(app, &data.user, used).await?;
     let user = &data.user;
     let sessions: Vec<_> = live_sessions(&data, now)
         .into_iter()

@@ -19,7 +19,7 @@ use secrecy::SecretString;
 use shared::domain::messages;
 use shared::domain::{EmailAddress, OneTimeToken};
 use shared::http::account::{caller_user_and_failures, confirm_identity};
-use shared::http::factors::code_for;
+use shared::http::factors::{code_for, spend};
 use shared::http::limits::{
     TOO_MANY_EMAILS, address_mail_cap, limit_client_mail, send_notice, send_within_address_cap,
     take_for, user_mail_cap,
@@ -51,7 +51,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         ));
     }
     limit_client_mail(app, req).await?;
-    confirm_identity(app, &caller, &user, failures, pwd, code.as_ref(), now).await?;
+    let used = confirm_identity(app, &caller, &user, failures, pwd, code.as_ref(), now).await?;
 
     let change = OneTimeToken::generate()?;
     let revert = OneTimeToken::generate()?;
@@ -122,6 +122,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // made (503). Only a race lost below leaves a notice of a change that
     // did not happen (its revert link then finds nothing to undo).
     send_notice(app, &user, &to_old, now).await?;
+    spend(app, &user, used).await?;
     match app
         .store
         .request_email_change(&user, &pending, &change_record, revert_record.as_ref(), &[])

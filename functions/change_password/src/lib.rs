@@ -13,7 +13,7 @@ use shared::domain::Password;
 use shared::domain::hashing::hash_password;
 use shared::domain::messages;
 use shared::http::account::{caller_user_and_failures, confirm_identity};
-use shared::http::factors::code_for;
+use shared::http::factors::{code_for, spend};
 use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_cap, send_notice, take_for};
 use shared::http::session::{NOT_AUTHENTICATED, with_device_token};
 use shared::http::{JsonBody, respond};
@@ -36,7 +36,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("new_pwd {e}")))?;
     let device_key = app.device_key()?;
     limit_client_mail(app, req).await?;
-    confirm_identity(app, &caller, &user, failures, pwd, code.as_ref(), now).await?;
+    let used = confirm_identity(app, &caller, &user, failures, pwd, code.as_ref(), now).await?;
 
     let password_hash = hash_password(new_pwd.secret().clone()).await?;
     let notice = messages::password_changed_by_user(
@@ -61,6 +61,7 @@ async fn change(app: &App, req: &Request) -> Result<Reply, ApiError> {
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
     }
     send_notice(app, &user, &notice, now).await?;
+    spend(app, &user, used).await?;
     if !app
         .store
         .change_password(&user, &password_hash, &caller.sid)

@@ -11,7 +11,7 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use shared::domain::messages;
 use shared::http::account::{caller_account, confirm_identity, session_failures};
-use shared::http::factors::code_for;
+use shared::http::factors::{code_for, spend};
 use shared::http::limits::{TOO_MANY_EMAILS, limit_client_mail, notice_cap, send_notice, take_for};
 use shared::http::session::logout_cookies;
 use shared::http::{JsonBody, respond};
@@ -30,7 +30,8 @@ async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let code = code_for(&data.user, &body)?;
     limit_client_mail(app, req).await?;
     let failures = session_failures(&data, &caller, now);
-    confirm_identity(app, &caller, &data.user, failures, pwd, code.as_ref(), now).await?;
+    let used =
+        confirm_identity(app, &caller, &data.user, failures, pwd, code.as_ref(), now).await?;
 
     let notice = messages::account_deleted(
         &app.config,
@@ -59,6 +60,7 @@ async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
             "the notice went out with the deletion's first attempt",
         );
     }
+    spend(app, &data.user, used).await?;
     app.store.delete_account(&data, &caller.sid).await?;
     let [access, csrf] = logout_cookies(&app.config);
     Ok(Reply::msg("Your account has been deleted.")

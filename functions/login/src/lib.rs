@@ -119,9 +119,12 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         // The password was right; the attempt stays counted (only the right
         // code ends the run), so the codes tried next cannot outnumber the
         // lockout's budget however many times the password is given.
-        return Err(
-            second_factor(app, &user, username, remember, device_summary, device, now).await?,
-        );
+        let answer =
+            second_factor(app, &user, username, remember, device_summary, device, now).await?;
+        // The password was right: the IP window gives its count back (it
+        // keeps failures only); each code then counts on its own.
+        refund_ip(app, counted_ip).await;
+        return Err(answer);
     }
 
     let session = session_for(app, &user, sid, remember, device_summary, now);

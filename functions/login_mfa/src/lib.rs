@@ -35,6 +35,9 @@ fn busy() -> ApiError {
 async fn second_step(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let body = JsonBody::parse(req)?;
     let raw = body.str("mfa_token")?.to_owned();
+    if raw.trim().is_empty() {
+        return Err(ApiError::bad_request("mfa_token is required."));
+    }
     let code = required_code(&body)?;
     let now = app.clock.now();
     let keys = app.jwt()?.signing(now).await;
@@ -112,8 +115,23 @@ async fn second_step(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .finish_mfa_login(&challenge, &user, &used, &session, Some(&run))
         .await?
     {
-        // The code was used meanwhile (a replay racing), or the attempt ended.
-        return Err(ApiError::Unauthorized(WRONG_CODE));
+        // The attempt ended meanwhile (used, expired, or the account moved
+        // on: sign in again), or a request with the same code won the race.
+        let (now_state, pending) = app
+            .store
+            .mfa_login_state(&username, &hash, None, session.created_at)
+            .await?;
+        let alive = pending.is_some()
+            && now_state.user.is_some_and(|u| {
+                u.reset_epoch == challenge.reset_epoch
+                    && u.session_epoch == challenge.session_epoch
+                    && u.account_id == challenge.account_id
+            });
+        return Err(if alive {
+            ApiError::Unauthorized(WRONG_CODE)
+        } else {
+            again()
+        });
     }
     refund_ip(app, counted_ip).await;
     signed_in(app, &keys, &user, &username, &session, now).await

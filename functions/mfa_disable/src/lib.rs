@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use shared::domain::messages::FactorChange;
 use shared::http::account::{caller_user_and_failures, confirm_identity};
-use shared::http::factors::{TOTP_OFF, announce, required_code};
+use shared::http::factors::{TOTP_OFF, announce, required_code, spend};
 use shared::http::limits::limit_client_mail;
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
@@ -30,8 +30,9 @@ async fn disable(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let code = required_code(&body)?;
     app.factor_key()?;
     limit_client_mail(app, req).await?;
-    confirm_identity(app, &caller, &user, failures, pwd, Some(&code), now).await?;
+    let used = confirm_identity(app, &caller, &user, failures, pwd, Some(&code), now).await?;
     announce(app, &user, FactorChange::TotpOff, now).await?;
+    spend(app, &user, used).await?;
     if !app.store.disable_totp(&user).await? {
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
     }

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use serde_json::json;
 use shared::domain::messages::FactorChange;
 use shared::http::account::{caller_user_and_failures, confirm_identity};
-use shared::http::factors::{TOTP_OFF, announce, new_recovery_codes, required_code};
+use shared::http::factors::{TOTP_OFF, announce, new_recovery_codes, required_code, spend};
 use shared::http::limits::limit_client_mail;
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
@@ -31,9 +31,10 @@ async fn renew(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let code = required_code(&body)?;
     let key = app.factor_key()?;
     limit_client_mail(app, req).await?;
-    confirm_identity(app, &caller, &user, failures, pwd, Some(&code), now).await?;
+    let used = confirm_identity(app, &caller, &user, failures, pwd, Some(&code), now).await?;
     let (shown, stored) = new_recovery_codes(key, &user)?;
     announce(app, &user, FactorChange::NewRecoveryCodes, now).await?;
+    spend(app, &user, used).await?;
     if !app.store.replace_recovery_codes(&user, &stored).await? {
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
     }

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use serde_json::json;
 use shared::domain::{TotpSecret, qr_svg};
 use shared::http::account::{caller_user_and_failures, confirm_identity};
-use shared::http::factors::code_for;
+use shared::http::factors::{code_for, spend};
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
 use shared::{ApiError, App, Reply};
@@ -29,7 +29,7 @@ async fn setup(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let pwd = SecretString::from(body.str("pwd")?);
     let code = code_for(&user, &body)?;
     let key = app.factor_key()?;
-    confirm_identity(app, &caller, &user, failures, pwd, code.as_ref(), now).await?;
+    let used = confirm_identity(app, &caller, &user, failures, pwd, code.as_ref(), now).await?;
 
     let secret = TotpSecret::generate()?;
     let sealed = key
@@ -39,6 +39,7 @@ async fn setup(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .otpauth_uri(&app.config.mfa_issuer, &user.username)
         .ok_or_else(|| ApiError::internal(anyhow_free("otpauth URI")))?;
     let svg = qr_svg(&uri).ok_or_else(|| ApiError::internal(anyhow_free("QR code")))?;
+    spend(app, &user, used).await?;
     if !app.store.set_pending_totp(&user, &sealed).await? {
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
     }

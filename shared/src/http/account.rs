@@ -10,7 +10,7 @@ use crate::domain::{FactorCode, mask_email};
 use crate::error::ApiError;
 use crate::http::factors::{WRONG_CODE, check_code};
 use crate::http::session::{Caller, NOT_AUTHENTICATED, authenticate};
-use crate::ports::{AccountData, App, SessionRecord, UserRecord};
+use crate::ports::{AccountData, App, FactorUse, SessionRecord, UserRecord};
 
 /// The 401 for a wrong current password.
 pub const WRONG_PASSWORD: &str = "wrong password";
@@ -71,9 +71,12 @@ pub fn session_failures(data: &AccountData, caller: &Caller, now: i64) -> u32 {
 }
 
 /// Checks the signed-in user's current password and, when `code` is
-/// given (TOTP is on: see [`crate::http::factors::code_for`]), the code,
-/// using it: one attempt for both, counted as [`confirm_password`] says; a
-/// wrong code answers 401 `"wrong code"` and counts like a wrong password.
+/// given (TOTP is on: see [`crate::http::factors::code_for`]), the code:
+/// one attempt for both, counted as [`confirm_password`] says; a wrong code
+/// answers 401 `"wrong code"` and counts like a wrong password. The code is
+/// not used yet: the caller spends what this returns
+/// ([`crate::http::factors::spend`]) just before its own write, after its
+/// notice went out, so that a 503 or a 429 does not burn it.
 pub async fn confirm_identity(
     app: &App,
     caller: &Caller,
@@ -82,22 +85,20 @@ pub async fn confirm_identity(
     pwd: SecretString,
     code: Option<&FactorCode>,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<Option<FactorUse>, ApiError> {
     let attempt = SessionAttempt::claim(app, caller, failures, now).await?;
     if !verify_password(pwd, user.password_phc()).await? {
         return Err(attempt.failed(app, WRONG_PASSWORD).await);
     }
-    if let Some(code) = code {
-        let used = check_code(app.factor_key()?, user, code, now)?;
-        let accepted = match &used {
-            Some(used) => app.store.use_factor(user, used).await?,
-            None => false,
-        };
-        if !accepted {
-            return Err(attempt.failed(app, WRONG_CODE).await);
-        }
-    }
-    attempt.succeeded(app).await
+    let used = match code {
+        Some(code) => match check_code(app.factor_key()?, user, code, now)? {
+            Some(used) => Some(used),
+            None => return Err(attempt.failed(app, WRONG_CODE).await),
+        },
+        None => None,
+    };
+    attempt.succeeded(app).await?;
+    Ok(used)
 }
 
 /// Checks the signed-in user's current password, counted against the
@@ -116,7 +117,9 @@ pub async fn confirm_password(
     pwd: SecretString,
     now: i64,
 ) -> Result<(), ApiError> {
-    confirm_identity(app, caller, user, failures, pwd, None, now).await
+    confirm_identity(app, caller, user, failures, pwd, None, now)
+        .await
+        .map(|_| ())
 }
 
 /// One secret re-entered inside a session (a password, a code), claimed on

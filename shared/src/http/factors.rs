@@ -65,6 +65,19 @@ pub fn check_code(
     })
 }
 
+/// Uses the code [`check_code`] (through
+/// [`crate::http::account::confirm_identity`]) found right, if any: 401
+/// `"wrong code"` when it was used meanwhile (a concurrent request with the
+/// same code won). Called just before the request's own write.
+pub async fn spend(app: &App, user: &UserRecord, used: Option<FactorUse>) -> Result<(), ApiError> {
+    match used {
+        Some(used) if !app.store.use_factor(user, &used).await? => {
+            Err(ApiError::Unauthorized(WRONG_CODE))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The step of a code of `secret` (a setup's first code), or `None`.
 pub fn first_step(secret: &TotpSecret, code: &FactorCode, now: i64) -> Option<u64> {
     match code {

@@ -27,7 +27,10 @@ impl FactorStore for MemoryStore {
     ) -> StoreResult<bool> {
         let mut t = self.lock()?;
         Ok(match t.account_mut(user) {
-            Some(u) if u.totp_pending.as_deref() == Some(sealed) => {
+            Some(u)
+                if u.totp_pending.as_deref() == Some(sealed)
+                    && u.email_changes == user.email_changes =>
+            {
                 u.totp_secret = Some(sealed.to_owned());
                 u.totp_pending = None;
                 u.totp_step = step;
@@ -46,7 +49,11 @@ impl FactorStore for MemoryStore {
     ) -> StoreResult<bool> {
         let mut t = self.lock()?;
         Ok(match t.account_mut(user) {
-            Some(u) if u.totp_secret.is_some() && u.totp_secret == user.totp_secret => {
+            Some(u)
+                if u.totp_secret.is_some()
+                    && u.totp_secret == user.totp_secret
+                    && u.email_changes == user.email_changes =>
+            {
                 u.recovery_codes = codes.iter().map(|c| (c.clone(), 1)).collect();
                 u.mfa_since = u.email_changes;
                 true
@@ -76,7 +83,7 @@ impl FactorStore for MemoryStore {
 
     async fn create_mfa_challenge(&self, challenge: &MfaChallenge) -> StoreResult<bool> {
         let mut t = self.lock()?;
-        t.sweep(challenge.expires_at);
+        t.sweep(challenge.expires_at - crate::domain::MFA_TOKEN_TTL_SECS);
         if !t.is_account(&challenge.username, &challenge.account_id) {
             return Ok(false);
         }
@@ -136,9 +143,12 @@ impl FactorStore for MemoryStore {
             .challenges
             .get(&key)
             .is_some_and(|c| c.expires_at > session.created_at);
+        // As DynamoDB's conditions: the account as at the password step.
         let usable = t.account(user).is_some_and(|u| {
             let mut copy = u.clone();
-            use_factor(&mut copy, user, used)
+            u.reset_epoch == challenge.reset_epoch
+                && u.session_epoch == challenge.session_epoch
+                && use_factor(&mut copy, user, used)
         });
         if !pending || !usable {
             return Ok(false);

@@ -124,7 +124,7 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
             ],
         ),
         // User + runs, the IP window, claim, the pending sign-in (while
-        // the account exists).
+        // the account exists), the IP window's count back.
         (
             "login (TOTP on)",
             vec![
@@ -132,6 +132,7 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
                 "UpdateItem",
                 "UpdateItem",
                 "TransactWriteItems",
+                "UpdateItem",
             ],
         ),
         // User + pending sign-in + runs, the IP window, claim on the
@@ -152,8 +153,9 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
     ]
     .into_iter()
     .chain(["recovery_codes", "mfa_disable"].map(|name| {
-        // Session + user, the client's mail budget, claim, use the code,
-        // end the run, the notice budget, the change.
+        // Session + user, the client's mail budget, claim, end the run,
+        // the notice budget, use the code (after the notice went out: a
+        // 503 or 429 does not spend it), the change.
         (
             name,
             vec![
@@ -161,8 +163,8 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
                 "UpdateItem",
                 "UpdateItem",
                 "UpdateItem",
-                "UpdateItem",
                 "TransactWriteItems",
+                "UpdateItem",
                 "UpdateItem",
             ],
         )
