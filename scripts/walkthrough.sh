@@ -8,7 +8,7 @@
 #   bash scripts/walkthrough.sh        # or: bash scripts/walkthrough.sh http://127.0.0.1:3000
 #
 # Needs bash, curl and python3. Each mail-sending step counts against the
-# client's budget (CLIENT_MAIL_LIMIT, 20 an hour per IP): a run uses 5.
+# client's budget (CLIENT_MAIL_LIMIT, 20 an hour per IP): a run uses 7.
 set -euo pipefail
 
 B="${1:-${BASE_URL:-http://127.0.0.1:3000}}"
@@ -92,6 +92,18 @@ for mail in mailbox["mail"]:                      # newest first
             sys.exit(0)
 sys.exit("walkthrough: no %s link in mail to %s" % (sys.argv[2], sys.argv[1]))
 ' "$1" "$2"
+}
+
+# totp KEY: the current code of a base32 key (RFC 6238: HMAC-SHA1, 30 s,
+# 6 digits), as an authenticator app shows it.
+totp() {
+    python3 -c '
+import base64, hmac, struct, sys, time
+key = base64.b32decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 8))
+mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), "sha1").digest()
+offset = mac[-1] & 15
+print("%06d" % ((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7fffffff) % 10**6))
+' "$1"
 }
 
 JSON=(-H 'content-type: application/json')
@@ -181,6 +193,26 @@ call POST /api/login "${JSON[@]}" -H "X-Device-Token: $DEVICE" -d "{\"username\"
 expect 200 success "sign in once more (with the device token)"
 AUTH=(-H "Authorization: Bearer $(field data.token)")
 
+# Two-factor sign-in: a key, a code of it (computed here, in place of an
+# authenticator app), then recovery codes for when the phone is gone.
+call POST /api/mfa/totp/setup "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD3\"}"
+expect 200 "Add the key to your authenticator app, then confirm with a code." "start two-factor sign-in: a key and its QR code"
+KEY="$(field data.secret)"
+call POST /api/mfa/totp/confirm "${AUTH[@]}" "${JSON[@]}" -d "{\"code\":\"$(totp "$KEY")\"}"
+expect 200 "Two-factor sign-in is on." "confirm with a code of the key: 10 recovery codes, shown once"
+RC1="$(field data.recovery_codes.0)"
+RC2="$(field data.recovery_codes.1)"
+call POST /api/login "${JSON[@]}" -H "X-Device-Token: $DEVICE" -d "{\"username\":\"$U\",\"pwd\":\"$PWD3\"}"
+expect 401 "second factor required" "the password alone no longer signs in: an mfa_token"
+MFA="$(field data.mfa_token)"
+call POST /api/login/mfa "${JSON[@]}" -H "X-Device-Token: $DEVICE" -d "{\"mfa_token\":\"$MFA\",\"code\":\"$RC1\"}"
+expect 200 success "sign in with a recovery code in place of a TOTP code"
+AUTH=(-H "Authorization: Bearer $(field data.token)")
+call POST /api/mfa/disable "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD3\",\"code\":\"$RC1\"}"
+expect 401 "wrong code" "a recovery code works once"
+call POST /api/mfa/disable "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD3\",\"code\":\"$RC2\"}"
+expect 200 "Two-factor sign-in is off." "turn two-factor sign-in off (the password and a code)"
+
 call POST /api/delete_account "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD3\"}"
 expect 200 "Your account has been deleted." "delete the account"
 
@@ -192,7 +224,7 @@ STEP=$((STEP + 1))
 SUBJECTS="$(curl -sS "$B/dev/mail.json?to=$NEW_EMAIL" | python3 -c '
 import json, sys
 print("; ".join(m["subject"] for m in json.load(sys.stdin)["mail"] if m["sent"]))')"
-WANT="Your account was deleted; Your password was changed; Reset your password; Your password was changed; Confirm your new email address"
+WANT="Your account was deleted; Two-factor sign-in was turned off; Two-factor sign-in was turned on; Your password was changed; Reset your password; Your password was changed; Confirm your new email address"
 if [[ "$SUBJECTS" != "$WANT" ]]; then
     echo "not ok $STEP - the mail to $NEW_EMAIL: expected \"$WANT\", got \"$SUBJECTS\"" >&2
     exit 1
