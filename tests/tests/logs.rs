@@ -78,6 +78,45 @@ async fn logs_of_a_full_flow_hold_no_secret() {
         .await
         .expect(400, "user not found");
     let second = app.token("alice", NEW_PASSWORD).await;
+    // Two-factor sign-in: the key, the recovery codes and the mfa_token
+    // must not reach the logs either.
+    let setup = app
+        .post_bearer(
+            "/api/mfa/totp/setup",
+            &second,
+            &json!({ "pwd": NEW_PASSWORD }),
+        )
+        .await;
+    let key = setup.body["data"]["secret"].as_str().unwrap().to_owned();
+    let raw_key = data_encoding::BASE32_NOPAD.decode(key.as_bytes()).unwrap();
+    let now = u64::try_from(shared::ports::Clock::now(&*app.clock)).unwrap();
+    let code = totp_lite::totp_custom::<totp_lite::Sha1>(30, 6, &raw_key, now);
+    let confirmed = app
+        .post_bearer("/api/mfa/totp/confirm", &second, &json!({ "code": code }))
+        .await;
+    confirmed.expect(200, "Two-factor sign-in is on.");
+    let recovery = confirmed.body["data"]["recovery_codes"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pending = app.login("alice", NEW_PASSWORD, false).await;
+    pending.expect(401, "second factor required");
+    let mfa_token = pending.body["data"]["mfa_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        "/api/login/mfa",
+        &json!({ "mfa_token": mfa_token, "code": "abcd-efgh-jkmn" }),
+    )
+    .await
+    .expect(401, "wrong code");
+    app.post(
+        "/api/login/mfa",
+        &json!({ "mfa_token": mfa_token, "code": recovery }),
+    )
+    .await
+    .expect(200, "success");
     app.post("/api/registration", &json!({"username": "bob", "full_name": "B", "email": "bob@example.com", "pwd": "password"}))
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -99,6 +138,12 @@ async fn logs_of_a_full_flow_hold_no_secret() {
         &second,
         &csrf,
         "$argon2id$",
+        &key,
+        &recovery,
+        &recovery.replace('-', ""),
+        "abcd-efgh-jkmn",
+        &mfa_token,
+        mfa_token.rsplit('~').next().unwrap(),
     ];
     if let Ok(path) = std::env::var("DUMP_LOGS") {
         std::fs::write(path, &logs).unwrap();
