@@ -247,6 +247,9 @@ def setup_aws():
         "DEVICE_SECRET_ARN": device_secret["ARN"],
         # The key of the second factors: a secret of its own, never rotated.
         "MFA_SECRET_ARN": mfa_secret["ARN"],
+        # The passkeys' relying party, as the dev server's (no secret).
+        "WEBAUTHN_RP_ID": "localhost",
+        "WEBAUTHN_ORIGINS": "http://localhost:3000",
         "IP_LIMITS": "off",
     }
 

@@ -7,7 +7,8 @@ does both). Proves each main.rs: environment configuration, clients built at
 cold start, the JWT secret read from Secrets Manager (login signs with it,
 profile_settings and logout verify with it), the device-token key read
 from its own secret (login signs device tokens with it), and the key of the
-second factors from its own (totp_setup seals a new TOTP key with it).
+second factors from its own (totp_setup seals a new TOTP key with it), and
+the passkey settings (the creation options name the configured RP ID).
 """
 
 import json
@@ -29,6 +30,8 @@ FUNCTIONS = [
     "resend_confirmation", "sessions", "end_session", "logout_all",
     "delete_account", "account_export", "pages", "whoami", "authorizer", "rotation",
     "mfa_status", "totp_setup", "totp_confirm", "recovery_codes", "mfa_disable", "login_mfa",
+    "passkey_register_start", "passkey_register_finish", "passkeys", "passkey_remove",
+    "passkey_login_start", "passkey_login_finish",
 ]
 # The page routes, all served by the pages function: (event, status, content type).
 PAGE_EVENTS = [
@@ -49,9 +52,14 @@ SIGNED_IN = [
     "update_profile", "change_password", "change_email", "resend_confirmation",
     "sessions", "end_session", "logout_all", "delete_account", "account_export", "whoami",
     "mfa_status", "totp_setup", "totp_confirm", "recovery_codes", "mfa_disable",
+    "passkey_register_start", "passkey_register_finish", "passkeys", "passkey_remove",
 ]
 # The issuer totp_setup names in the otpauth URI (the template's MfaIssuer).
 MFA_ISSUER = "Example"
+# The passkeys' relying party (the template's WebAuthnRpId, WebAuthnOrigins):
+# the dev server's form, http://localhost:PORT (browsers refuse an IP address).
+WEBAUTHN_RP_ID = "localhost"
+WEBAUTHN_ORIGINS = "http://localhost:3000"
 
 
 def free_port() -> int:
@@ -103,6 +111,8 @@ def setup() -> dict:
         # The key of the second factors: a secret of its own, never rotated.
         "MFA_SECRET_ARN": mfa_secret["ARN"],
         "MFA_ISSUER": MFA_ISSUER,
+        "WEBAUTHN_RP_ID": WEBAUTHN_RP_ID,
+        "WEBAUTHN_ORIGINS": WEBAUTHN_ORIGINS,
     }
 
 
@@ -187,6 +197,15 @@ def main() -> int:
         check("revert_email", load("revert_email"), 400, "user not found.")
         # The second step of a sign-in, with an mfa_token no sign-in issued.
         check("login_mfa", load("login_mfa"), 401, "sign in again")
+        # A passkey sign-in: a ceremony needs no session (its request options
+        # and id); an answer to a ceremony no one issued is refused.
+        started = json.loads(check("passkey_login_start", load("passkey_login_start"), 200,
+                                   "success").get("body") or "{}").get("data") or {}
+        if not (isinstance(started.get("ceremony"), str) and started["ceremony"]
+                and isinstance((started.get("publicKey") or {}).get("challenge"), str)
+                and started["publicKey"]["challenge"]):
+            failures.append(f"passkey_login_start: no ceremony and challenge in {started}")
+        check("passkey_login_finish", load("passkey_login_finish"), 401, "sign in again")
         for function in SIGNED_IN:
             check(function, load(function), 401, "authentication required")
 
@@ -271,6 +290,7 @@ def main() -> int:
         # is not one of it), so two-factor sign-in stays off.
         login_pwd = json.loads(load("login")["body"])["pwd"]
         setup_answer = None
+        creation = None
         for function, status, msg, pwd in [
             ("whoami", 200, "success", None),
             ("profile_settings", 200, "success", None),
@@ -281,6 +301,10 @@ def main() -> int:
             ("totp_confirm", 401, "wrong code", None),
             ("recovery_codes", 400, "two-factor sign-in is off.", login_pwd),
             ("mfa_disable", 400, "two-factor sign-in is off.", login_pwd),
+            ("passkeys", 200, "success", None),
+            ("passkey_register_start", 200, "success", login_pwd),
+            ("passkey_register_finish", 400, "start again.", None),
+            ("passkey_remove", 404, "passkey not found", login_pwd),
             ("account_export", 401, "wrong password", None),
             ("account_export", 200, "success", login_pwd),
             ("end_session", 404, "session not found", None),
@@ -297,10 +321,18 @@ def main() -> int:
             if pwd is not None:
                 body = json.loads(event.get("body") or "{}")
                 body["pwd"] = pwd
+                if function == "passkey_remove":
+                    body["id"] = "nope"          # no passkey of this account
                 event["body"] = json.dumps(body)
             resp = check(function, event, status, msg)
             if function == "totp_setup":
                 setup_answer = json.loads(resp.get("body") or "{}").get("data") or {}
+            if function == "passkeys":
+                listed = json.loads(resp.get("body") or "{}").get("data")
+                if listed != {"passkeys": []}:
+                    failures.append(f"passkeys: expected data {{'passkeys': []}}, got {listed}")
+            if function == "passkey_register_start":
+                creation = json.loads(resp.get("body") or "{}").get("data") or {}
         # The new key: base32, in an otpauth URI naming the configured
         # issuer, and its QR code as an SVG document.
         totp_key = (setup_answer or {}).get("secret")
@@ -311,6 +343,10 @@ def main() -> int:
                 and "<svg" in str((setup_answer or {}).get("qr_svg", ""))
                 and str((setup_answer or {}).get("qr_svg", "")).rstrip().endswith("</svg>")):
             failures.append(f"totp_setup: not the contract's key, URI and QR code: {setup_answer}")
+        # The creation options name the configured relying party.
+        rp = ((creation or {}).get("publicKey") or {}).get("rp") or {}
+        if not (isinstance((creation or {}).get("ceremony"), str) and rp.get("id") == WEBAUTHN_RP_ID):
+            failures.append(f"passkey_register_start: RP ID not {WEBAUTHN_RP_ID!r}: {creation}")
         # After the logout, the authorizer refuses the same token.
         logged_out = load("authorizer.logged_out")
         logged_out["headers"]["authorization"] = f"Bearer {token}"

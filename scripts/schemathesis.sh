@@ -49,6 +49,7 @@ register fuzzer_pwd
 register fuzzer_end
 register fuzzer_export
 register fuzzer_mfa
+register fuzzer_passkey
 ST_TOKEN="$(login fuzzer)"
 ST_LOGOUT_TOKEN="$(login fuzzer)"
 ST_LOGOUT_ALL_TOKEN="$(login fuzzer_all)"
@@ -56,8 +57,9 @@ ST_PASSWORD_TOKEN="$(login fuzzer_pwd)"
 ST_END_TOKEN="$(login fuzzer_end)"
 ST_EXPORT_TOKEN="$(login fuzzer_export)"
 ST_MFA_TOKEN="$(login fuzzer_mfa)"
+ST_PASSKEY_TOKEN="$(login fuzzer_passkey)"
 export ST_TOKEN ST_LOGOUT_TOKEN ST_LOGOUT_ALL_TOKEN ST_PASSWORD_TOKEN ST_END_TOKEN ST_EXPORT_TOKEN \
-    ST_MFA_TOKEN
+    ST_MFA_TOKEN ST_PASSKEY_TOKEN
 
 export HYPOTHESIS_STORAGE_DIRECTORY="$WORK/hypothesis"
 st --config-file scripts/schemathesis.toml run openapi.yaml \

@@ -10,7 +10,9 @@
 #      moto tests (races, faults, round trips, stored items)
 #   5. the e2e suite again, on DynamoDB + SES (TEST_STORE=dynamodb)
 #   6. schemathesis: the dev server (memory) fuzzed against openapi.yaml
-#   7. the walkthrough (scripts/walkthrough.sh) twice against one fresh dev server
+#   7. the walkthrough (scripts/walkthrough.sh) twice against one fresh dev server;
+#      then passkeys end to end (scripts/passkeys_e2e.py, PyPI's soft-webauthn as
+#      the authenticator) against a fresh dev server on memory, then on DynamoDB (moto)
 #   8. the real Lambda binaries under cargo lambda, fed every events/*.json
 #   9. the pages and the dev mailbox in headless Chromium (Debian's, installed
 #      in the background from the start when missing), driven by playwright-core
@@ -91,24 +93,51 @@ bash scripts/schemathesis.sh
 
 step "the walkthrough, twice against one fresh dev server (scripts/walkthrough.sh)"
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-WALK_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-(cd "$WALK_DIR" && exec env -u STORE PORT="$WALK_PORT" OUTBOX_DIR="$WALK_DIR/outbox" RUST_LOG=warn \
-    "$TARGET_DIR/debug/dev-server" >"$WALK_DIR/log" 2>&1) &
-WALK_PID=$!
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$WALK_PORT/" >/dev/null 2>&1 && break
-    kill -0 "$WALK_PID" 2>/dev/null || { cat "$WALK_DIR/log" >&2; echo "the dev server did not start" >&2; exit 1; }
-    sleep 0.1
-done
-walk() {
-    bash scripts/walkthrough.sh "http://127.0.0.1:$WALK_PORT" \
-        || { echo "the dev server's log:" >&2; cat "$WALK_DIR/log" >&2; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# dev_server VAR=VALUE...: a fresh dev server on $WALK_PORT with those
+# settings (and the AWS ones exported above), its log in $WALK_DIR/log; sets
+# WALK_PID. stop_dev_server stops it.
+dev_server() {
+    (cd "$WALK_DIR" && exec env -u STORE PORT="$WALK_PORT" RUST_LOG=warn "$@" \
+        "$TARGET_DIR/debug/dev-server" >"$WALK_DIR/log" 2>&1) &
+    WALK_PID=$!
+    for _ in $(seq 1 100); do
+        curl -fsS "http://127.0.0.1:$WALK_PORT/" >/dev/null 2>&1 && return 0
+        kill -0 "$WALK_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$WALK_DIR/log" >&2
+    echo "the dev server did not start" >&2
+    exit 1
 }
+stop_dev_server() {
+    kill "$WALK_PID"
+    wait "$WALK_PID" 2>/dev/null || true
+    WALK_PID=""
+}
+server_log() { echo "the dev server's log:" >&2; cat "$WALK_DIR/log" >&2; exit 1; }
+WALK_PORT="$(free_port)"
+dev_server OUTBOX_DIR="$WALK_DIR/outbox"
+walk() { bash scripts/walkthrough.sh "http://127.0.0.1:$WALK_PORT" || server_log; }
 walk
 walk | tail -1
-kill "$WALK_PID"
-wait "$WALK_PID" 2>/dev/null || true
-WALK_PID=""
+stop_dev_server
+
+step "passkeys end to end (scripts/passkeys_e2e.py, soft-webauthn): memory, then DynamoDB"
+# Passkeys need RP ID localhost (browsers refuse an IP address) and the origin
+# http://localhost:PORT, which the script sends; the requests go to 127.0.0.1.
+# On memory the public base URL says so; on DynamoDB the defaults (a base URL
+# on 127.0.0.1) must derive the same, as the contract says.
+WALK_PORT="$(free_port)"
+dev_server OUTBOX_DIR="$WALK_DIR/outbox-pk" PUBLIC_BASE_URL="http://localhost:$WALK_PORT"
+python3 scripts/passkeys_e2e.py "http://127.0.0.1:$WALK_PORT" || server_log
+stop_dev_server
+WALK_PORT="$(free_port)"
+dev_server STORE=dynamodb CREATE_TABLE=1 TABLE_NAME="passkeys-e2e-$WALK_PORT"
+python3 scripts/passkeys_e2e.py "http://127.0.0.1:$WALK_PORT" >"$WALK_DIR/passkeys.out" \
+    || { cat "$WALK_DIR/passkeys.out"; server_log; }
+tail -1 "$WALK_DIR/passkeys.out"
+stop_dev_server
 
 if [[ -f scripts/lambda-invoke.sh ]]; then
     step "real Lambda binaries under cargo lambda, every events/*.json"

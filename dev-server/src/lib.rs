@@ -66,6 +66,12 @@ pub fn handler(function: &str) -> Option<Handler> {
         "recovery_codes" => |a, r| Box::pin(recovery_codes::handle(a, r)),
         "mfa_disable" => |a, r| Box::pin(mfa_disable::handle(a, r)),
         "login_mfa" => |a, r| Box::pin(login_mfa::handle(a, r)),
+        "passkey_register_start" => |a, r| Box::pin(passkey_register_start::handle(a, r)),
+        "passkey_register_finish" => |a, r| Box::pin(passkey_register_finish::handle(a, r)),
+        "passkeys" => |a, r| Box::pin(passkeys::handle(a, r)),
+        "passkey_remove" => |a, r| Box::pin(passkey_remove::handle(a, r)),
+        "passkey_login_start" => |a, r| Box::pin(passkey_login_start::handle(a, r)),
+        "passkey_login_finish" => |a, r| Box::pin(passkey_login_finish::handle(a, r)),
         _ => return None,
     };
     Some(h)

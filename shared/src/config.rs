@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use lettre::message::Mailbox;
 
+mod webauthn;
+pub use webauthn::WebAuthnSettings;
 /// A configuration value that could not be used.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {name}: {problem}")]
@@ -112,6 +114,8 @@ pub struct Config {
     /// unset, cookies are host-only; `example.com` shares them with a front
     /// end on a sibling host (`app.example.com` next to `api.example.com`).
     pub cookie_domain: Option<String>,
+    /// Passkeys: `WEBAUTHN_RP_ID`, `WEBAUTHN_ORIGINS`.
+    pub webauthn: WebAuthnSettings,
     /// The issuer an authenticator app shows for our TOTP keys
     /// (`MFA_ISSUER`, default the service's name); no `:`.
     pub mfa_issuer: String,
@@ -236,6 +240,7 @@ impl Config {
             cookie_domain: get("COOKIE_DOMAIN")
                 .map(|d| cookie_domain(&d))
                 .transpose()?,
+            webauthn: WebAuthnSettings::from_lookup(get)?,
             mfa_issuer: match get("MFA_ISSUER") {
                 Some(issuer) if issuer.contains(':') || issuer.chars().count() > 64 => {
                     return Err(ConfigError::new(

@@ -19,6 +19,9 @@ pub enum ApiError {
     SecondFactorRequired {
         /// The raw `mfa_token` for `POST /api/login/mfa` (redacted in `Debug`).
         mfa_token: secrecy::SecretString,
+        /// When the account has passkeys: `{ceremony, publicKey}` to answer
+        /// with one of them instead of a code.
+        passkey: Option<serde_json::Value>,
     },
     /// 403: behind edge protection, a request that did not come through
     /// CloudFront (no secret origin header) to a function holding the

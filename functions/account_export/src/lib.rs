@@ -12,6 +12,7 @@ use shared::http::account::{
     caller_account, confirm_identity, live_sessions, rfc3339, session_failures, session_view,
 };
 use shared::http::factors::{code_for, spend};
+use shared::http::passkeys::passkey_view;
 use shared::http::{JsonBody, respond};
 use shared::ports::{TokenPurpose, TokenRecord, UserRecord};
 use shared::{ApiError, App, Reply};
@@ -91,6 +92,7 @@ async fn export(app: &App, req: &Request) -> Result<Reply, ApiError> {
             "created_at": rfc3339(user.created_at),
         },
         "sessions": sessions,
+        "passkeys": data.passkeys.iter().map(passkey_view).collect::<Vec<_>>(),
         "pending_email_change": pending,
         "outstanding_links": links,
     })))

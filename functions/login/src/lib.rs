@@ -13,9 +13,10 @@ use secrecy::SecretString;
 use shared::domain::hashing::verify_password;
 use shared::domain::{DeviceClaims, MFA_TOKEN_TTL_SECS, MfaToken, SessionId, Username};
 use shared::http::limits::{IpAction, check_lockout, limit_ip, refund_ip};
+use shared::http::passkeys::{relying_party, start_ceremony};
 use shared::http::sign_in::{device_of, presented_device_token, session_for, signed_in};
 use shared::http::{JsonBody, respond};
-use shared::ports::{FailureRun, LoginState, MfaChallenge, UserRecord};
+use shared::ports::{CeremonyKind, FailureRun, LoginState, MfaChallenge, UserRecord};
 use shared::{ApiError, App, Reply};
 
 const WRONG_CREDENTIALS: &str = "wrong username or password";
@@ -119,8 +120,7 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         // The password was right; the attempt stays counted (only the right
         // code ends the run), so the codes tried next cannot outnumber the
         // lockout's budget however many times the password is given.
-        let answer =
-            second_factor(app, &user, username, remember, device_summary, device, now).await?;
+        let answer = second_factor(app, req, &user, remember, device_summary, device, now).await?;
         // The password was right: the IP window gives its count back (it
         // keeps failures only); each code then counts on its own.
         refund_ip(app, counted_ip).await;
@@ -148,16 +148,16 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
 /// attempt (account, epochs, `remember`, device), and the 401 that names it.
 async fn second_factor(
     app: &App,
+    req: &Request,
     user: &UserRecord,
-    username: &Username,
     remember: bool,
     device: Option<String>,
     trusted: Option<DeviceClaims>,
     now: i64,
 ) -> Result<ApiError, ApiError> {
-    let token = MfaToken::generate(username)?;
+    let token = MfaToken::generate(&user.username)?;
     let challenge = MfaChallenge {
-        username: username.clone(),
+        username: user.username.clone(),
         account_id: user.account_id.clone(),
         hash: token.hash(),
         expires_at: now + MFA_TOKEN_TTL_SECS,
@@ -172,7 +172,24 @@ async fn second_factor(
         // The account went away meanwhile.
         return Ok(ApiError::Unauthorized(WRONG_CREDENTIALS));
     }
+    // With passkeys, one of them answers too: a ceremony for this account.
+    let passkeys: Vec<_> = app
+        .store
+        .passkeys_of(&user.username)
+        .await?
+        .into_iter()
+        .map(|p| p.credential)
+        .collect();
+    let passkey = match relying_party(app, req) {
+        Ok(rp) if !passkeys.is_empty() => {
+            let options = rp.account_options(&passkeys).map_err(ApiError::internal)?;
+            let account = Some((user.username.clone(), user.account_id.clone()));
+            Some(start_ceremony(app, CeremonyKind::SecondFactor, account, options, now).await?)
+        }
+        _ => None,
+    };
     Ok(ApiError::SecondFactorRequired {
         mfa_token: SecretString::from(token.expose().to_owned()),
+        passkey,
     })
 }

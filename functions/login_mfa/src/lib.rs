@@ -9,13 +9,24 @@
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
-use shared::domain::{MFA_MAX_FAILURES, MfaToken, SessionId};
+use serde_json::Value;
+use shared::domain::passkey::assertion_ids;
+use shared::domain::{FactorCode, MFA_MAX_FAILURES, MfaToken, SessionId};
 use shared::http::factors::{WRONG_CODE, check_code, required_code};
 use shared::http::limits::{IpAction, check_lockout, limit_ip, refund_ip};
+use shared::http::passkeys::{SIGN_IN_REFUSED, refused, relying_party, take_ceremony};
 use shared::http::sign_in::{presented_device_token, session_for, signed_in};
 use shared::http::{JsonBody, respond};
-use shared::ports::FailureRun;
+use shared::ports::{CeremonyKind, FactorUse, FailureRun, UserRecord};
 use shared::{ApiError, App, Reply};
+
+/// What the second step brings.
+enum Proof {
+    /// A TOTP or recovery code.
+    Code(FactorCode),
+    /// A passkey's assertion: the ceremony and `credential.toJSON()`.
+    Passkey(String, Value),
+}
 
 /// The 401 for a token that is unknown, expired, used or dead.
 pub const SIGN_IN_AGAIN: &str = "sign in again";
@@ -38,7 +49,15 @@ async fn second_step(app: &App, req: &Request) -> Result<Reply, ApiError> {
     if raw.trim().is_empty() {
         return Err(ApiError::bad_request("mfa_token is required."));
     }
-    let code = required_code(&body)?;
+    // A code, or a passkey's answer to the ceremony the first step gave.
+    let proof = if body.has("ceremony") {
+        Proof::Passkey(
+            body.str("ceremony")?.to_owned(),
+            body.object("credential")?.clone(),
+        )
+    } else {
+        Proof::Code(required_code(&body)?)
+    };
     let now = app.clock.now();
     let keys = app.jwt()?.signing(now).await;
     let device_key = app.device_key()?;
@@ -96,11 +115,20 @@ async fn second_step(app: &App, req: &Request) -> Result<Reply, ApiError> {
     {
         return Err(busy());
     }
-    let Some(used) = check_code(factor_key, &user, &code, now)? else {
-        if challenge.fails + 1 >= MFA_MAX_FAILURES {
-            app.store.delete_mfa_challenge(&challenge).await?;
+    let checked = match &proof {
+        Proof::Code(code) => check_code(factor_key, &user, code, now)?.ok_or(WRONG_CODE),
+        Proof::Passkey(ceremony, credential) => {
+            passkey_factor(app, req, &user, ceremony, credential, now).await?
         }
-        return Err(ApiError::Unauthorized(WRONG_CODE));
+    };
+    let used = match checked {
+        Ok(used) => used,
+        Err(msg) => {
+            if challenge.fails + 1 >= MFA_MAX_FAILURES {
+                app.store.delete_mfa_challenge(&challenge).await?;
+            }
+            return Err(ApiError::Unauthorized(msg));
+        }
     };
     let session = session_for(
         app,
@@ -135,4 +163,62 @@ async fn second_step(app: &App, req: &Request) -> Result<Reply, ApiError> {
     }
     refund_ip(app, counted_ip).await;
     signed_in(app, &keys, &user, &username, &session, now).await
+}
+
+/// Checks a passkey's answer to the second-factor ceremony of `user`: the
+/// ceremony (this account's, once), one of the account's passkeys, then the
+/// assertion. `Err` carries the 401's message (counted as a wrong code).
+async fn passkey_factor(
+    app: &App,
+    req: &Request,
+    user: &UserRecord,
+    ceremony: &str,
+    credential: &Value,
+    now: i64,
+) -> Result<Result<FactorUse, &'static str>, ApiError> {
+    let rp = relying_party(app, req)?;
+    let account = (&user.username, &user.account_id);
+    let Some(ceremony) = take_ceremony(
+        app,
+        ceremony,
+        CeremonyKind::SecondFactor,
+        Some(account),
+        now,
+    )
+    .await?
+    else {
+        return Ok(Err(SIGN_IN_AGAIN));
+    };
+    let Some((id, _)) = assertion_ids(credential, false) else {
+        return Ok(Err(SIGN_IN_REFUSED));
+    };
+    let Some(passkey) = app
+        .store
+        .passkeys_of(&user.username)
+        .await?
+        .into_iter()
+        .find(|p| p.credential.id == id && p.account_id == user.account_id)
+    else {
+        return Ok(Err(SIGN_IN_REFUSED));
+    };
+    let handle = app.factor_key()?.user_handle(&user.account_id);
+    Ok(
+        match rp.verify_assertion(
+            &ceremony.state,
+            credential,
+            &passkey.credential,
+            handle,
+            false,
+        ) {
+            Ok(verified) => Ok(FactorUse::Passkey {
+                credential_id: id,
+                old: passkey.credential.dynamic_state,
+                new: verified.dynamic_state,
+            }),
+            Err(why) => {
+                let _ = refused(&why, &id);
+                Err(SIGN_IN_REFUSED)
+            }
+        },
+    )
 }

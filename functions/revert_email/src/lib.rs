@@ -49,6 +49,15 @@ async fn revert(app: &App, req: &Request) -> Result<Reply, ApiError> {
     if holder.is_some_and(|h| h != user.username) {
         return Err(taken());
     }
+    // Passkeys added since the change go with it (an intruder's), as the
+    // TOTP enrolled since does.
+    let doomed: Vec<_> = app
+        .store
+        .passkeys_of(&user.username)
+        .await?
+        .into_iter()
+        .filter(|p| p.account_id == user.account_id && p.since >= revert.epoch)
+        .collect();
     let reset = OneTimeToken::generate()?;
     let reset_record = TokenRecord {
         hash: reset.hash(),
@@ -68,7 +77,7 @@ async fn revert(app: &App, req: &Request) -> Result<Reply, ApiError> {
         &app.config
             .links(own_base_url(req).as_deref())
             .reset(reset.expose())?,
-        user.factors_since(revert.epoch),
+        user.factors_since(revert.epoch) || !doomed.is_empty(),
     )?;
     let replaced = (user.email != revert.email)
         .then(|| messages::address_replaced(&app.config, user.email.as_str()))
@@ -77,6 +86,11 @@ async fn revert(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // (which are budgeted); no stranger can make us send them. The way back
     // in goes out first: no recovery without it.
     app.mailer.send(&restored).await?;
+    for passkey in &doomed {
+        app.store
+            .remove_passkey(&user, &passkey.credential.id)
+            .await?;
+    }
     match app
         .store
         .revert_email(&revert, &user, &reset_record, now)

@@ -129,6 +129,10 @@ pub enum FactorChange {
     TotpOff,
     /// A new set of recovery codes.
     NewRecoveryCodes,
+    /// A passkey added.
+    PasskeyAdded,
+    /// A passkey removed.
+    PasskeyRemoved,
 }
 
 /// The notice of a change of the account's second factors.
@@ -150,6 +154,14 @@ pub fn factor_changed(
         FactorChange::NewRecoveryCodes => (
             "New recovery codes were made",
             "New recovery codes were just made for your account; the earlier ones no longer work.",
+        ),
+        FactorChange::PasskeyAdded => (
+            "A passkey was added",
+            "A passkey was just added to your account: it signs in without the password.",
+        ),
+        FactorChange::PasskeyRemoved => (
+            "A passkey was removed",
+            "A passkey was just removed from your account: it no longer signs in.",
         ),
     };
     compose(

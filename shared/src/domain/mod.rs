@@ -13,6 +13,7 @@ mod email;
 mod hs256;
 mod mask;
 mod mfa;
+pub mod passkey;
 mod password;
 mod profile;
 mod session_token;

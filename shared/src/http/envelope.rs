@@ -84,10 +84,18 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
         _ => {}
     }
     let data = match err {
-        ApiError::SecondFactorRequired { mfa_token } => Some(serde_json::json!({
-            "mfa_token": secrecy::ExposeSecret::expose_secret(mfa_token),
-            "methods": crate::domain::MFA_METHODS,
-        })),
+        ApiError::SecondFactorRequired { mfa_token, passkey } => {
+            let mut methods = crate::domain::MFA_METHODS.to_vec();
+            let mut data = serde_json::json!({
+                "mfa_token": secrecy::ExposeSecret::expose_secret(mfa_token),
+            });
+            if let Some(passkey) = passkey {
+                methods.push("passkey");
+                data["passkey"] = passkey.clone();
+            }
+            data["methods"] = serde_json::json!(methods);
+            Some(data)
+        }
         _ => None,
     };
     let mut resp = json_response(status.as_u16(), "ERR", &err.to_string(), data.as_ref());

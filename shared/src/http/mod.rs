@@ -6,6 +6,7 @@ pub mod account;
 pub mod envelope;
 pub mod factors;
 pub mod limits;
+pub mod passkeys;
 pub mod request;
 pub mod routes;
 pub mod session;

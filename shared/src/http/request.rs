@@ -65,6 +65,15 @@ impl JsonBody {
         }
     }
 
+    /// A required object field (a WebAuthn credential).
+    pub fn object(&self, name: &str) -> Result<&Value, ApiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Err(ApiError::bad_request(format!("{name} is required."))),
+            Some(v @ Value::Object(_)) => Ok(v),
+            Some(_) => Err(ApiError::bad_request(format!("{name} must be an object."))),
+        }
+    }
+
     /// An optional boolean field, `false` when absent or `null`.
     pub fn opt_bool(&self, name: &str) -> Result<bool, ApiError> {
         match self.0.get(name) {

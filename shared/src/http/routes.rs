@@ -13,7 +13,7 @@ pub struct Route {
 }
 
 /// Every endpoint of the contract.
-pub const ROUTES: [Route; 31] = [
+pub const ROUTES: [Route; 37] = [
     route("GET", "/", "index"),
     route("POST", "/api/login", "login"),
     route("POST", "/api/registration", "registration"),
@@ -44,6 +44,20 @@ pub const ROUTES: [Route; 31] = [
     route("POST", "/api/mfa/totp/confirm", "totp_confirm"),
     route("POST", "/api/mfa/recovery_codes", "recovery_codes"),
     route("POST", "/api/mfa/disable", "mfa_disable"),
+    route(
+        "POST",
+        "/api/passkeys/register/start",
+        "passkey_register_start",
+    ),
+    route(
+        "POST",
+        "/api/passkeys/register/finish",
+        "passkey_register_finish",
+    ),
+    route("GET", "/api/passkeys", "passkeys"),
+    route("POST", "/api/passkeys/remove", "passkey_remove"),
+    route("POST", "/api/passkey_login/start", "passkey_login_start"),
+    route("POST", "/api/passkey_login/finish", "passkey_login_finish"),
     // The pages (HTML) the emailed links open, the account page, and their
     // style sheet and scripts: one function serves them all.
     route("GET", "/confirm_email/{token}", "pages"),
@@ -62,8 +76,12 @@ pub const OTHER_FUNCTIONS: [&str; 2] = ["authorizer", "rotation"];
 /// refuse (403) every request without it: those that count per client and
 /// the reset link's, which the edge's web ACL rate-limits (`CLIENT` in
 /// their `main.rs`; the template gives them `EDGE_ORIGIN_SECRET_ARN`).
-pub const EDGE_GUARDED: [&str; 12] = [
+pub const EDGE_GUARDED: [&str; 16] = [
     "login",
+    "passkey_register_finish",
+    "passkey_remove",
+    "passkey_login_start",
+    "passkey_login_finish",
     "login_mfa",
     "totp_confirm",
     "recovery_codes",

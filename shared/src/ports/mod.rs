@@ -14,10 +14,11 @@ pub use clock::Clock;
 pub use keys::{KeyRing, KeySource, KeysUnavailable, MAX_KEY_AGE_SECS, REFRESH_COOLDOWN_SECS};
 pub use mailer::{ADDRESS_CAP_REACHED, MailError, Mailer};
 pub use records::{
-    AccountData, FactorUse, FailureRun, LoginState, MfaChallenge, PendingEmail, SessionRecord,
-    TokenPurpose, TokenRecord, USER_COUNTER_SCOPES, UserRecord,
+    AccountData, CeremonyKind, CeremonyRecord, FactorUse, FailureRun, LoginState, MfaChallenge,
+    PasskeyRecord, PendingEmail, SessionRecord, TokenPurpose, TokenRecord, USER_COUNTER_SCOPES,
+    UserRecord,
 };
 pub use store::{
-    AccountStore, Confirmation, CreateUserError, FactorStore, LimitStore, LinkStore, SessionStore,
-    StoreError, StoreResult, UserStore, WriteOutcome,
+    AccountStore, AddPasskey, Confirmation, CreateUserError, FactorStore, LimitStore, LinkStore,
+    PasskeyStore, SessionStore, StoreError, StoreResult, UserStore, WriteOutcome,
 };

@@ -246,6 +246,8 @@ pub struct AccountData {
     /// The hashes of the sign-ins waiting for a second factor (deleted with
     /// the account).
     pub mfa_challenges: Vec<String>,
+    /// The account's passkeys.
+    pub passkeys: Vec<PasskeyRecord>,
 }
 
 impl AccountData {
@@ -304,6 +306,16 @@ pub enum FactorUse {
     Step(u64),
     /// A recovery code, by its keyed hash: accepted only while unused.
     Recovery(String),
+    /// A passkey's assertion: its credential's dynamic state moves from
+    /// `old` to `new` (only from `old`: an answer counts once).
+    Passkey {
+        /// The credential id.
+        credential_id: String,
+        /// The dynamic state read.
+        old: String,
+        /// The dynamic state after the assertion.
+        new: String,
+    },
 }
 
 impl std::fmt::Debug for FactorUse {
@@ -311,8 +323,57 @@ impl std::fmt::Debug for FactorUse {
         match self {
             Self::Step(s) => write!(f, "FactorUse::Step({s})"),
             Self::Recovery(_) => f.write_str("FactorUse::Recovery(..)"),
+            Self::Passkey { .. } => f.write_str("FactorUse::Passkey(..)"),
         }
     }
+}
+
+/// One passkey of an account (`USER#<key>` / `PASSKEY#<credential id>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    /// Whose.
+    pub username: Username,
+    /// The account it was added to.
+    pub account_id: AccountId,
+    /// The credential and its key material (as the RP library encodes it).
+    pub credential: crate::domain::passkey::StoredCredential,
+    /// As the owner named it.
+    pub name: String,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// Epoch seconds of the last sign-in with it.
+    pub last_used_at: Option<i64>,
+    /// The account's count of address changes when it was added: the
+    /// revert of a change numbered at or below it removes it.
+    pub since: u64,
+}
+
+/// What a ceremony is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CeremonyKind {
+    /// Adding a passkey to the account.
+    Register,
+    /// Signing in with any passkey (no username).
+    SignIn,
+    /// A passkey as the second factor of a pending sign-in.
+    SecondFactor,
+}
+
+/// A WebAuthn ceremony waiting for its answer (`CEREMONY#<id>`): taken
+/// (deleted) by the answer, so it works once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CeremonyRecord {
+    /// Its id (random; the client sends it back).
+    pub id: String,
+    /// What it is for.
+    pub kind: CeremonyKind,
+    /// The RP library's server state (the challenge among it).
+    pub state: Vec<u8>,
+    /// The account, for a registration or a second factor.
+    pub account: Option<(Username, AccountId)>,
+    /// Epoch seconds after which it is void.
+    pub expires_at: i64,
 }
 
 /// What a one-time token is for.

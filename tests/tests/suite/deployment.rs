@@ -108,7 +108,7 @@ fn the_functions_counting_per_client_are_those_given_the_edge_secret() {
                 .is_ok_and(|main| main.contains("CLIENT"))
         })
         .collect();
-    assert_eq!(counting.len(), 12, "{counting:?}");
+    assert_eq!(counting.len(), 16, "{counting:?}");
     assert_eq!(given, counting);
     let guarded: BTreeSet<String> = shared::http::routes::EDGE_GUARDED
         .iter()

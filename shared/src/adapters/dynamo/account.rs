@@ -40,6 +40,7 @@ impl DynamoStore {
         let mut sessions = Vec::new();
         let mut tokens = Vec::new();
         let mut mfa_challenges = Vec::new();
+        let mut passkeys = Vec::new();
         for item in self.query_partition(user_pk(username)).await? {
             let sk = item
                 .get("sk")
@@ -69,6 +70,9 @@ impl DynamoStore {
                 }
             } else if let Some(hash) = sk.strip_prefix("MFA#") {
                 mfa_challenges.push(hash.to_owned());
+            } else if sk.starts_with(super::port_passkeys::PASSKEY_PREFIX) {
+                let item: super::port_passkeys::PasskeyItem = from_item(item)?;
+                passkeys.extend(item.into_record(username));
             }
         }
         Ok(user.map(|user| AccountData {
@@ -76,6 +80,7 @@ impl DynamoStore {
             sessions,
             tokens,
             mfa_challenges,
+            passkeys,
         }))
     }
 
@@ -280,6 +285,13 @@ impl DynamoStore {
         }
         for hash in &data.mfa_challenges {
             doomed.push(key(user_pk(username), format!("MFA#{hash}")));
+        }
+        for p in &data.passkeys {
+            doomed.push(key(
+                user_pk(username),
+                super::port_passkeys::passkey_sk(&p.credential.id),
+            ));
+            doomed.push(super::port_passkeys::claim_key(&p.credential.id));
         }
         doomed.push(key(failures_pk(username), FAILURES_SK));
         for scope in USER_COUNTER_SCOPES {

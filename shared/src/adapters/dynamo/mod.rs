@@ -5,6 +5,9 @@
 //! | `USER#<username key>` | `PROFILE` | the user |
 //! | `USER#<username key>` | `SESSION#<sid>` | one session |
 //! | `USER#<username key>` | `MFA#<sha256>` | a sign-in waiting for its second factor |
+//! | `USER#<username key>` | `PASSKEY#<credential id>` | one passkey |
+//! | `PASSKEY#<credential id>` | `PASSKEY` | the account that has that credential |
+//! | `CEREMONY#<id>` | `CEREMONY` | a WebAuthn ceremony waiting for its answer |
 //! | `EMAIL#<email key>` | `EMAIL` | the account that confirmed the address |
 //! | `TOKEN#<sha256>` | `TOKEN` | one-time token |
 //! | `RATE#login#<username key>` | `FAILS` | failed-login run of clients without a device token |
@@ -16,6 +19,7 @@
 mod account;
 mod batch;
 mod capped;
+mod challenge_item;
 mod email_change;
 mod errors;
 mod items;
@@ -23,6 +27,7 @@ mod port_accounts;
 mod port_factors;
 mod port_limits;
 mod port_links;
+mod port_passkeys;
 mod port_sessions;
 mod runs;
 mod sessions;

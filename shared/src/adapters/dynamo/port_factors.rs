@@ -5,52 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ConditionCheck, Update};
-use serde::{Deserialize, Serialize};
 
+use super::challenge_item::{ChallengeItem, challenge_sk};
 use super::items::{
     FAILURES_SK, Item, LIVE_PROFILE, PROFILE_SK, SessionItem, counter_equals, run_pk, s,
 };
 use super::*;
 use crate::ports::{FactorStore, FactorUse, MfaChallenge};
-
-/// A sign-in waiting for its second factor.
-#[derive(Serialize, Deserialize)]
-pub(super) struct ChallengeItem {
-    pk: String,
-    sk: String,
-    account_id: AccountId,
-    expires_at: i64,
-    remember: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    device: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    device_id: Option<String>,
-    reset_epoch: u64,
-    session_epoch: u64,
-    fails: u32,
-}
-
-/// The sort key of a pending sign-in.
-pub(super) fn challenge_sk(hash: &str) -> String {
-    format!("MFA#{hash}")
-}
-
-impl ChallengeItem {
-    fn into_record(self, username: &Username, hash: &str) -> MfaChallenge {
-        MfaChallenge {
-            username: username.clone(),
-            account_id: self.account_id,
-            hash: hash.to_owned(),
-            expires_at: self.expires_at,
-            remember: self.remember,
-            device: self.device,
-            device_id: self.device_id.map(DeviceId::from_stored),
-            reset_epoch: self.reset_epoch,
-            session_epoch: self.session_epoch,
-            fails: self.fails,
-        }
-    }
-}
 
 fn codes_value(codes: &[String]) -> StoreResult<AttributeValue> {
     let map: BTreeMap<&str, u8> = codes.iter().map(|c| (c.as_str(), 1)).collect();
@@ -81,6 +42,8 @@ fn factor_update(
 ) -> Option<(String, String)> {
     let secret = same_secret(user, values)?;
     Some(match used {
+        // Not on the profile: see `finish_mfa_login`.
+        FactorUse::Passkey { .. } => return None,
         FactorUse::Step(step) => {
             values.insert(":step".to_owned(), n(step));
             (
@@ -318,9 +281,7 @@ impl FactorStore for DynamoStore {
     ) -> StoreResult<bool> {
         let mut values = HashMap::new();
         let mut names = HashMap::new();
-        let Some((update, condition)) = factor_update(user, used, &mut values, &mut names) else {
-            return Ok(false);
-        };
+        let profile_update = factor_update(user, used, &mut values, &mut names);
         // The attempt is bound to the account's epochs at the password step.
         let (live, account_values) = account_condition(user);
         values.extend(account_values);
@@ -331,17 +292,65 @@ impl FactorStore for DynamoStore {
             counter_equals("reset_epoch", ":re", challenge.reset_epoch),
             counter_equals("session_epoch", ":se", challenge.session_epoch)
         );
-        let profile = build(
-            "Update",
-            Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
-                .update_expression(update)
-                .condition_expression(format!("{live} AND {epochs} AND {condition}"))
-                .set_expression_attribute_values(Some(values))
-                .set_expression_attribute_names((!names.is_empty()).then_some(names))
+        let mut factor_items = Vec::new();
+        let profile = match (profile_update, used) {
+            (Some((update, condition)), _) => TransactWriteItem::builder()
+                .update(build(
+                    "Update",
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+                        .update_expression(update)
+                        .condition_expression(format!("{live} AND {epochs} AND {condition}"))
+                        .set_expression_attribute_values(Some(values))
+                        .set_expression_attribute_names((!names.is_empty()).then_some(names))
+                        .build(),
+                )?)
                 .build(),
-        )?;
+            (
+                None,
+                FactorUse::Passkey {
+                    credential_id,
+                    old,
+                    new,
+                },
+            ) => {
+                // The passkey's counter moves on, only from the state read.
+                factor_items.push(
+                    TransactWriteItem::builder()
+                        .update(build(
+                            "Update",
+                            Update::builder()
+                                .table_name(&self.table)
+                                .set_key(Some(key(
+                                    user_pk(&user.username),
+                                    super::port_passkeys::passkey_sk(credential_id),
+                                )))
+                                .update_expression("SET dynamic_state = :new, last_used_at = :now")
+                                .condition_expression(
+                                    "attribute_exists(pk) AND dynamic_state = :old",
+                                )
+                                .expression_attribute_values(":new", s(new))
+                                .expression_attribute_values(":old", s(old))
+                                .expression_attribute_values(":now", n(session.created_at))
+                                .build(),
+                        )?)
+                        .build(),
+                );
+                TransactWriteItem::builder()
+                    .condition_check(build(
+                        "ConditionCheck",
+                        ConditionCheck::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+                            .condition_expression(format!("{live} AND {epochs}"))
+                            .set_expression_attribute_values(Some(values))
+                            .build(),
+                    )?)
+                    .build()
+            }
+            (None, _) => return Ok(false),
+        };
         let consume = build(
             "Delete",
             Delete::builder()
@@ -367,10 +376,11 @@ impl FactorStore for DynamoStore {
             device: session.device.clone(),
         })?;
         let mut items = vec![
-            TransactWriteItem::builder().update(profile).build(),
+            profile,
             TransactWriteItem::builder().delete(consume).build(),
             self.put(item, None)?,
         ];
+        items.extend(factor_items);
         if let Some(run) = clear {
             let delete = build(
                 "Delete",

@@ -80,11 +80,13 @@ impl AccountStore for MemoryStore {
             .map(|(_, hash)| hash.clone())
             .collect();
         mfa_challenges.sort();
+        let passkeys = t.passkeys_of(key);
         Ok(Some(AccountData {
             user,
             sessions,
             tokens,
             mfa_challenges,
+            passkeys,
         }))
     }
 
@@ -152,6 +154,9 @@ impl AccountStore for MemoryStore {
         }
         t.end_sessions(&key);
         t.tokens.retain(|_, tok| tok.username.key() != key);
+        t.passkeys.retain(|_, p| p.username.key() != key);
+        t.ceremonies
+            .retain(|_, c| c.account.as_ref().is_none_or(|(u, _)| u.key() != key));
         t.login_failures.remove(&username_run(&key));
         // Each scope's counters of this user: `<scope>#<key>` and the
         // per-client ones under it, `<scope>#<key>#<client>`.

@@ -144,17 +144,33 @@ impl FactorStore for MemoryStore {
             .get(&key)
             .is_some_and(|c| c.expires_at > session.created_at);
         // As DynamoDB's conditions: the account as at the password step.
+        let passkey_usable = |t: &Tables| match used {
+            FactorUse::Passkey {
+                credential_id, old, ..
+            } => t.passkeys.get(credential_id).is_some_and(|p| {
+                p.credential.dynamic_state == *old && p.account_id == user.account_id
+            }),
+            _ => false,
+        };
         let usable = t.account(user).is_some_and(|u| {
             let mut copy = u.clone();
             u.reset_epoch == challenge.reset_epoch
                 && u.session_epoch == challenge.session_epoch
-                && use_factor(&mut copy, user, used)
+                && (use_factor(&mut copy, user, used) || passkey_usable(&t))
         });
         if !pending || !usable {
             return Ok(false);
         }
         t.challenges.remove(&key);
-        if let Some(u) = t.account_mut(user) {
+        if let FactorUse::Passkey {
+            credential_id, new, ..
+        } = used
+        {
+            if let Some(p) = t.passkeys.get_mut(credential_id) {
+                p.credential.dynamic_state = new.clone();
+                p.last_used_at = Some(session.created_at);
+            }
+        } else if let Some(u) = t.account_mut(user) {
             use_factor(u, user, used);
         }
         t.sessions.insert(
@@ -191,5 +207,7 @@ fn use_factor(stored: &mut UserRecord, read: &UserRecord, used: &FactorUse) -> b
         }
         FactorUse::Step(_) => false,
         FactorUse::Recovery(hash) => stored.recovery_codes.remove(hash).is_some(),
+        // A passkey is not on the profile (see `finish_mfa_login`).
+        FactorUse::Passkey { .. } => false,
     }
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod factors;
 mod limits;
 mod links;
+mod passkeys;
 mod sessions;
 
 use std::collections::HashMap;
@@ -34,6 +35,10 @@ struct Tables {
     counters: HashMap<(String, i64), (u32, i64)>,
     /// Sign-ins waiting for a second factor: (username key, hash).
     challenges: HashMap<(String, String), crate::ports::MfaChallenge>,
+    /// Passkeys by credential id.
+    passkeys: HashMap<String, crate::ports::PasskeyRecord>,
+    /// WebAuthn ceremonies by id.
+    ceremonies: HashMap<String, crate::ports::CeremonyRecord>,
     /// Writes since the last sweep of expired entries.
     writes: u32,
 }
@@ -108,6 +113,7 @@ impl Tables {
         self.tokens.retain(|_, t| t.expires_at > now);
         self.sessions.retain(|_, s| s.expires_at > now);
         self.challenges.retain(|_, c| c.expires_at > now);
+        self.ceremonies.retain(|_, c| c.expires_at > now);
     }
 
     fn live_token(

@@ -7,17 +7,19 @@ mod accounts;
 mod factors;
 mod limits;
 mod links;
+mod passkeys;
 mod sessions;
 
 pub use accounts::AccountStore;
 pub use factors::FactorStore;
 pub use limits::LimitStore;
 pub use links::LinkStore;
+pub use passkeys::{AddPasskey, PasskeyStore};
 pub use sessions::SessionStore;
 
 use super::records::{
-    AccountData, FactorUse, FailureRun, LoginState, MfaChallenge, PendingEmail, SessionRecord,
-    TokenPurpose, TokenRecord, UserRecord,
+    AccountData, CeremonyRecord, FactorUse, FailureRun, LoginState, MfaChallenge, PasskeyRecord,
+    PendingEmail, SessionRecord, TokenPurpose, TokenRecord, UserRecord,
 };
 use crate::domain::{
     DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
@@ -72,15 +74,16 @@ pub enum StoreError {
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The storage port: the five traits by concern, together. Every
+/// The storage port: the six traits by concern, together. Every
 /// implementation must pass the store contract tests.
 pub trait UserStore:
-    AccountStore + SessionStore + LinkStore + LimitStore + FactorStore + Send + Sync
+    AccountStore + SessionStore + LinkStore + LimitStore + FactorStore + PasskeyStore + Send + Sync
 {
 }
 
-impl<T: AccountStore + SessionStore + LinkStore + LimitStore + FactorStore + Send + Sync> UserStore
-    for T
+impl<
+    T: AccountStore + SessionStore + LinkStore + LimitStore + FactorStore + PasskeyStore + Send + Sync,
+> UserStore for T
 {
 }
 

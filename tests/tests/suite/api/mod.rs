@@ -14,6 +14,7 @@ mod logout;
 mod mfa;
 mod notices;
 mod pages;
+mod passkeys;
 mod profile;
 mod registration;
 mod registration_mail;

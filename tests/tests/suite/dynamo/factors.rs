@@ -124,7 +124,8 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
             ],
         ),
         // User + runs, the IP window, claim, the pending sign-in (while
-        // the account exists), the IP window's count back.
+        // the account exists), its passkeys (none here: no ceremony), the IP
+        // window's count back.
         (
             "login (TOTP on)",
             vec![
@@ -132,6 +133,7 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
                 "UpdateItem",
                 "UpdateItem",
                 "TransactWriteItems",
+                "Query",
                 "UpdateItem",
             ],
         ),
@@ -187,6 +189,8 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
         // A pending sign-in dead after five wrong codes; sessions over the cap.
         ("login_mfa", "DeleteItem"),
         ("login_mfa", "BatchWriteItem"),
+        // A passkey as the second factor: the account's live profile.
+        ("login_mfa", "ConditionCheckItem"),
     ]
     .into_iter()
     .collect();

@@ -346,12 +346,14 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
             vec!["GetItem", "GetItem", "TransactWriteItems"],
         ),
         (
-            // The link, the account, the address's holder, the recovery.
+            // The link, the account, the address's holder, its passkeys
+            // (those added since go), the recovery.
             "revert_email",
             vec![
                 "GetItem",
                 "GetItem",
                 "GetItem",
+                "Query",
                 "TransactWriteItems",
                 "Query",
                 "BatchWriteItem",

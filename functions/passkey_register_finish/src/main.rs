@@ -1,0 +1,8 @@
+//! The `passkey_register_finish` Lambda function.
+
+use shared::setup::lambda::{CLIENT, JWT, MAIL, MFA, run};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    run::<{ MAIL | JWT | MFA | CLIENT }, _, _>(passkey_register_finish::handle).await
+}

@@ -1,0 +1,8 @@
+//! The `passkeys` Lambda function.
+
+use shared::setup::lambda::{JWT, run};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    run::<{ JWT }, _, _>(passkeys::handle).await
+}
