@@ -415,7 +415,35 @@ def main(r: Run) -> str:
     d = r.expect(200, "success", "a passkey sign-in with TOTP on (no code)", passkey_sign_in(ka2, "TOTP on"))
     is_login_success(d)
     signed_in_as(d["token"], ua)
-    return "%s, %s" % (ua, ub)
+
+    # ---- the export lists them; a revert and a deletion remove them ---------------------
+    uc = "pkc%s" % run
+    addr_c, tc = account(uc, "Cy Passkey")
+    r.expect(200, "Check your email...", "%s's address is changed (by an intruder, say)" % uc,
+             r.call("POST", "/api/change_email", {"pwd": PWD, "new_email": "new-" + addr_c}, tc))
+    revert = r.newest_token(addr_c, "/revert_email/")
+    kc = SoftPasskey()
+    s = reg_start(tc, "passkey options after the change")
+    r.expect(200, "Your passkey has been added.", "a passkey added after the change",
+             reg_finish(tc, s["ceremony"], kc.create(s["publicKey"], O)))
+    d = r.expect(200, "success", "the export", r.call("POST", "/api/account_export", {"pwd": PWD}, tc))
+    exported = d.get("passkeys") or []
+    r.check([p.get("id") for p in exported] == [kc.id]
+            and all(set(p) == {"id", "name", "created_at", "last_used_at"} for p in exported),
+            "the export's passkeys (no key material): %s" % exported)
+    r.expect(200, "Your email has been restored.", "the owner's revert link",
+             r.call("GET", "/api/revert_email/" + revert))
+    r.expect(401, "passkey not accepted", "the passkey added since the change is gone",
+             passkey_sign_in(kc, "added since a reverted change"))
+    kb2 = SoftPasskey()
+    s = reg_start(tb, "%s's passkey options" % ub)
+    r.expect(200, "Your passkey has been added.", "%s adds a passkey" % ub,
+             reg_finish(tb, s["ceremony"], kb2.create(s["publicKey"], O)))
+    r.expect(200, "Your account has been deleted.", "%s deletes the account" % ub,
+             r.call("POST", "/api/delete_account", {"pwd": PWD}, tb))
+    r.expect(401, "passkey not accepted", "a deleted account's passkey signs nobody in",
+             passkey_sign_in(kb2, "of a deleted account"))
+    return "%s, %s, %s" % (ua, ub, uc)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,12 @@ export function freePort() {
 }
 
 // The dev server, started fresh for a test file, with `env` on top of
-// the usual settings.
-export async function startServer(env = {}) {
+// the usual settings. `base` names it by `host`: 127.0.0.1, or `localhost`
+// where a test needs a host name (passkeys are never bound to an IP
+// address; the server's defaults then take http://localhost:PORT as a
+// passkey origin, with localhost as the RP ID). Emailed links keep
+// PUBLIC_BASE_URL's 127.0.0.1 unless `env` says otherwise.
+export async function startServer(env = {}, { host = '127.0.0.1' } = {}) {
   const port = await freePort();
   const outbox = mkdtempSync(join(tmpdir(), 'ua-outbox-'));
   const child = spawn(SERVER, [], {
@@ -39,10 +43,10 @@ export async function startServer(env = {}) {
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
-  const base = `http://127.0.0.1:${port}`;
+  const base = `http://${host}:${port}`;
   for (let i = 0; ; i++) {
     try {
-      const r = await fetch(base + '/');
+      const r = await fetch(`http://127.0.0.1:${port}/`);
       if (r.ok) break;
     } catch {
       // not yet listening

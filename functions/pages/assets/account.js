@@ -1,6 +1,6 @@
 // The account page: sign in (with a code when two-factor sign-in is on),
 // register and reset when signed out; the profile and every account action,
-// two-factor sign-in among them, when signed in. The session is the
+// two-factor sign-in among them, when signed in (passkeys: passkeys.js). The session is the
 // HttpOnly cookie the login sets; writes repeat the CSRF cookie in a header
 // (common.js). Every answer is shown in plain words (ua.plain), every form
 // is checked with the API's own rules before it is sent (ua.rules), and
@@ -36,6 +36,7 @@
     loginStep(null);
     mfaShow(null);
     document.getElementById('mfa-state').textContent = '';
+    ua.passkeys.forget();
   }
 
   ua.hooks.plain = ua.plain;
@@ -45,6 +46,7 @@
     profileNow = profile;
     signedOut.hidden = profile !== null;
     signedIn.hidden = profile === null;
+    ua.passkeys.sync();
     if (profile === null) return;
     for (const el of document.querySelectorAll('[data-profile]')) {
       const key = el.dataset.profile;
@@ -77,18 +79,10 @@
       return;
     }
     show(res.data);
-    await Promise.all([loadSessions(), loadMfa()]);
+    await Promise.all([loadSessions(), loadMfa(), ua.passkeys.load()]);
   }
 
-  // "5 Dec 2026, 12:40" in this browser's time zone.
-  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  function when(iso) {
-    const d = new Date(iso);
-    if (Number.isNaN(d.getTime())) return String(iso);
-    const two = (n) => String(n).padStart(2, '0');
-    return d.getDate() + ' ' + MONTHS[d.getMonth()] + ' ' + d.getFullYear() + ', ' +
-      two(d.getHours()) + ':' + two(d.getMinutes());
-  }
+  const when = ua.when; // "5 Dec 2026, 12:40" (words.js)
 
   // One session: "Chrome on Linux · started 5 Dec 2026, 12:40 (this browser)",
   // and until when it lasts.
@@ -162,12 +156,14 @@
   const ownUsername = () => (profileNow ? profileNow.username : '');
 
   // Signing in: the password, then, for an account with two-factor sign-in,
-  // a code with the token the first step answered (`null`: the first step).
-  function loginStep(mfaToken) {
+  // a code (or a passkey) with the token the first step answered (`null`:
+  // the first step; a passkey sign-in offered there, passkeys.js).
+  function loginStep(mfaToken, passkey) {
     login.hidden = mfaToken !== null;
     loginMfa.hidden = mfaToken === null;
     if (mfaToken === null) loginMfa.reset();
     loginMfa.elements.mfa_token.value = mfaToken || '';
+    ua.passkeys.secondFactor(mfaToken === null ? null : passkey);
   }
   async function signedInWith(res) {
     forget();
@@ -175,13 +171,22 @@
     await load();
     document.getElementById('profile-title').focus();
   }
+  // Back to the password: "Back", or a second step that has to start again.
+  function passwordAgain(res) {
+    loginStep(null);
+    if (res) ua.say(login.querySelector('.status'), ua.plain(res, 'login/mfa').text, false);
+    login.elements.pwd.focus();
+    ua.passkeys.sync();
+  }
+  ua.account = { signedInWith, passwordAgain };
   ua.onSubmit(login, 'POST', 'login', async (res, form) => {
     if (res.ok) {
       await signedInWith(res);
     } else if (res.status === 401 && res.data && res.data.mfa_token) {
       form.elements.pwd.value = '';
       ua.clearErrors(form);
-      loginStep(res.data.mfa_token);
+      loginStep(res.data.mfa_token, res.data.passkey);
+      ua.passkeys.sync();
       loginMfa.elements.code.focus();
     }
   }, checks({
@@ -192,17 +197,14 @@
     if (res.ok) {
       await signedInWith(res);
     } else if (res.raw === 'sign in again') {
-      loginStep(null);
-      ua.say(login.querySelector('.status'), ua.plain(res, 'login/mfa').text, false);
-      login.elements.pwd.focus();
+      passwordAgain(res);
     }
   }, checks({
     code: (v) => r.required('code', v),
   }));
   document.getElementById('login-mfa-back').addEventListener('click', () => {
     clearMessages();
-    loginStep(null);
-    login.elements.pwd.focus();
+    passwordAgain(null);
   });
   ua.onSubmit(document.getElementById('register'), 'POST', 'registration', (res, form) => {
     if (res.ok) form.reset();

@@ -43,10 +43,28 @@
       'New recovery codes made; the old ones no longer work.': 'Here are your new recovery codes. The old ones no longer work.',
     },
     'mfa/disable': { 'Two-factor sign-in is off.': 'Two-factor sign-in is off: signing in asks only for your password.' },
+    'passkeys/register/finish': {
+      'Your passkey has been added.': 'Your passkey is added: you can now sign in with it, without your password.',
+    },
+    'passkeys/remove': {
+      'Your passkey has been removed.': 'Your passkey is removed: it no longer signs you in. ' +
+        'You can also delete it from your device or password manager.',
+    },
+    'passkey_login/finish': { success: 'You are signed in.' },
   };
 
   const TRY_AGAIN = 'Reload the page and try again.';
   const PAGE_FAULT = 'This page and the service did not understand each other. ' + TRY_AGAIN;
+
+  // Errors that mean something else after one call than after the others.
+  const CALL_ERRORS = {
+    'passkey_login/finish': { 'sign in again': { text: 'Signing in took too long. Try again.' } },
+    'login/mfa': {
+      'passkey not accepted': {
+        text: 'This passkey was not accepted. Enter a code instead, or go back and sign in again to use another passkey.',
+      },
+    },
+  };
 
   // Errors after any call. `field`: the form field the message is about.
   const ERRORS = {
@@ -58,6 +76,20 @@
     'no two-factor setup to confirm.': { text: 'There is no setup to confirm. Start again with "Turn on".' },
     'two-factor sign-in is off.': { text: 'Two-factor sign-in is already off.' },
     'mfa_token is required.': { text: PAGE_FAULT },
+    'start again.': { text: 'Adding the passkey took too long. Try again.' },
+    'passkey not accepted.': {
+      text: 'Your device made a passkey we cannot check, so it was not added. Try again, or use another device ' +
+        'or password manager.',
+    },
+    'this passkey is already registered.': { text: 'This passkey is already added to an account.' },
+    'passkey not found': { text: 'This passkey was already removed.' },
+    'passkey not accepted': {
+      text: 'This passkey was not accepted: it may have been removed from your account. ' +
+        'Sign in with your password, or use another passkey.',
+    },
+    'ceremony is required.': { text: PAGE_FAULT },
+    'credential is required.': { text: PAGE_FAULT },
+    'id is required.': { text: PAGE_FAULT },
     'user not found': { field: 'username', text: 'No account has this username. Check it and try again.' },
     'authentication required': { text: 'Your session has ended. Sign in again.' },
     'missing or invalid CSRF token': {
@@ -111,6 +143,7 @@
     'is not a valid email address.': 'This is not a valid email address. Check it: an address looks like ' +
       'name@example.com.',
     'must be at most 254 characters.': 'Your {noun} is too long: it can be at most 254 characters.',
+    'must be at most 64 characters.': 'Your {noun} is too long: it can be at most 64 characters.',
     'is already the account\'s address.': 'This is already your account\'s email address.',
   };
 
@@ -126,6 +159,7 @@
     new_pwd: 'new password',
     remember: '"remember me" choice',
     code: 'code',
+    name: 'passkey name',
   };
 
   // A wait in words: "in a few seconds", "in about 2 minutes", "in about an hour".
@@ -141,6 +175,39 @@
     if (hours < 24) return 'in about ' + hours + ' hours';
     const days = Math.round(secs / 86400);
     return days === 1 ? 'in about a day' : 'in about ' + days + ' days';
+  }
+
+  // "5 Dec 2026, 12:40" in this browser's time zone.
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  function when(iso) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return String(iso);
+    const two = (n) => String(n).padStart(2, '0');
+    return d.getDate() + ' ' + MONTHS[d.getMonth()] + ' ' + d.getFullYear() + ', ' +
+      two(d.getHours()) + ':' + two(d.getMinutes());
+  }
+
+  // What the browser answered when asked to make (`making`) or use a
+  // passkey: a DOMException's name in plain words.
+  function passkeyRefusal(error, making) {
+    const name = error && error.name;
+    if (name === 'NotAllowedError') {
+      return (making ? 'No passkey was made' : 'No passkey was used') +
+        ': it was cancelled, or it took too long. Try again when you are ready.';
+    }
+    if (name === 'InvalidStateError' && making) {
+      return 'This device or password manager already has a passkey for your account.';
+    }
+    if (name === 'SecurityError') {
+      return 'Passkeys do not work on this address of the page. Open it by its usual address and try again.';
+    }
+    if (name === 'NotSupportedError' || name === 'ConstraintError') {
+      return 'This device or browser cannot ' + (making ? 'make' : 'use') + ' a passkey of the kind we take ' +
+        '(one that checks it is you, with a screen lock, a fingerprint or your face). ' +
+        'Try another device or password manager.';
+    }
+    if (name === 'TypeError') return PAGE_FAULT;
+    return 'Your browser could not ' + (making ? 'make' : 'use') + ' a passkey. Try again, or use another device.';
   }
 
   // An answer in plain words: { text, field } (field when the answer is
@@ -168,7 +235,7 @@
     // An outage or a bug reads the same whatever its message.
     if (res.status === 503) return { text: fill(ERRORS['service temporarily unavailable, try again later'].text) };
     if (res.status >= 500) return { text: fill(ERRORS['internal server error'].text) };
-    const known = ERRORS[res.raw];
+    const known = (CALL_ERRORS[key] && CALL_ERRORS[key][res.raw]) || ERRORS[res.raw];
     if (known) return { text: fill(known.text, known.field), field: known.field };
     const named = /^([a-z_]+) (.+)$/.exec(res.raw);
     if (named && FIELD_ERRORS[named[2]]) {
@@ -230,6 +297,10 @@
       if (count(value) > 32) return field + ' must be 0-32 characters.';
       return CONTROL.test(value) ? field + ' must not contain control characters.' : '';
     },
+    // Optional (empty is "Passkey"): at most 64 characters once trimmed.
+    passkeyName(field, value) {
+      return count(value.trim()) > 64 ? field + ' must be at most 64 characters.' : '';
+    },
     // Optional: at most 1000 characters; line breaks and tabs allowed.
     contacts(field, value) {
       if (value.trim() === '') return '';
@@ -285,5 +356,5 @@
     return false;
   }
 
-  Object.assign(ua, { plain, inWords, rules, own, checkAll });
+  Object.assign(ua, { plain, inWords, when, passkeyRefusal, rules, own, checkAll });
 })();

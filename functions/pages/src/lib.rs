@@ -44,7 +44,7 @@ struct Asset {
     body: &'static str,
 }
 
-const ASSETS: [Asset; 7] = [
+const ASSETS: [Asset; 8] = [
     Asset {
         name: "pages.css",
         content_type: "text/css; charset=utf-8",
@@ -59,6 +59,11 @@ const ASSETS: [Asset; 7] = [
         name: "words.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../assets/words.js"),
+    },
+    Asset {
+        name: "passkeys.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/passkeys.js"),
     },
     Asset {
         name: "link.js",
