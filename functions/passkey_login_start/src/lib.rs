@@ -8,7 +8,7 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use shared::http::limits::{IpAction, limit_ip};
 use shared::http::passkeys::{relying_party, start_ceremony};
-use shared::http::respond;
+use shared::http::{JsonBody, respond};
 use shared::ports::CeremonyKind;
 use shared::{ApiError, App, Reply};
 
@@ -18,6 +18,10 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 }
 
 async fn start(app: &App, req: &Request) -> Result<Reply, ApiError> {
+    // No body, or a JSON object (`{}`): nothing in it is read.
+    if !req.body().is_empty() {
+        JsonBody::parse(req)?;
+    }
     let now = app.clock.now();
     let rp = relying_party(app, req)?;
     limit_ip(app, req, IpAction::Login).await?;

@@ -291,3 +291,76 @@ async fn a_scan_of_the_table_shows_no_usable_secret_and_no_code() {
     assert!(profile["totp_secret"].as_s().unwrap().starts_with("v1."));
     assert_eq!(profile["recovery_codes"].as_m().unwrap().len(), 10);
 }
+
+#[tokio::test]
+async fn the_passkey_routes_an_authenticator_is_not_needed_for_make_the_fewest_calls() {
+    require_moto!();
+    let calls = Calls::default();
+    let client = super::client_seen_by(calls.clone()).await;
+    let app = TestApp::options()
+        .backend(Backend::moto(Some(client)).await)
+        .spawn()
+        .await;
+    app.register_confirmed("keyed", "keyed@example.com").await;
+    let token = app.token("keyed", PASSWORD).await;
+    let _ = calls.take();
+    let granted = tests::template_dynamodb_actions();
+    let mut seen = Vec::new();
+    let mut step = |name: &str, (ops, actions): (Vec<&'static str>, BTreeSet<&'static str>)| {
+        for action in &actions {
+            assert!(
+                granted[name].contains(*action),
+                "template.yaml: {name} lacks dynamodb:{action}"
+            );
+        }
+        seen.push((name.to_owned(), ops));
+    };
+    app.get_bearer("/api/passkeys", &token)
+        .await
+        .expect(200, "success");
+    step("passkeys", calls.take());
+    app.post_bearer(
+        "/api/passkeys/register/start",
+        &token,
+        &json!({ "pwd": PASSWORD }),
+    )
+    .await
+    .expect(200, "success");
+    step("passkey_register_start", calls.take());
+    let resp = app.post("/api/passkey_login/start", &json!({})).await;
+    resp.expect(200, "success");
+    step("passkey_login_start", calls.take());
+    let ceremony = resp.body["data"]["ceremony"].as_str().unwrap();
+    let junk = json!({ "id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {} });
+    app.post(
+        "/api/passkey_login/finish",
+        &json!({ "ceremony": ceremony, "credential": junk }),
+    )
+    .await
+    .expect(401, "passkey not accepted");
+    step("passkey_login_finish", calls.take());
+    let expected: Vec<(String, Vec<&str>)> = [
+        // The partition (session and passkeys at once).
+        ("passkeys", vec!["Query"]),
+        // Session + user, claim, end the run, the account's passkeys
+        // (excluded), the ceremony (while the account exists).
+        (
+            "passkey_register_start",
+            vec![
+                "BatchGetItem",
+                "UpdateItem",
+                "UpdateItem",
+                "Query",
+                "TransactWriteItems",
+            ],
+        ),
+        // The IP window, the ceremony.
+        ("passkey_login_start", vec!["UpdateItem", "PutItem"]),
+        // The IP window, the ceremony taken (a junk answer stops there).
+        ("passkey_login_finish", vec!["UpdateItem", "DeleteItem"]),
+    ]
+    .into_iter()
+    .map(|(n, ops)| (n.to_owned(), ops))
+    .collect();
+    assert_eq!(seen, expected);
+}
