@@ -12,13 +12,22 @@ moto's own `/moto-api/data.json` dumps every backend, every table with
 every item included, inside the lock, so reading mail through it slowed
 every other request as the run went on.
 
+And it makes one check real DynamoDB makes and moto skips in
+TransactWriteItems: every ExpressionAttributeValues key of an item must be
+used by that item's expressions (moto checks only the names there), so that
+a transaction DynamoDB would refuse fails here too.
+
 Usage: python3 scripts/moto_server.py HOST PORT
 """
 
 import json
+import re
 import signal
 import sys
 import threading
+
+from moto.dynamodb import responses
+from moto.dynamodb.exceptions import MockValidationException
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.ses.models import RawMessage, ses_backends
@@ -35,6 +44,29 @@ def raw_messages() -> bytes:
                 if isinstance(message, RawMessage):
                     out.append({"source": message.source, "raw_data": message.raw_data})
     return json.dumps(out).encode()
+
+
+_transact_write_items = responses.DynamoHandler.transact_write_items
+
+
+def _strict_transact_write_items(self):
+    for item in self.body.get("TransactItems", []):
+        for op in item.values():
+            expressions = " ".join(
+                op.get(k) or "" for k in ("ConditionExpression", "UpdateExpression")
+            )
+            unused = set(op.get("ExpressionAttributeValues") or {}) - set(
+                re.findall(r":[A-Za-z0-9_]+", expressions)
+            )
+            if unused:
+                raise MockValidationException(
+                    "Value provided in ExpressionAttributeValues unused in expressions: keys: {%s}"
+                    % ", ".join(sorted(unused))
+                )
+    return _transact_write_items(self)
+
+
+responses.DynamoHandler.transact_write_items = _strict_transact_write_items
 
 
 def main() -> None:

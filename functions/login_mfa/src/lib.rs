@@ -201,7 +201,9 @@ async fn passkey_factor(
     else {
         return Ok(Err(SIGN_IN_REFUSED));
     };
-    let handle = app.factor_key()?.user_handle(&user.account_id);
+    let handle = app
+        .factor_key()?
+        .user_handle(&user.account_id, &user.username);
     Ok(
         match rp.verify_assertion(
             &ceremony.state,

@@ -47,7 +47,7 @@ async fn finish(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .passkey_by_id(&id)
         .await?
         .ok_or_else(not_accepted)?;
-    let own_handle = key.user_handle(&user.account_id);
+    let own_handle = key.user_handle(&user.account_id, &user.username);
     if handle != Some(own_handle) {
         return Err(not_accepted());
     }

@@ -1,7 +1,7 @@
 //! `POST /api/passkey_login/start` (no session): request options for any
 //! passkey of this relying party (no username: a discoverable credential,
 //! user verification required) and the ceremony. It writes the ceremony,
-//! so it counts in the client's per-IP sign-in window.
+//! so it counts in a per-IP window of its own (the login limit's size).
 
 use std::sync::Arc;
 
@@ -24,7 +24,7 @@ async fn start(app: &App, req: &Request) -> Result<Reply, ApiError> {
     }
     let now = app.clock.now();
     let rp = relying_party(app, req)?;
-    limit_ip(app, req, IpAction::Login).await?;
+    limit_ip(app, req, IpAction::PasskeyStart).await?;
     let options = rp.discoverable_options().map_err(ApiError::internal)?;
     let data = start_ceremony(app, CeremonyKind::SignIn, None, options, now).await?;
     Ok(Reply::msg("success").with_data(data))

@@ -13,12 +13,17 @@ use shared::http::account::caller_user;
 use shared::http::factors::announce;
 use shared::http::limits::limit_client_mail;
 use shared::http::passkeys::{
-    REGISTRATION_REFUSED, START_AGAIN, passkey_view, relying_party, take_ceremony,
+    REGISTRATION_REFUSED, START_AGAIN, passkey_view, read_ceremony, relying_party, take_ceremony,
 };
 use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
 use shared::ports::{AddPasskey, CeremonyKind, PasskeyRecord};
 use shared::{ApiError, App, Reply};
+
+const ALREADY: &str = "this passkey is already registered.";
+/// Credential ids longer than this (base64url; 255 bytes) are refused: they
+/// are part of item keys, which DynamoDB caps.
+const MAX_ID_CHARS: usize = 340;
 
 /// Handles `POST /api/passkeys/register/finish`.
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
@@ -42,17 +47,33 @@ async fn finish(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let rp = relying_party(app, req)?;
     limit_client_mail(app, req).await?;
     let account = (&user.username, &user.account_id);
-    let ceremony = take_ceremony(app, &ceremony, CeremonyKind::Register, Some(account), now)
+    // Read, not taken: it is consumed with the passkey's write, so that a
+    // 503 or 429 on the way leaves it for the retry.
+    let ceremony = read_ceremony(app, &ceremony, CeremonyKind::Register, Some(account), now)
         .await?
         .ok_or_else(|| ApiError::bad_request(START_AGAIN))?;
-    let (stored, handle) = rp
+    let verified = rp
         .verify_registration(&ceremony.state, credential)
-        .map_err(|why| {
-            tracing::info!(reason = ?why, "passkey registration refused");
-            ApiError::bad_request(REGISTRATION_REFUSED)
-        })?;
-    if handle != key.user_handle(&user.account_id) {
+        .ok()
+        .filter(|(stored, handle)| {
+            *handle == key.user_handle(&user.account_id, &user.username)
+                && stored.id.len() <= MAX_ID_CHARS
+        });
+    let Some((stored, _)) = verified else {
+        // A refused answer spends its ceremony.
+        take_ceremony(
+            app,
+            &ceremony.id,
+            CeremonyKind::Register,
+            Some(account),
+            now,
+        )
+        .await?;
+        tracing::info!("passkey registration refused");
         return Err(ApiError::bad_request(REGISTRATION_REFUSED));
+    };
+    if app.store.passkey_by_id(&stored.id).await?.is_some() {
+        return Err(ApiError::Conflict(ALREADY));
     }
     let passkey = PasskeyRecord {
         username: user.username.clone(),
@@ -64,12 +85,11 @@ async fn finish(app: &App, req: &Request) -> Result<Reply, ApiError> {
         since: user.email_changes,
     };
     announce(app, &user, FactorChange::PasskeyAdded, now).await?;
-    match app.store.add_passkey(&user, &passkey).await? {
+    match app.store.add_passkey(&user, &passkey, &ceremony.id).await? {
         AddPasskey::Added => {}
-        AddPasskey::Taken => {
-            return Err(ApiError::Conflict("this passkey is already registered."));
-        }
+        AddPasskey::Taken => return Err(ApiError::Conflict(ALREADY)),
         AddPasskey::Stale => return Err(ApiError::Unauthorized(NOT_AUTHENTICATED)),
+        AddPasskey::CeremonyGone => return Err(ApiError::bad_request(START_AGAIN)),
     }
     Ok(Reply::msg("Your passkey has been added.")
         .with_data(json!({ "passkey": passkey_view(&passkey) })))

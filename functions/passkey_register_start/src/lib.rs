@@ -38,7 +38,7 @@ async fn start(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .collect();
     let options = rp
         .registration_options(
-            key.user_handle(&user.account_id),
+            key.user_handle(&user.account_id, &user.username),
             user.username.as_str(),
             &user.full_name,
             &existing,

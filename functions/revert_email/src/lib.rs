@@ -51,13 +51,13 @@ async fn revert(app: &App, req: &Request) -> Result<Reply, ApiError> {
     }
     // Passkeys added since the change go with it (an intruder's), as the
     // TOTP enrolled since does.
-    let doomed: Vec<_> = app
+    let (doomed, kept): (Vec<_>, Vec<_>) = app
         .store
         .passkeys_of(&user.username)
         .await?
         .into_iter()
-        .filter(|p| p.account_id == user.account_id && p.since >= revert.epoch)
-        .collect();
+        .filter(|p| p.account_id == user.account_id)
+        .partition(|p| p.since >= revert.epoch);
     let reset = OneTimeToken::generate()?;
     let reset_record = TokenRecord {
         hash: reset.hash(),
@@ -78,6 +78,7 @@ async fn revert(app: &App, req: &Request) -> Result<Reply, ApiError> {
             .links(own_base_url(req).as_deref())
             .reset(reset.expose())?,
         user.factors_since(revert.epoch) || !doomed.is_empty(),
+        kept.len(),
     )?;
     let replaced = (user.email != revert.email)
         .then(|| messages::address_replaced(&app.config, user.email.as_str()))

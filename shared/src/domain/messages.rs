@@ -243,18 +243,17 @@ pub fn address_restored(
     username: &str,
     reset_link: &str,
     factors_removed: bool,
+    passkeys_left: usize,
 ) -> Result<Email, ApiError> {
-    let factors = if factors_removed {
-        "Two-factor sign-in, turned on since the address was changed, was turned off with its recovery codes: whoever changed the address may hold them. Turn it on again from your account page once you are back in."
-    } else {
-        ""
-    };
     let mut lines = vec![
         format!("Hello {username},"),
         "This address is your account's address again. Every session was signed out, every device must sign in again, every other emailed link stopped working, and the password stopped working: whoever changed the address may know it.".to_owned(),
     ];
     if factors_removed {
-        lines.push(factors.to_owned());
+        lines.push("Two-factor sign-in and passkeys set up since the address was changed were removed (with their recovery codes): whoever changed the address may hold them. Set them up again from your account page once you are back in.".to_owned());
+    }
+    if passkeys_left > 0 {
+        lines.push(format!("Your account still has {passkeys_left} passkey(s) from before the change: if you do not recognise one, remove it from your account page once you are back in."));
     }
     lines.push("Choose a new password with this link:".to_owned());
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();

@@ -134,12 +134,18 @@ impl FactorKey {
 impl FactorKey {
     /// The account's WebAuthn user handle: opaque (not the username), the
     /// same for every passkey of the account, never reused by another
-    /// account (the account id is not), and derived, so nothing stores it.
-    pub fn user_handle(&self, account: &AccountId) -> [u8; 16] {
+    /// account (the account id is not; an account from before ids, which
+    /// all share the empty one, is told apart by its username), and
+    /// derived, so nothing stores it.
+    pub fn user_handle(&self, account: &AccountId, username: &Username) -> [u8; 16] {
         #[allow(clippy::expect_used)] // HMAC takes a key of any length.
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac).expect("any key length");
         mac.update(b"user_account webauthn user handle\0");
         mac.update(account.as_str().as_bytes());
+        if account.is_legacy() {
+            mac.update(b"\0legacy\0");
+            mac.update(username.key().as_bytes());
+        }
         let digest = mac.finalize().into_bytes();
         let mut handle = [0u8; 16];
         handle.copy_from_slice(&digest[..16]);

@@ -21,6 +21,10 @@ pub enum IpAction {
     Registration,
     /// `POST /api/reset_password_request`
     ResetRequest,
+    /// `POST /api/passkey_login/start`: a window of its own (the login
+    /// limit's size), so that sign-in pages offering passkeys do not fill
+    /// the window of failed sign-ins.
+    PasskeyStart,
 }
 
 const TOO_MANY: &str = "too many requests, try again later.";
@@ -86,6 +90,7 @@ pub async fn limit_ip(
         IpAction::Login => ("ip-login", limits.login),
         IpAction::Registration => ("ip-registration", limits.registration),
         IpAction::ResetRequest => ("ip-reset", limits.reset),
+        IpAction::PasskeyStart => ("ip-passkey-start", limits.login),
     };
     let ip = client_of(app, req)?;
     let now = app.clock.now();

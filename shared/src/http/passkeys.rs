@@ -68,14 +68,37 @@ pub async fn take_ceremony(
     if id.is_empty() || id.len() > 64 {
         return Ok(None);
     }
-    Ok(app.store.take_ceremony(id, now).await?.filter(|c| {
-        c.kind == kind
-            && match (account, &c.account) {
-                (None, _) => true,
-                (Some((u, a)), Some((cu, ca))) => u.key() == cu.key() && a == ca,
-                (Some(_), None) => false,
-            }
-    }))
+    let taken = app.store.take_ceremony(id, now).await?;
+    Ok(taken.filter(|c| is_for(c, kind, account)))
+}
+
+/// Ceremony `id` if it is of `kind` (and `account`'s), left in place: a
+/// registration consumes it only with the passkey's write.
+pub async fn read_ceremony(
+    app: &App,
+    id: &str,
+    kind: CeremonyKind,
+    account: Option<(&Username, &AccountId)>,
+    now: i64,
+) -> Result<Option<CeremonyRecord>, ApiError> {
+    if id.is_empty() || id.len() > 64 {
+        return Ok(None);
+    }
+    let found = app.store.ceremony(id, now).await?;
+    Ok(found.filter(|c| is_for(c, kind, account)))
+}
+
+fn is_for(
+    c: &CeremonyRecord,
+    kind: CeremonyKind,
+    account: Option<(&Username, &AccountId)>,
+) -> bool {
+    c.kind == kind
+        && match (account, &c.account) {
+            (None, _) => true,
+            (Some((u, a)), Some((cu, ca))) => u.key() == cu.key() && a == ca,
+            (Some(_), None) => false,
+        }
 }
 
 /// The refusal of a sign-in; a counter that went back goes to the logs as

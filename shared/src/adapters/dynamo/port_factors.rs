@@ -40,9 +40,13 @@ fn factor_update(
     values: &mut Item,
     names: &mut HashMap<String, String>,
 ) -> Option<(String, String)> {
+    // A passkey is not on the profile (see `finish_mfa_login`): no values
+    // either, DynamoDB refuses an item with one its expressions do not use.
+    if let FactorUse::Passkey { .. } = used {
+        return None;
+    }
     let secret = same_secret(user, values)?;
     Some(match used {
-        // Not on the profile: see `finish_mfa_login`.
         FactorUse::Passkey { .. } => return None,
         FactorUse::Step(step) => {
             values.insert(":step".to_owned(), n(step));

@@ -65,6 +65,23 @@ fn ceremony_key(id: &str) -> Item {
     key(format!("CEREMONY#{id}"), "CEREMONY")
 }
 
+fn ceremony_record(id: &str, item: Item) -> StoreResult<CeremonyRecord> {
+    let item: CeremonyItem = from_item(item)?;
+    let state = URL_SAFE_NO_PAD
+        .decode(&item.state)
+        .map_err(|e| crate::ports::StoreError::Internal(anyhow::anyhow!("ceremony state: {e}")))?;
+    Ok(CeremonyRecord {
+        id: id.to_owned(),
+        kind: item.kind,
+        state,
+        account: match (item.username_key, item.account_id) {
+            (Some(u), Some(a)) => Some((Username::from_stored(u), a)),
+            _ => None,
+        },
+        expires_at: item.expires_at,
+    })
+}
+
 impl PasskeyItem {
     pub(super) fn into_record(self, username: &Username) -> Option<PasskeyRecord> {
         let id = self.sk.strip_prefix(PASSKEY_PREFIX)?.to_owned();
@@ -149,39 +166,51 @@ impl PasskeyStore for DynamoStore {
         let Some(old) = out.attributes.filter(|a| !a.is_empty()) else {
             return Ok(None);
         };
-        let item: CeremonyItem = from_item(old)?;
-        if item.expires_at <= now {
-            return Ok(None);
-        }
-        let state = URL_SAFE_NO_PAD.decode(&item.state).map_err(|e| {
-            crate::ports::StoreError::Internal(anyhow::anyhow!("ceremony state: {e}"))
-        })?;
-        Ok(Some(CeremonyRecord {
-            id: id.to_owned(),
-            kind: item.kind,
-            state,
-            account: match (item.username_key, item.account_id) {
-                (Some(u), Some(a)) => Some((Username::from_stored(u), a)),
-                _ => None,
-            },
-            expires_at: item.expires_at,
-        }))
+        Ok(Some(ceremony_record(id, old)?).filter(|c| c.expires_at > now))
+    }
+
+    async fn ceremony(&self, id: &str, now: i64) -> StoreResult<Option<CeremonyRecord>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(ceremony_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("GetItem", e))?;
+        Ok(match out.item {
+            Some(item) => Some(ceremony_record(id, item)?).filter(|c| c.expires_at > now),
+            None => None,
+        })
     }
 
     async fn add_passkey(
         &self,
         user: &UserRecord,
         passkey: &PasskeyRecord,
+        ceremony: &str,
     ) -> StoreResult<AddPasskey> {
         let id = &passkey.credential.id;
         let (condition, value) = same_account(&user.account_id);
+        let mut values = with_account(HashMap::new(), value).unwrap_or_default();
+        values.insert(":changes".to_owned(), n(user.email_changes));
+        let changes = super::items::counter_equals("email_changes", ":changes", user.email_changes);
         let check = build(
             "ConditionCheck",
             ConditionCheck::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
-                .condition_expression(format!("{LIVE_PROFILE} AND {condition}"))
-                .set_expression_attribute_values(with_account(HashMap::new(), value))
+                .condition_expression(format!("{LIVE_PROFILE} AND {condition} AND {changes}"))
+                .set_expression_attribute_values(Some(values))
+                .build(),
+        )?;
+        let consume = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(ceremony_key(ceremony)))
+                .condition_expression("attribute_exists(pk)")
                 .build(),
         )?;
         let item = to_item(&PasskeyItem {
@@ -207,12 +236,14 @@ impl PasskeyStore for DynamoStore {
             TransactWriteItem::builder().condition_check(check).build(),
             self.put(item, None)?,
             self.put(claim, Some("attribute_not_exists(pk)"))?,
+            TransactWriteItem::builder().delete(consume).build(),
         ];
         match self.transact(items).await {
             Ok(()) => Ok(AddPasskey::Added),
             Err(err) => match cancelled_conditions(&err) {
                 Some(c) if c.first() == Some(&true) => Ok(AddPasskey::Stale),
                 Some(c) if c.get(2) == Some(&true) => Ok(AddPasskey::Taken),
+                Some(c) if c.get(3) == Some(&true) => Ok(AddPasskey::CeremonyGone),
                 _ => Err(sdk_err("TransactWriteItems", err)),
             },
         }

@@ -24,17 +24,28 @@ impl PasskeyStore for MemoryStore {
         Ok(t.ceremonies.remove(id).filter(|c| c.expires_at > now))
     }
 
+    async fn ceremony(&self, id: &str, now: i64) -> StoreResult<Option<CeremonyRecord>> {
+        let t = self.lock()?;
+        Ok(t.ceremonies.get(id).filter(|c| c.expires_at > now).cloned())
+    }
+
     async fn add_passkey(
         &self,
         user: &UserRecord,
         passkey: &PasskeyRecord,
+        ceremony: &str,
     ) -> StoreResult<AddPasskey> {
         let mut t = self.lock()?;
-        if t.account(user).is_none() {
+        if t.account(user)
+            .is_none_or(|u| u.email_changes != user.email_changes)
+        {
             return Ok(AddPasskey::Stale);
         }
         if t.passkeys.contains_key(&passkey.credential.id) {
             return Ok(AddPasskey::Taken);
+        }
+        if t.ceremonies.remove(ceremony).is_none() {
+            return Ok(AddPasskey::CeremonyGone);
         }
         t.passkeys
             .insert(passkey.credential.id.clone(), passkey.clone());

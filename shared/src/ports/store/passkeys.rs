@@ -11,8 +11,11 @@ pub enum AddPasskey {
     Added,
     /// The credential id belongs to an account already.
     Taken,
-    /// The account is gone (or its deletion began).
+    /// The account is gone (or its deletion began), or not as read (an
+    /// address change since: a revert must find every passkey added after it).
     Stale,
+    /// The ceremony was taken meanwhile (a concurrent answer to it).
+    CeremonyGone,
 }
 
 /// Passkeys and their ceremonies.
@@ -26,12 +29,18 @@ pub trait PasskeyStore: Send + Sync {
     /// expired: of two answers to one ceremony, one gets it.
     async fn take_ceremony(&self, id: &str, now: i64) -> StoreResult<Option<CeremonyRecord>>;
 
-    /// Adds `passkey` to `user`'s account (as read: it must still exist):
-    /// the credential id is claimed for it at once.
+    /// The ceremony `id`, if it is there and not expired, left in place.
+    async fn ceremony(&self, id: &str, now: i64) -> StoreResult<Option<CeremonyRecord>>;
+
+    /// Adds `passkey` to `user`'s account (as read: it must still exist,
+    /// with the same count of address changes), consuming the registration
+    /// ceremony `ceremony` in the same write: the credential id is claimed
+    /// for it at once.
     async fn add_passkey(
         &self,
         user: &UserRecord,
         passkey: &PasskeyRecord,
+        ceremony: &str,
     ) -> StoreResult<AddPasskey>;
 
     /// The passkey with this credential id (base64url) and its account, as

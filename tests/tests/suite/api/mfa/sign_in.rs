@@ -219,7 +219,7 @@ async fn a_revert_removes_factors_enrolled_since_the_change_it_reverts() {
         .expect(200, "Your email has been restored.");
     let mail = app.emails_to("owner@example.com").await.pop().unwrap();
     assert!(
-        mail.contains("Two-factor sign-in, turned on since"),
+        mail.contains("Two-factor sign-in and passkeys set up"),
         "{mail}"
     );
     let reset = app.reset_token_for("owner@example.com").await;
