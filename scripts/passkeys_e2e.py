@@ -4,28 +4,15 @@ authenticator no one here wrote: PyPI's soft-webauthn, through scripts/softpk.py
 
     python3 scripts/passkeys_e2e.py http://127.0.0.1:3000 [--origin http://localhost:3000]
 
-Needs fido2, soft-webauthn and pyotp (scripts/requirements-tools.txt and
-scripts/requirements-nodeps.txt, in .tools/venv: `source scripts/tools.sh`).
-
-Browsers refuse an IP address as RP ID: the server must take RP ID `localhost` and
-the origin the script sends, by default http://localhost:<BASE's port> (the dev
-server does with PUBLIC_BASE_URL=http://localhost:PORT, and by default when its
-public base URL's host is an IP address). The requests themselves go to BASE.
-
-Fresh usernames on every run. Mail: on the memory store, the confirmation link is read
-from BASE/dev/mail.json?to=ADDRESS (newest first); on STORE=dynamodb the dev server's
-mail goes to SES, here moto (AWS_ENDPOINT_URL, scripts/moto_server.py): the script
-then verifies the sender's domain there (MAIL_FROM's, else example.com) and reads the
-newest raw message to the address from moto's /_test/ses/raw-messages.
-
-A run counts 12 requests against the client's mail budget (CLIENT_MAIL_LIMIT, 20 an
-hour per IP: every register/finish and remove, refused or not, besides the
-registrations and the TOTP confirmation): run it once per fresh dev server, or start
-the server with IP_LIMITS=off to run it again and again. The test command
-(scripts/test.sh) runs it on a fresh memory dev server and on a fresh DynamoDB table.
-
-Prints "ok N - ..." for each checked answer, and stops with "not ok N - ..." and a
-non-zero exit at the first answer that differs from docs (the contract of issue 25).
+Needs fido2, soft-webauthn and pyotp (in .tools/venv: `source scripts/tools.sh`). The
+server must take RP ID `localhost` and the origin sent, by default http://localhost:
+<BASE's port> (the dev server's default for an IP base URL; browsers refuse an IP as
+RP ID). Fresh usernames each run; mail is read from BASE/dev/mail.json on the memory
+store, from moto's /_test/ses/raw-messages on STORE=dynamodb (AWS_ENDPOINT_URL). A run
+sends about 16 mails from one IP (CLIENT_MAIL_LIMIT is 20 an hour): once per fresh
+server, or with IP_LIMITS=off. scripts/test.sh runs it on memory and on DynamoDB.
+Prints "ok N - ..." per checked answer; "not ok N - ..." and exit 1 at the first
+answer that differs from the contract (docs/PASSKEYS.md).
 """
 
 import argparse
