@@ -104,6 +104,7 @@ fn profile_settings(c: &mut Criterion) {
             pwd_failures: 0,
             session_epoch: 0,
             device: None,
+            amr: Vec::new(),
         };
         app.store.create_session(&session, None).await.unwrap();
         app.jwt()

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use shared::domain::hashing::verify_password;
-use shared::domain::{DeviceClaims, MFA_TOKEN_TTL_SECS, MfaToken, SessionId, Username};
+use shared::domain::{DeviceClaims, MFA_TOKEN_TTL_SECS, MfaToken, SessionId, Username, amr};
 use shared::http::limits::{IpAction, check_lockout, limit_ip, refund_ip};
 use shared::http::passkeys::{relying_party, start_ceremony};
 use shared::http::sign_in::{device_of, presented_device_token, session_for, signed_in};
@@ -127,7 +127,15 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         return Err(answer);
     }
 
-    let session = session_for(app, &user, sid, remember, device_summary, now);
+    let session = session_for(
+        app,
+        &user,
+        sid,
+        remember,
+        device_summary,
+        amr::PASSWORD,
+        now,
+    );
     // The attempt was counted: a success ends its run (the device's, or
     // the username's for a client without a device token).
     if !app.store.create_session(&session, run.as_ref()).await? {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::domain::passkey::assertion_ids;
-use shared::domain::{FactorCode, MFA_MAX_FAILURES, MfaToken, SessionId};
+use shared::domain::{FactorCode, MFA_MAX_FAILURES, MfaToken, SessionId, amr};
 use shared::http::factors::{WRONG_CODE, check_code, required_code};
 use shared::http::limits::{IpAction, check_lockout, limit_ip, refund_ip};
 use shared::http::passkeys::{SIGN_IN_REFUSED, refused, relying_party, take_ceremony};
@@ -136,6 +136,11 @@ async fn second_step(app: &App, req: &Request) -> Result<Reply, ApiError> {
         sid,
         challenge.remember,
         challenge.device.clone(),
+        match &used {
+            FactorUse::Step(_) => amr::PASSWORD_TOTP,
+            FactorUse::Recovery(_) => amr::PASSWORD_RECOVERY_CODE,
+            FactorUse::Passkey { .. } => amr::PASSWORD_PASSKEY,
+        },
         now,
     );
     if !app

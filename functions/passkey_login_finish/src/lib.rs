@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
-use shared::domain::SessionId;
 use shared::domain::passkey::assertion_ids;
+use shared::domain::{SessionId, amr};
 use shared::http::limits::{IpAction, limit_ip, refund_ip};
 use shared::http::passkeys::{
     SIGN_IN_AGAIN, SIGN_IN_REFUSED, refused, relying_party, take_ceremony,
@@ -69,7 +69,7 @@ async fn finish(app: &App, req: &Request) -> Result<Reply, ApiError> {
         return Err(not_accepted());
     }
     let sid = SessionId::generate()?;
-    let session = session_for(app, &user, sid, remember, device_of(req), now);
+    let session = session_for(app, &user, sid, remember, device_of(req), amr::PASSKEY, now);
     if !app.store.create_session(&session, None).await? {
         return Err(not_accepted());
     }

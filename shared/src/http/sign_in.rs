@@ -38,6 +38,7 @@ pub fn session_for(
     sid: SessionId,
     remember: bool,
     device: Option<String>,
+    amr: &[&str],
     now: i64,
 ) -> SessionRecord {
     let ttl = if remember {
@@ -56,6 +57,7 @@ pub fn session_for(
         pwd_failures: 0,
         session_epoch: user.session_epoch,
         device,
+        amr: amr.iter().map(|a| (*a).to_owned()).collect(),
     }
 }
 

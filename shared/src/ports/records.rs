@@ -231,6 +231,9 @@ pub struct SessionRecord {
     /// What signed in, summarised ("Firefox on Windows"); `None` for a
     /// session from before sessions recorded it, or without a User-Agent.
     pub device: Option<String>,
+    /// How the sign-in was proven (RFC 8176 `amr` values: `pwd`, `otp`,
+    /// `hwk`, `user`, `mfa`); empty for a session from before they were kept.
+    pub amr: Vec<String>,
 }
 
 /// Everything stored in a user's own partition, read at once: the profile,

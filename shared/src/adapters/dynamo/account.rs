@@ -62,6 +62,7 @@ impl DynamoStore {
                     pwd_failures: s.pwd_failures,
                     session_epoch: s.session_epoch,
                     device: s.device,
+                    amr: s.amr,
                 });
             } else if let Some(hash) = sk.strip_prefix("TOKEN#") {
                 let hash = TokenHash::from_stored(hash.to_owned());

@@ -55,6 +55,8 @@ pub(super) struct SessionItem {
     pub(super) session_epoch: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) device: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) amr: Vec<String>,
 }
 
 /// A one-time token: `TOKEN#<hash>`, and the same attributes under the

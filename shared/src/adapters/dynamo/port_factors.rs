@@ -378,6 +378,7 @@ impl FactorStore for DynamoStore {
             pwd_failures: session.pwd_failures,
             session_epoch: session.session_epoch,
             device: session.device.clone(),
+            amr: session.amr.clone(),
         })?;
         let mut items = vec![
             profile,

@@ -31,6 +31,7 @@ impl DynamoStore {
             pwd_failures: session.pwd_failures,
             session_epoch: session.session_epoch,
             device: session.device.clone(),
+            amr: session.amr.clone(),
         })?;
         // The session is written only while its account exists: a login
         // racing the account's removal cannot leave a session behind that a

@@ -260,6 +260,7 @@ async fn a_login_whose_session_write_conflicts_is_retried() {
         pwd_failures: 0,
         session_epoch: 0,
         device: None,
+        amr: Vec::new(),
     };
 
     let written = store

@@ -99,6 +99,7 @@ pub(super) fn session(username_key: &str, sid: &str, expires_at: i64) -> Session
         pwd_failures: 0,
         session_epoch: 0,
         device: None,
+        amr: Vec::new(),
     }
 }
 
