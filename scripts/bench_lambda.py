@@ -13,8 +13,9 @@ equivalent in bench/python_handler):
   - peak RSS (VmHWM) after --warm invocations of its event in one process.
 
 Needs moto and the AWS_* variables pointing at it (scripts/bench.sh does
-both): functions that read the JWT key read it from Secrets Manager, so their
-cold start includes that round trip, as in AWS. Prints a JSON report.
+both): functions that read the JWT key (or the service tokens' key pair)
+read it from Secrets Manager, so their cold start includes that round trip,
+as in AWS. Prints a JSON report.
 """
 
 import argparse
@@ -238,6 +239,10 @@ def setup_aws():
         Name=f"bench-device-{uuid.uuid4().hex[:8]}", SecretString="bench-device-secret-bench-device-secret-0")
     mfa_secret = boto3.client("secretsmanager", endpoint_url=endpoint).create_secret(
         Name=f"bench-mfa-{uuid.uuid4().hex[:8]}", SecretString="bench-mfa-secret-bench-mfa-secret-bench-0")
+    # The service tokens' key pair, a PEM as the rotation makes it: token and
+    # jwks read it at cold start, as in AWS.
+    service_key = boto3.client("secretsmanager", endpoint_url=endpoint).create_secret(
+        Name=f"bench-service-{uuid.uuid4().hex[:8]}", SecretString=service_key_pem())
     return {
         "TABLE_NAME": table,
         "MAIL_FROM": "user_account <noreply@example.com>",
@@ -250,8 +255,20 @@ def setup_aws():
         # The passkeys' relying party, as the dev server's (no secret).
         "WEBAUTHN_RP_ID": "localhost",
         "WEBAUTHN_ORIGINS": "http://localhost:3000",
+        "SERVICE_KEY_ARN": service_key["ARN"],
+        "TOKEN_AUDIENCES": "orders",
         "IP_LIMITS": "off",
     }
+
+
+def service_key_pem():
+    """A new RSA-2048 key pair as a PKCS#8 PEM (cryptography is in the
+    tools' venv, which scripts/bench.sh puts first on PATH)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
 
 
 def event_for(function):

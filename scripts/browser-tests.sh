@@ -10,14 +10,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] || bash scripts/install-chromium.sh
-command -v node >/dev/null 2>&1 || { echo "browser-tests.sh: node (>= 20) not found" >&2; exit 1; }
 
 # playwright-core only (no browser download), exactly as locked.
-WANT="$(sha256sum browser-tests/package-lock.json | cut -d' ' -f1)"
-if [[ "$(cat browser-tests/node_modules/.lock.sha256 2>/dev/null || true)" != "$WANT" ]]; then
-    (cd browser-tests && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$WANT" >browser-tests/node_modules/.lock.sha256
-fi
+bash scripts/node-modules.sh
 
 cargo build --locked -q --workspace --bins --tests
 TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"

@@ -8,10 +8,14 @@
 #      for the same parameter sets; each output is then rendered for them
 #      (the Rules asserted, the Conditions applied) and checked: least
 #      privilege, route settings naming real routes, what edge protection
-#      adds or leaves out, the dashboard's JSON; plus one set the Rules must
-#      refuse (edge protection outside us-east-1 without a web ACL)
+#      adds or leaves out, the dashboard's JSON, the service tokens (the
+#      Issuer output, the key pair's rotation schedule, no table for the
+#      JWKS and discovery functions); plus one set the Rules must refuse
+#      (edge protection outside us-east-1 without a web ACL)
 #   3. the same cfn-lint and transform for each template snippet in
-#      docs/INTEGRATION.md (a team's own stacks attaching our authorizer)
+#      docs/INTEGRATION.md and docs/SERVICE_TOKENS.md (a team's own stacks
+#      attaching our Lambda authorizer, or API Gateway's JWT authorizer
+#      pointed at our issuer)
 #   4. actionlint on .github/workflows/*.yml (with shellcheck)
 # Exits non-zero if any check fails. Needs no AWS account and no Docker.
 set -euo pipefail
@@ -335,6 +339,32 @@ if ours:
         if "EdgeUrl" not in outputs:
             problems.append("no EdgeUrl output")
 
+    # The service tokens: the Issuer output is the tokens' iss, which the
+    # functions derive from PUBLIC_BASE_URL (the execute-api URL when it is
+    # empty); the key pair's rotation schedule is always there (it puts the
+    # first key pair in the secret); the JWKS and discovery functions touch
+    # no table.
+    issuer = outputs.get("Issuer", {}).get("Value")
+    if values["PublicBaseUrl"] != "":
+        wanted_issuer = {"Ref": "PublicBaseUrl"}
+    elif edge and values["EdgeAliasDomainName"] != "":
+        wanted_issuer = {"Fn::Sub": "https://${EdgeAliasDomainName}"}
+    elif edge:
+        wanted_issuer = {"Fn::Sub": "https://${EdgeDistribution.DomainName}"}
+    else:
+        wanted_issuer = {"Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    if issuer != wanted_issuer:
+        problems.append(f"Issuer output is {issuer!r}, expected {wanted_issuer!r}")
+    if outputs.get("Issuer", {}).get("Export") != {"Name": {"Fn::Sub": "${AWS::StackName}-Issuer"}}:
+        problems.append("Issuer output: not exported as <stack>-Issuer")
+    schedules = [r["Properties"] for r in by_type("AWS::SecretsManager::RotationSchedule").values()]
+    if {"Ref": "ServiceKey"} not in [sch.get("SecretId") for sch in schedules]:
+        problems.append("ServiceKey: no rotation schedule (it would never hold a key pair)")
+    for fn in ("JwksFunction", "OpenidConfigurationFunction"):
+        role = functions[fn]["Properties"]["Role"]["Fn::GetAtt"][0]
+        if "dynamodb:" in json.dumps(roles[role]["Properties"].get("Policies", [])):
+            problems.append(f"{fn}: a DynamoDB permission, which it never uses")
+
     # The dashboard's body is JSON once Fn::Sub has filled it in.
     for name, res in by_type("AWS::CloudWatch::Dashboard").items():
         body = res["Properties"]["DashboardBody"]["Fn::Sub"]
@@ -355,7 +385,9 @@ if ours:
 
 # The integration snippets must attach our authorizer the way it answers:
 # a request authorizer, payload 2.0, simple responses, our exported ARN;
-# declared through SAM (an OpenAPI security scheme) or as an
+# or API Gateway's JWT authorizer on the Authorization header, with an
+# issuer and at least one audience (a service token's aud); declared
+# through SAM (an OpenAPI security scheme) or as an
 # AWS::ApiGatewayV2::Authorizer.
 if args.integration:
     schemes = [
@@ -369,19 +401,31 @@ if args.integration:
             "authorizerPayloadFormatVersion": res["Properties"].get("AuthorizerPayloadFormatVersion"),
             "enableSimpleResponses": res["Properties"].get("EnableSimpleResponses"),
             "authorizerUri": res["Properties"].get("AuthorizerUri"),
+            "identitySource": res["Properties"].get("IdentitySource"),
+            "jwtConfiguration": {k.lower(): v for k, v in res["Properties"].get("JwtConfiguration", {}).items()},
         }
         for res in out["Resources"].values()
         if res["Type"] == "AWS::ApiGatewayV2::Authorizer"
     ]
-    ok = [
-        a for a in schemes
-        if a.get("type") == "request"
-        and a.get("authorizerPayloadFormatVersion") == "2.0"
-        and a.get("enableSimpleResponses") is True
-        and "AuthorizerFunctionArn" in json.dumps(a.get("authorizerUri"))
-    ]
+
+    def ours_request(a):
+        return (a.get("type") == "request"
+                and a.get("authorizerPayloadFormatVersion") == "2.0"
+                and a.get("enableSimpleResponses") is True
+                and "AuthorizerFunctionArn" in json.dumps(a.get("authorizerUri")))
+
+    def jwt_on_our_tokens(a):
+        jwt = a.get("jwtConfiguration") or {}
+        source = a.get("identitySource")
+        return (a.get("type") == "jwt"
+                and source in ("$request.header.Authorization", ["$request.header.Authorization"])
+                and bool(jwt.get("issuer"))
+                and isinstance(jwt.get("audience"), list) and len(jwt["audience"]) > 0)
+
+    ok = [a for a in schemes if ours_request(a) or jwt_on_our_tokens(a)]
     if not ok:
-        problems.append(f"no request authorizer (2.0, simple responses, our ARN) in {schemes}")
+        problems.append("no request authorizer (2.0, simple responses, our ARN) and no JWT authorizer"
+                        f" (Authorization header, issuer, audience) in {schemes}")
 
 if problems:
     print("\n".join(problems), file=sys.stderr)
@@ -422,37 +466,43 @@ ours "template.yaml, edge on, us-east-1 (the stack's own web ACL)" --region us-e
     -- "${EDGE_ON_US_EAST_1[@]}"
 ours "template.yaml, edge on, eu-west-1 (web ACL given, Route 53 record, alias, alarm topic)" \
     --region eu-west-1 -- "${EDGE_ON_EU_WEST_1[@]}"
+ours "template.yaml, key rotation every 90 days, a public base URL" \
+    -- JwtRotationDays=90 PublicBaseUrl=https://example.com/auth TokenAudiences=orders,billing
 ours "template.yaml, edge on, eu-west-1 without a web ACL: refused by the Rules" \
     --region eu-west-1 --expect-rule EdgeWebAclOnlyInUsEast1 \
     -- EdgeProtection=on EdgeOriginDomainName=origin-api.example.com \
     "EdgeOriginCertificateArn=$EDGE_CERT_EU_WEST_1"
 
-echo "== docs/INTEGRATION.md: its template snippets (cfn-lint, SAM transform)"
 SNIPPETS="$(mktemp -d)"
 trap 'rm -rf "$SNIPPETS"' EXIT
-# The first yaml block after each <!-- integration-template --> marker, one
-# file each: snippet-1.yaml, snippet-2.yaml, ...
-awk -v dir="$SNIPPETS" '
-     /<!-- integration-template -->/ {armed=1; n++; next}
-     armed && /^```yaml$/ {inside=1; armed=0; next}
-     inside && /^```$/ {inside=0; next}
-     inside {print > (dir "/snippet-" n ".yaml")}' docs/INTEGRATION.md
-shopt -s nullglob
-snippets=("$SNIPPETS"/snippet-*.yaml)
-shopt -u nullglob
-markers="$(grep -c '<!-- integration-template -->' docs/INTEGRATION.md || true)"
-if [[ ${#snippets[@]} -eq 0 || ${#snippets[@]} -ne $markers ]]; then
-    echo "docs/INTEGRATION.md: $markers marker(s), ${#snippets[@]} yaml block(s) after them" >&2
-    failed=1
-fi
-for snippet in "${snippets[@]}"; do
-    name="$(basename "$snippet" .yaml)"
-    if cfn-lint -- "$snippet" && transform "$snippet" --integration; then
-        echo "docs/INTEGRATION.md $name: passes cfn-lint and the SAM transform"
-    else
-        echo "docs/INTEGRATION.md $name: fails (above)" >&2
+for doc in docs/INTEGRATION.md docs/SERVICE_TOKENS.md; do
+    echo "== $doc: its template snippets (cfn-lint, SAM transform)"
+    dir="$SNIPPETS/$(basename "$doc" .md)"
+    mkdir -p "$dir"
+    # The first yaml block after each <!-- integration-template --> marker,
+    # one file each: snippet-1.yaml, snippet-2.yaml, ...
+    awk -v dir="$dir" '
+         /<!-- integration-template -->/ {armed=1; n++; next}
+         armed && /^```yaml$/ {inside=1; armed=0; next}
+         inside && /^```$/ {inside=0; next}
+         inside {print > (dir "/snippet-" n ".yaml")}' "$doc"
+    shopt -s nullglob
+    snippets=("$dir"/snippet-*.yaml)
+    shopt -u nullglob
+    markers="$(grep -c '<!-- integration-template -->' "$doc" || true)"
+    if [[ ${#snippets[@]} -eq 0 || ${#snippets[@]} -ne $markers ]]; then
+        echo "$doc: $markers marker(s), ${#snippets[@]} yaml block(s) after them" >&2
         failed=1
     fi
+    for snippet in "${snippets[@]}"; do
+        name="$(basename "$snippet" .yaml)"
+        if cfn-lint -- "$snippet" && transform "$snippet" --integration; then
+            echo "$doc $name: passes cfn-lint and the SAM transform"
+        else
+            echo "$doc $name: fails (above)" >&2
+            failed=1
+        fi
+    done
 done
 
 echo "== actionlint $(actionlint -version 2>/dev/null | head -n1)"

@@ -7,8 +7,10 @@ does both). Proves each main.rs: environment configuration, clients built at
 cold start, the JWT secret read from Secrets Manager (login signs with it,
 profile_settings and logout verify with it), the device-token key read
 from its own secret (login signs device tokens with it), and the key of the
-second factors from its own (totp_setup seals a new TOTP key with it), and
-the passkey settings (the creation options name the configured RP ID).
+second factors from its own (totp_setup seals a new TOTP key with it),
+the passkey settings (the creation options name the configured RP ID), and
+the service tokens' key pair from its own (token signs with it, jwks
+publishes it: scripts/lambda_invoke_service.py).
 """
 
 import json
@@ -22,6 +24,8 @@ import uuid
 
 import boto3
 
+import lambda_invoke_service as service
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FUNCTIONS = [
     "index", "login", "registration", "reset_password_request",
@@ -31,7 +35,7 @@ FUNCTIONS = [
     "delete_account", "account_export", "pages", "whoami", "authorizer", "rotation",
     "mfa_status", "totp_setup", "totp_confirm", "recovery_codes", "mfa_disable", "login_mfa",
     "passkey_register_start", "passkey_register_finish", "passkeys", "passkey_remove",
-    "passkey_login_start", "passkey_login_finish",
+    "passkey_login_start", "passkey_login_finish", "token", "jwks", "openid_configuration",
 ]
 # The page routes, all served by the pages function: (event, status, content type).
 PAGE_EVENTS = [
@@ -52,7 +56,7 @@ SIGNED_IN = [
     "update_profile", "change_password", "change_email", "resend_confirmation",
     "sessions", "end_session", "logout_all", "delete_account", "account_export", "whoami",
     "mfa_status", "totp_setup", "totp_confirm", "recovery_codes", "mfa_disable",
-    "passkey_register_start", "passkey_register_finish", "passkeys", "passkey_remove",
+    "passkey_register_start", "passkey_register_finish", "passkeys", "passkey_remove", "token",
 ]
 # The issuer totp_setup names in the otpauth URI (the template's MfaIssuer).
 MFA_ISSUER = "Example"
@@ -101,7 +105,10 @@ def setup() -> dict:
     mfa_secret = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region).create_secret(
         Name=f"mfa-{uuid.uuid4().hex[:12]}", SecretString=uuid.uuid4().hex + uuid.uuid4().hex
     )
+    # The service tokens' key pair (two versions) and TOKEN_AUDIENCES=orders.
+    tokens = service.setup_env(boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region))
     return {
+        **tokens,
         "TABLE_NAME": table,
         "MAIL_FROM": "user_account <noreply@example.com>",
         "PUBLIC_BASE_URL": "https://api.example.com",
@@ -240,6 +247,10 @@ def main() -> int:
             if not ok:
                 failures.append(f"{name}: expected {status} {ctype}, got {resp}")
 
+        # The discovery document and the JWKS: plain JSON, cacheable, no session.
+        call = lambda function, event: invoke(port, function, event)  # noqa: E731
+        jwks = service.check_documents(call, load, env, failures)
+
         # API Gateway's $default route (no route matched) is served by index.
         fallback = load("index")
         fallback["routeKey"] = fallback["requestContext"]["routeKey"] = "$default"
@@ -283,6 +294,8 @@ def main() -> int:
         cookie = load("authorizer.cookie")
         cookie["cookies"][0] = f"access_token_cookie={token}"
         check_authorizer("authorizer.cookie (signed in)", cookie, True, "Admin", account_id)
+        # A service token from this session, verified against the JWKS.
+        service.check_tokens(call, load, token, account_id, jwks, env, failures)
         # The password events carry a password that is not the user's: each
         # is one wrong password of this session (the fifth would end it), and
         # so is each wrong code. With the user's password (the event's other
@@ -388,6 +401,9 @@ def main() -> int:
               f"{'new key current, old one previous' if rotated else 'not rotated'}")
         if not rotated:
             failures.append("rotation: the secret was not rotated as Secrets Manager's protocol says")
+        # The same four steps on the service tokens' key pair: a new PEM.
+        service.check_rotation(lambda function, event: invoke_raw(port, function, event), load, sm,
+                               env["SERVICE_KEY_ARN"], failures)
     finally:
         watch.terminate()
         try:

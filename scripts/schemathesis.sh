@@ -15,7 +15,9 @@ WORK="$(mktemp -d)"
 # features: nothing is compiled again).
 cargo build --locked -q --workspace --bins --tests
 TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-PORT="$PORT" OUTBOX_DIR="$WORK/outbox" IP_LIMITS=off STORE=memory \
+# TOKEN_AUDIENCES: the audience openapi.yaml's example names (a token for
+# it is 200, any other 400); the service key is the dev server's own.
+PORT="$PORT" OUTBOX_DIR="$WORK/outbox" IP_LIMITS=off STORE=memory TOKEN_AUDIENCES=orders \
     JWT_SECRET="schemathesis-secret-of-at-least-32-bytes" \
     "$TARGET/debug/dev-server" >"$WORK/server.log" 2>&1 &
 SERVER=$!

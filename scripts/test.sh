@@ -12,7 +12,10 @@
 #   6. schemathesis: the dev server (memory) fuzzed against openapi.yaml
 #   7. the walkthrough (scripts/walkthrough.sh) twice against one fresh dev server;
 #      then passkeys end to end (scripts/passkeys_e2e.py, PyPI's soft-webauthn as
-#      the authenticator) against a fresh dev server on memory, then on DynamoDB (moto)
+#      the authenticator) against a fresh dev server on memory, then on DynamoDB (moto);
+#      then service tokens (scripts/service_tokens_e2e.py): PyJWT, jose and aws-jwt-verify
+#      accept a fresh token and refuse another audience's, an expired, a tampered one and
+#      one whose key left the JWKS, on memory and on DynamoDB
 #   8. the real Lambda binaries under cargo lambda, fed every events/*.json
 #   9. the pages and the dev mailbox in headless Chromium (Debian's, installed
 #      in the background from the start when missing), driven by playwright-core
@@ -138,6 +141,16 @@ python3 scripts/passkeys_e2e.py "http://127.0.0.1:$WALK_PORT" >"$WALK_DIR/passke
     || { cat "$WALK_DIR/passkeys.out"; server_log; }
 tail -1 "$WALK_DIR/passkeys.out"
 stop_dev_server
+
+step "service tokens end to end (scripts/service_tokens_e2e.py: PyJWT, jose, aws-jwt-verify): memory, then DynamoDB"
+# The script starts the dev server itself, four times on one port (PUBLIC_BASE_URL
+# http://127.0.0.1:PORT, TOKEN_AUDIENCES orders,billing): keys it makes, a rotation,
+# 2-second tokens. Its node verifiers need browser-tests/node_modules.
+bash scripts/node-modules.sh
+python3 scripts/service_tokens_e2e.py --dev-server "$TARGET_DIR/debug/dev-server"
+python3 scripts/service_tokens_e2e.py --dev-server "$TARGET_DIR/debug/dev-server" --store dynamodb \
+    >"$WALK_DIR/service-tokens.out" || { cat "$WALK_DIR/service-tokens.out"; exit 1; }
+tail -1 "$WALK_DIR/service-tokens.out"
 
 if [[ -f scripts/lambda-invoke.sh ]]; then
     step "real Lambda binaries under cargo lambda, every events/*.json"

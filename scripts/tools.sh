@@ -3,7 +3,7 @@
 #
 # Without an argument: makes the Python-packaged tools pinned in
 # scripts/requirements-tools.txt (moto_server, cfn-lint, aws-sam-translator,
-# actionlint, shellcheck, cargo-lambda, zig, schemathesis, fido2, pyotp) and,
+# actionlint, shellcheck, cargo-lambda, zig, schemathesis, fido2, pyotp, PyJWT) and,
 # installed with --no-deps, in scripts/requirements-nodeps.txt (soft-webauthn)
 # available by putting "$REPO/.tools/venv/bin" first on PATH. What the tests use.
 #

@@ -72,6 +72,9 @@ pub fn handler(function: &str) -> Option<Handler> {
         "passkey_remove" => |a, r| Box::pin(passkey_remove::handle(a, r)),
         "passkey_login_start" => |a, r| Box::pin(passkey_login_start::handle(a, r)),
         "passkey_login_finish" => |a, r| Box::pin(passkey_login_finish::handle(a, r)),
+        "token" => |a, r| Box::pin(token::handle(a, r)),
+        "jwks" => |a, r| Box::pin(jwks::handle_app(a, r)),
+        "openid_configuration" => |a, r| Box::pin(openid_configuration::handle_app(a, r)),
         _ => return None,
     };
     Some(h)

@@ -11,8 +11,9 @@ use shared::App;
 
 use crate::DevMailbox;
 use shared::config::Config;
+use shared::domain::service_token::{ServiceKey, ServiceKeys};
 use shared::domain::{DeviceKey, FactorKey, JwtKeys};
-use shared::{adapters::SystemClock, ports::Clock, ports::KeyRing};
+use shared::{adapters::SystemClock, ports::Clock, ports::KeyRing, ports::ServiceKeyRing};
 use shared::{
     adapters::{DynamoStore, MemoryStore},
     ports::UserStore,
@@ -39,6 +40,11 @@ pub struct Settings {
     /// `MFA_SECRET`: the key of the second factors at rest; a random one
     /// when unset (TOTP enrolments then end with the server).
     pub mfa_secret: Option<SecretString>,
+    /// `SERVICE_KEY_PEM` (and `SERVICE_KEY_PREVIOUS_PEM`): the service
+    /// tokens' RS256 key; a new one each run when unset.
+    pub service_key_pem: Option<SecretString>,
+    /// `SERVICE_KEY_PREVIOUS_PEM`: published in the JWKS beside it.
+    pub service_key_previous_pem: Option<SecretString>,
     /// `CREATE_TABLE=1`: create the DynamoDB table first if it does not exist.
     pub create_table: bool,
     /// The shared configuration (PUBLIC_BASE_URL defaults to this server).
@@ -76,6 +82,8 @@ impl Settings {
             jwt_previous_secret: get("JWT_PREVIOUS_SECRET").map(SecretString::from),
             device_secret: get("DEVICE_SECRET").map(SecretString::from),
             mfa_secret: get("MFA_SECRET").map(SecretString::from),
+            service_key_pem: get("SERVICE_KEY_PEM").map(SecretString::from),
+            service_key_previous_pem: get("SERVICE_KEY_PREVIOUS_PEM").map(SecretString::from),
             cors_origins: get("CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')
@@ -137,6 +145,30 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<Built> {
         }
     };
     let factor_key = FactorKey::new(&mfa_secret).context("MFA_SECRET: at least 32 bytes")?;
+    let service_keys = {
+        use secrecy::ExposeSecret;
+        let current = match &settings.service_key_pem {
+            Some(pem) => ServiceKey::from_pem(pem.expose_secret()).context("SERVICE_KEY_PEM")?,
+            None => {
+                notes.push(
+                    "SERVICE_KEY_PEM is not set: service tokens are signed with a new key each run"
+                        .to_owned(),
+                );
+                ServiceKey::from_pem(&ServiceKey::generate_pem()?)?
+            }
+        };
+        let previous = settings
+            .service_key_previous_pem
+            .as_ref()
+            .map(|pem| ServiceKey::from_pem(pem.expose_secret()))
+            .transpose()
+            .context("SERVICE_KEY_PREVIOUS_PEM")?;
+        ServiceKeyRing::fixed(ServiceKeys {
+            current,
+            previous,
+            current_since: None,
+        })
+    };
     let keys = JwtKeys::with_previous(&secret, settings.jwt_previous_secret.as_ref())
         .context("JWT_SECRET / JWT_PREVIOUS_SECRET")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -195,7 +227,8 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<Built> {
             Some(KeyRing::fixed(keys)),
         )
         .with_device_key(device_key)
-        .with_factor_key(factor_key),
+        .with_factor_key(factor_key)
+        .with_service_keys(service_keys),
         notes,
         mailbox,
     })

@@ -6,7 +6,9 @@ use std::str::FromStr;
 
 use lettre::message::Mailbox;
 
+mod tokens;
 mod webauthn;
+pub use tokens::{MAX_TOKEN_TTL_SECS, ServiceTokenSettings};
 pub use webauthn::WebAuthnSettings;
 /// A configuration value that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +121,8 @@ pub struct Config {
     /// The issuer an authenticator app shows for our TOTP keys
     /// (`MFA_ISSUER`, default the service's name); no `:`.
     pub mfa_issuer: String,
+    /// Service tokens: `TOKEN_TTL_SECS`, `TOKEN_AUDIENCES`.
+    pub service_tokens: ServiceTokenSettings,
 }
 
 /// Where a kind of emailed link points.
@@ -241,16 +245,8 @@ impl Config {
                 .map(|d| cookie_domain(&d))
                 .transpose()?,
             webauthn: WebAuthnSettings::from_lookup(get)?,
-            mfa_issuer: match get("MFA_ISSUER") {
-                Some(issuer) if issuer.contains(':') || issuer.chars().count() > 64 => {
-                    return Err(ConfigError::new(
-                        "MFA_ISSUER",
-                        "expected at most 64 characters, no ':'",
-                    ));
-                }
-                Some(issuer) => issuer,
-                None => crate::SERVICE_NAME.to_owned(),
-            },
+            mfa_issuer: tokens::mfa_issuer(get)?,
+            service_tokens: ServiceTokenSettings::from_lookup(get)?,
         })
     }
 

@@ -37,6 +37,19 @@ pub const NEW_PASSWORD: &str = "N3w-Passw0rd!x";
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 /// The device-token secret of test apps.
 pub const DEVICE_SECRET: &str = "test-device-secret-test-device-secret-01";
+/// The service tokens' keys of the test servers: one RSA key per test
+/// binary (generating one takes a tenth of a second).
+pub fn service_keys() -> shared::ports::ServiceKeyRing {
+    use shared::domain::service_token::{ServiceKey, ServiceKeys};
+    static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let pem = PEM.get_or_init(|| ServiceKey::generate_pem().unwrap());
+    shared::ports::ServiceKeyRing::fixed(ServiceKeys {
+        current: ServiceKey::from_pem(pem).unwrap(),
+        previous: None,
+        current_since: None,
+    })
+}
+
 /// The second factors' key of the test servers (`MFA_SECRET`).
 pub const MFA_SECRET: &str = "test-factor-secret-test-factor-secret-01";
 
@@ -152,7 +165,8 @@ impl TestApp {
         });
         let mut app = App::new(config, backend.store, mailer, clock.clone(), Some(keys))
             .with_device_key(DeviceKey::new(&device.into()).unwrap())
-            .with_factor_key(FactorKey::new(&MFA_SECRET.to_owned().into()).unwrap());
+            .with_factor_key(FactorKey::new(&MFA_SECRET.to_owned().into()).unwrap())
+            .with_service_keys(service_keys());
         // Behind edge protection: the secret origin header's value.
         if let Some(secret) = env.get("EDGE_ORIGIN_SECRET") {
             app = app

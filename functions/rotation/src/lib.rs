@@ -1,5 +1,7 @@
-//! Secrets Manager's rotation of the signing key (`JwtSecret`), the four
-//! steps of its rotation protocol:
+//! Secrets Manager's rotation of the signing key (`JwtSecret`), and of the
+//! service tokens' key pair (`ServiceKey`, the secret `SERVICE_KEY_ARN`
+//! names: a new RSA-2048 PKCS#8 PEM each time, whose JWKS publishes the
+//! current and previous keys), the four steps of its rotation protocol:
 //!
 //! 1. `createSecret`: a new random key (48 bytes, base64url) as the version
 //!    `ClientRequestToken` names, staged `AWSPENDING` (again a no-op if a
@@ -23,6 +25,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::SecretString;
 use serde::Deserialize;
 use shared::domain::JwtKeys;
+use shared::domain::service_token::ServiceKey;
 
 const CURRENT: &str = "AWSCURRENT";
 const PENDING: &str = "AWSPENDING";
@@ -43,7 +46,13 @@ pub struct RotationEvent {
 
 /// One step of a rotation; an error fails the invocation, and Secrets
 /// Manager retries the rotation later (the secret stays as it was).
-pub async fn rotate(client: &Client, event: &RotationEvent) -> anyhow::Result<()> {
+/// `service_key` is the ARN of the service tokens' secret (`SERVICE_KEY_ARN`),
+/// whose values are RSA key pairs.
+pub async fn rotate(
+    client: &Client,
+    event: &RotationEvent,
+    service_key: Option<&str>,
+) -> anyhow::Result<()> {
     let id = event.secret_id.as_str();
     let token = event.token.as_str();
     let described = client
@@ -74,13 +83,27 @@ pub async fn rotate(client: &Client, event: &RotationEvent) -> anyhow::Result<()
         }
         _ => {}
     }
+    let kind = if service_key.is_some_and(|arn| arn == id || Some(arn) == described.arn()) {
+        Kind::ServiceKey
+    } else {
+        Kind::SessionKey
+    };
     match event.step.as_str() {
-        "createSecret" => create(client, id, token).await,
+        "createSecret" => create(client, id, token, kind).await,
         "setSecret" => Ok(()),
-        "testSecret" => test(client, id, token).await,
+        "testSecret" => test(client, id, token, kind).await,
         "finishSecret" => finish(client, id, token, &described).await,
         other => anyhow::bail!("unknown rotation step {other:?}"),
     }
+}
+
+/// Which secret a rotation is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The session tokens' HS256 key: random bytes.
+    SessionKey,
+    /// The service tokens' RS256 key pair: a PKCS#8 PEM.
+    ServiceKey,
 }
 
 /// A value of `stage` (and `version`, if given); `None` when there is none.
@@ -113,7 +136,7 @@ async fn value(
     }
 }
 
-async fn create(client: &Client, id: &str, token: &str) -> anyhow::Result<()> {
+async fn create(client: &Client, id: &str, token: &str, kind: Kind) -> anyhow::Result<()> {
     // There is a current key to rotate away from.
     value(client, id, None, CURRENT)
         .await?
@@ -121,13 +144,19 @@ async fn create(client: &Client, id: &str, token: &str) -> anyhow::Result<()> {
     if value(client, id, Some(token), PENDING).await?.is_some() {
         return Ok(());
     }
-    let mut bytes = [0u8; 48];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
+    let value = match kind {
+        Kind::SessionKey => {
+            let mut bytes = [0u8; 48];
+            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
+            URL_SAFE_NO_PAD.encode(bytes)
+        }
+        Kind::ServiceKey => ServiceKey::generate_pem()?,
+    };
     client
         .put_secret_value()
         .secret_id(id)
         .client_request_token(token)
-        .secret_string(URL_SAFE_NO_PAD.encode(bytes))
+        .secret_string(value)
         .version_stages(PENDING)
         .send()
         .await
@@ -136,12 +165,15 @@ async fn create(client: &Client, id: &str, token: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn test(client: &Client, id: &str, token: &str) -> anyhow::Result<()> {
+async fn test(client: &Client, id: &str, token: &str, kind: Kind) -> anyhow::Result<()> {
     let pending = value(client, id, Some(token), PENDING)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no pending value to test"))?;
-    JwtKeys::new(&SecretString::from(pending))
-        .map_err(|_| anyhow::anyhow!("the pending value is not a usable signing key"))?;
+    let usable = match kind {
+        Kind::SessionKey => JwtKeys::new(&SecretString::from(pending)).is_ok(),
+        Kind::ServiceKey => ServiceKey::from_pem(&pending).is_ok(),
+    };
+    anyhow::ensure!(usable, "the pending value is not a usable signing key");
     Ok(())
 }
 

@@ -57,8 +57,27 @@ impl SecretsManagerKeys {
         Ok((current, previous?))
     }
 
+    /// [`Self::current_and_previous`], with when the current version was
+    /// made (epoch seconds; `None` if Secrets Manager does not say).
+    pub async fn current_since_and_previous(
+        &self,
+    ) -> anyhow::Result<(SecretString, Option<i64>, Option<SecretString>)> {
+        let (current, previous) = tokio::join!(self.dated_version(CURRENT), self.version(PREVIOUS));
+        let (current, since) =
+            current?.ok_or_else(|| anyhow::anyhow!("the secret has no current value"))?;
+        Ok((current, since, previous?))
+    }
+
     /// One version's string, `None` when the secret has no such version.
     async fn version(&self, stage: &str) -> anyhow::Result<Option<SecretString>> {
+        Ok(self.dated_version(stage).await?.map(|(v, _)| v))
+    }
+
+    /// One version's string and when it was made.
+    async fn dated_version(
+        &self,
+        stage: &str,
+    ) -> anyhow::Result<Option<(SecretString, Option<i64>)>> {
         let out = self
             .client
             .get_secret_value()
@@ -67,7 +86,10 @@ impl SecretsManagerKeys {
             .send()
             .await;
         match out {
-            Ok(out) => Ok(out.secret_string.map(SecretString::from)),
+            Ok(out) => {
+                let since = out.created_date.map(|d| d.secs());
+                Ok(out.secret_string.map(|v| (SecretString::from(v), since)))
+            }
             Err(err)
                 if err.as_service_error().and_then(|e| e.code())
                     == Some("ResourceNotFoundException")

@@ -17,6 +17,7 @@ mod mfa;
 pub mod passkey;
 mod password;
 mod profile;
+pub mod service_token;
 mod session_token;
 mod token;
 mod user_agent;

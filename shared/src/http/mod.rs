@@ -9,6 +9,7 @@ pub mod limits;
 pub mod passkeys;
 pub mod request;
 pub mod routes;
+pub mod service_tokens;
 pub mod session;
 pub mod sign_in;
 

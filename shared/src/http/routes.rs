@@ -13,7 +13,7 @@ pub struct Route {
 }
 
 /// Every endpoint of the contract.
-pub const ROUTES: [Route; 37] = [
+pub const ROUTES: [Route; 40] = [
     route("GET", "/", "index"),
     route("POST", "/api/login", "login"),
     route("POST", "/api/registration", "registration"),
@@ -58,6 +58,13 @@ pub const ROUTES: [Route; 37] = [
     route("POST", "/api/passkeys/remove", "passkey_remove"),
     route("POST", "/api/passkey_login/start", "passkey_login_start"),
     route("POST", "/api/passkey_login/finish", "passkey_login_finish"),
+    route("POST", "/api/token", "token"),
+    route("GET", "/.well-known/jwks.json", "jwks"),
+    route(
+        "GET",
+        "/.well-known/openid-configuration",
+        "openid_configuration",
+    ),
     // The pages (HTML) the emailed links open, the account page, and their
     // style sheet and scripts: one function serves them all.
     route("GET", "/confirm_email/{token}", "pages"),

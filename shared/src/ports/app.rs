@@ -24,6 +24,7 @@ pub struct App {
     device: Option<DeviceKey>,
     edge: Option<EdgeOrigin>,
     factors: Option<FactorKey>,
+    service: Option<crate::ports::ServiceKeyRing>,
 }
 
 impl App {
@@ -44,6 +45,7 @@ impl App {
             device: None,
             edge: None,
             factors: None,
+            service: None,
         }
     }
 
@@ -85,6 +87,20 @@ impl App {
         self.factors
             .as_ref()
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("factor key not configured")))
+    }
+
+    /// The same app, signing service tokens with `keys`.
+    pub fn with_service_keys(mut self, keys: crate::ports::ServiceKeyRing) -> Self {
+        self.service = Some(keys);
+        self
+    }
+
+    /// The service tokens' keys; a 500 if this function was deployed
+    /// without them.
+    pub fn service_keys(&self) -> Result<&crate::ports::ServiceKeyRing, ApiError> {
+        self.service
+            .as_ref()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("service key not configured")))
     }
 
     /// The JWT keys; a 500 if this function was deployed without them.

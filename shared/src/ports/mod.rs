@@ -7,6 +7,7 @@ mod clock;
 mod keys;
 mod mailer;
 mod records;
+mod service_keys;
 mod store;
 
 pub use app::App;
@@ -18,6 +19,7 @@ pub use records::{
     PasskeyRecord, PendingEmail, SessionRecord, TokenPurpose, TokenRecord, USER_COUNTER_SCOPES,
     UserRecord,
 };
+pub use service_keys::{ServiceKeyRing, ServiceKeySource};
 pub use store::{
     AccountStore, AddPasskey, Confirmation, CreateUserError, FactorStore, LimitStore, LinkStore,
     PasskeyStore, SessionStore, StoreError, StoreResult, UserStore, WriteOutcome,

@@ -16,8 +16,9 @@ use crate::adapters::SecretsManagerKeys;
 use crate::adapters::SesMailer;
 use crate::adapters::SystemClock;
 use crate::config::Config;
+use crate::domain::service_token::{ServiceKey, ServiceKeys};
 use crate::domain::{DeviceKey, EdgeOrigin, Email, FactorKey, JwtKeys};
-use crate::ports::{App, Clock, KeyRing, MailError, Mailer};
+use crate::ports::{App, Clock, KeyRing, MailError, Mailer, ServiceKeyRing, ServiceKeySource};
 
 /// What a function uses besides its table, as [`run`]'s `USES`: nothing else.
 pub const TABLE: u8 = 0;
@@ -41,6 +42,10 @@ pub const CLIENT: u8 = 8;
 /// The second factors' key (`MFA_SECRET_ARN`, or `MFA_SECRET` locally):
 /// the function seals TOTP secrets or checks codes.
 pub const MFA: u8 = 16;
+/// The service tokens' key pair (`SERVICE_KEY_ARN`: its current and
+/// previous versions, or `SERVICE_KEY_PEM` and `SERVICE_KEY_PREVIOUS_PEM`
+/// locally): the function mints service tokens or publishes the JWKS.
+pub const SERVICE: u8 = 32;
 
 /// Builds the app from the environment: configuration, the DynamoDB store,
 /// and SES and the JWT keys when `USES` names them. What `USES` leaves out
@@ -66,7 +71,7 @@ pub async fn app_from_env<const USES: u8>(sdk: &SdkConfig) -> anyhow::Result<App
         Arc::new(NoMail)
     };
     // The secrets at once: a function with several waits for one round trip.
-    let (jwt, device, edge, factors) = tokio::join!(
+    let (jwt, device, edge, factors, service) = tokio::join!(
         async {
             if USES & JWT != 0 {
                 key_ring(sdk).await.map(Some)
@@ -94,6 +99,13 @@ pub async fn app_from_env<const USES: u8>(sdk: &SdkConfig) -> anyhow::Result<App
             } else {
                 Ok(None)
             }
+        },
+        async {
+            if USES & SERVICE != 0 {
+                service_keys(sdk).await.map(Some)
+            } else {
+                Ok(None)
+            }
         }
     );
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table);
@@ -104,6 +116,10 @@ pub async fn app_from_env<const USES: u8>(sdk: &SdkConfig) -> anyhow::Result<App
     };
     let app = match factors? {
         Some(key) => app.with_factor_key(key),
+        None => app,
+    };
+    let app = match service? {
+        Some(keys) => app.with_service_keys(keys),
         None => app,
     };
     Ok(match edge? {
@@ -164,6 +180,58 @@ async fn factor_key(sdk: &SdkConfig) -> anyhow::Result<FactorKey> {
         ),
     };
     FactorKey::new(&secret).context("factor secret: at least 32 bytes")
+}
+
+/// The service tokens' keys: the current and previous versions of the
+/// secret `SERVICE_KEY_ARN` names (PKCS#8 PEMs; the rotation makes new
+/// ones), else `SERVICE_KEY_PEM` and `SERVICE_KEY_PREVIOUS_PEM`.
+async fn service_keys(sdk: &SdkConfig) -> anyhow::Result<ServiceKeyRing> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let Some(arn) = var("SERVICE_KEY_ARN") {
+        let source = Arc::new(ServiceKeySecret(SecretsManagerKeys::new(
+            aws_sdk_secretsmanager::Client::new(sdk),
+            arn,
+        )));
+        let keys = source.load().await.context("service key")?;
+        return Ok(ServiceKeyRing::refreshing(keys, source, SystemClock.now()));
+    }
+    let (current, previous) = (
+        SecretString::from(
+            var("SERVICE_KEY_PEM").context("neither SERVICE_KEY_ARN nor SERVICE_KEY_PEM is set")?,
+        ),
+        var("SERVICE_KEY_PREVIOUS_PEM").map(SecretString::from),
+    );
+    Ok(ServiceKeyRing::fixed(service_keys_of(
+        &current,
+        previous.as_ref(),
+    )?))
+}
+
+/// The service keys a secret holds: its current and previous versions.
+struct ServiceKeySecret(SecretsManagerKeys);
+
+#[async_trait::async_trait]
+impl ServiceKeySource for ServiceKeySecret {
+    async fn load(&self) -> anyhow::Result<ServiceKeys> {
+        let (current, since, previous) = self.0.current_since_and_previous().await?;
+        let mut keys = service_keys_of(&current, previous.as_ref())?;
+        keys.current_since = since;
+        Ok(keys)
+    }
+}
+
+fn service_keys_of(
+    current: &SecretString,
+    previous: Option<&SecretString>,
+) -> anyhow::Result<ServiceKeys> {
+    use secrecy::ExposeSecret;
+    Ok(ServiceKeys {
+        current: ServiceKey::from_pem(current.expose_secret()).context("service key")?,
+        // A previous version that is not a key (the secret's first value,
+        // before its first rotation) is not published.
+        previous: previous.and_then(|p| ServiceKey::from_pem(p.expose_secret()).ok()),
+        current_since: None,
+    })
 }
 
 /// The mailer of a function that sends no mail: never called (its routes
@@ -242,6 +310,28 @@ where
         }
     })
     .await
+}
+
+/// Runs a function that needs only the service tokens' keys (the JWKS): no
+/// table, no DynamoDB client; Secrets Manager is read at the cold start and
+/// when the keys are older than five minutes.
+pub async fn run_with_service_keys<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Arc<ServiceKeyRing>, Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    crate::setup::telemetry::init_lambda();
+    let keys = async {
+        let sdk = crate::adapters::aws::sdk_config().await?;
+        service_keys(&sdk).await
+    }
+    .await
+    .map_err(|e| {
+        tracing::error!(error = format!("{e:#}"), "cold start failed");
+        e
+    })?;
+    let keys = Arc::new(keys);
+    serve(|req| handler(keys.clone(), req)).await
 }
 
 /// Runs a function that needs no table, keys or clients (the index and the

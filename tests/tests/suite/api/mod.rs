@@ -19,6 +19,7 @@ mod profile;
 mod registration;
 mod registration_mail;
 mod reset;
+mod service_tokens;
 mod sessions;
 mod takeover;
 mod whoami;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use shared::adapters::{MemoryStore, OutboxMailer, SecretsManagerKeys};
 use shared::domain::{JwtKeys, SessionId, Username};
@@ -190,11 +190,22 @@ async fn a_rotation_in_the_middle_of_a_session_logs_nobody_out() {
 
 /// One step of Secrets Manager's rotation, as it invokes the function.
 async fn step(sm: &aws_sdk_secretsmanager::Client, arn: &str, token: &str, name: &str) {
+    step_of(sm, arn, token, name, None).await;
+}
+
+/// [`step`], naming the service tokens' secret.
+async fn step_of(
+    sm: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+    token: &str,
+    name: &str,
+    service_key: Option<&str>,
+) {
     let event: rotation::RotationEvent = serde_json::from_value(json!({
         "SecretId": arn, "ClientRequestToken": token, "Step": name,
     }))
     .unwrap();
-    rotation::rotate(sm, &event)
+    rotation::rotate(sm, &event, service_key)
         .await
         .unwrap_or_else(|e| panic!("{name}: {e:#}"));
 }
@@ -275,4 +286,40 @@ async fn the_scheduled_rotation_keeps_sessions_and_signs_new_ones_with_the_new_k
         .get_bearer("/api/profile_settings", &signed_after)
         .await
         .expect(200, "success");
+}
+
+#[tokio::test]
+async fn the_service_key_secret_rotates_to_a_new_rsa_key_pair() {
+    require_moto!();
+    let sm = aws_sdk_secretsmanager::Client::new(
+        &shared::adapters::aws::sdk_config()
+            .await
+            .expect("SDK configuration"),
+    );
+    // As the template creates it: a random string until its first rotation.
+    let arn = sm
+        .create_secret()
+        .name(unique("service-key"))
+        .secret_string("not-a-key-yet-0123456789abcdef0123456789")
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let mut kids = Vec::new();
+    for round in 0..2 {
+        let version = format!("{}-{round}-0123456789abcdef", unique("rotation"));
+        for name in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
+            step_of(&sm, &arn, &version, name, Some(&arn)).await;
+        }
+        let (current, previous) = SecretsManagerKeys::new(sm.clone(), arn.clone())
+            .current_and_previous()
+            .await
+            .unwrap();
+        let key = shared::domain::service_token::ServiceKey::from_pem(current.expose_secret())
+            .expect("the rotation made a PEM key pair");
+        kids.push(key.kid().to_owned());
+        assert!(previous.is_some());
+    }
+    assert_ne!(kids[0], kids[1], "each rotation, a new key pair");
 }
