@@ -7,9 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ConditionCheck, Update};
 
 use super::challenge_item::{ChallengeItem, challenge_sk};
-use super::items::{
-    FAILURES_SK, Item, LIVE_PROFILE, PROFILE_SK, SessionItem, counter_equals, run_pk, s,
-};
+use super::items::{FAILURES_SK, Item, LIVE_PROFILE, PROFILE_SK, counter_equals, run_pk, s};
 use super::*;
 use crate::ports::{FactorStore, FactorUse, MfaChallenge};
 
@@ -188,18 +186,8 @@ impl FactorStore for DynamoStore {
             session_epoch: challenge.session_epoch,
             fails: 0,
         })?;
-        let (account, value) = same_account(&challenge.account_id);
-        let check = build(
-            "ConditionCheck",
-            ConditionCheck::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(user_pk(&challenge.username), PROFILE_SK)))
-                .condition_expression(format!("{LIVE_PROFILE} AND {account}"))
-                .set_expression_attribute_values(with_account(HashMap::new(), value))
-                .build(),
-        )?;
         let items = vec![
-            TransactWriteItem::builder().condition_check(check).build(),
+            self.account_check(&challenge.username, &challenge.account_id)?,
             self.put(item, None)?,
         ];
         match self.transact(items).await {
@@ -367,35 +355,13 @@ impl FactorStore for DynamoStore {
                 .expression_attribute_values(":now", n(session.created_at))
                 .build(),
         )?;
-        let item = to_item(&SessionItem {
-            pk: user_pk(&session.username),
-            sk: session_sk(&session.sid),
-            created_at: session.created_at,
-            expires_at: session.expires_at,
-            reset_epoch: session.reset_epoch,
-            account_id: session.account_id.clone(),
-            remember: session.remember,
-            pwd_failures: session.pwd_failures,
-            session_epoch: session.session_epoch,
-            device: session.device.clone(),
-            amr: session.amr.clone(),
-        })?;
         let mut items = vec![
             profile,
             TransactWriteItem::builder().delete(consume).build(),
-            self.put(item, None)?,
+            self.put(super::sessions::session_item(session)?, None)?,
         ];
         items.extend(factor_items);
-        if let Some(run) = clear {
-            let delete = build(
-                "Delete",
-                Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(run_pk(run), FAILURES_SK)))
-                    .build(),
-            )?;
-            items.push(TransactWriteItem::builder().delete(delete).build());
-        }
+        items.extend(clear.map(|run| self.end_run(run)).transpose()?);
         match self.transact(items).await {
             Ok(()) => Ok(true),
             Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(false),

@@ -132,18 +132,8 @@ impl PasskeyStore for DynamoStore {
             return Ok(true);
         };
         // A ceremony of an account only while the account exists.
-        let (condition, value) = same_account(account);
-        let check = build(
-            "ConditionCheck",
-            ConditionCheck::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(user_pk(username), PROFILE_SK)))
-                .condition_expression(format!("{LIVE_PROFILE} AND {condition}"))
-                .set_expression_attribute_values(with_account(HashMap::new(), value))
-                .build(),
-        )?;
         let items = vec![
-            TransactWriteItem::builder().condition_check(check).build(),
+            self.account_check(username, account)?,
             self.put(item, None)?,
         ];
         match self.transact(items).await {

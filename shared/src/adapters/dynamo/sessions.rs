@@ -1,67 +1,60 @@
 //! Sessions: written only while their account exists, read back only for
 //! that account and its reset epoch, and capped per user (oldest end first).
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 
 use super::DynamoStore;
 use super::errors::{build, cancelled_conditions, sdk_err};
 use super::items::{
-    FAILURES_SK, LIVE_PROFILE, PROFILE_SK, SessionItem, UserItem, from_item, key, run_pk,
-    same_account, session_sk, to_item, user_pk,
+    FAILURES_SK, Item, PROFILE_SK, SessionItem, UserItem, from_item, key, run_pk, session_sk,
+    to_item, user_pk,
 };
 use crate::domain::{SessionId, Username};
 use crate::ports::{FailureRun, SessionRecord, StoreResult, UserRecord};
 
+/// The item of `session`.
+pub(super) fn session_item(session: &SessionRecord) -> StoreResult<Item> {
+    to_item(&SessionItem {
+        pk: user_pk(&session.username),
+        sk: session_sk(&session.sid),
+        created_at: session.created_at,
+        expires_at: session.expires_at,
+        reset_epoch: session.reset_epoch,
+        account_id: session.account_id.clone(),
+        remember: session.remember,
+        pwd_failures: session.pwd_failures,
+        session_epoch: session.session_epoch,
+        device: session.device.clone(),
+        amr: session.amr.clone(),
+    })
+}
+
 impl DynamoStore {
+    /// A transaction's deletion of failure run `run` (a sign-in succeeded).
+    pub(super) fn end_run(&self, run: &FailureRun) -> StoreResult<TransactWriteItem> {
+        let delete = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(run_pk(run), FAILURES_SK)))
+                .build(),
+        )?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
     pub(super) async fn put_session(
         &self,
         session: &SessionRecord,
         clear: Option<&FailureRun>,
     ) -> StoreResult<bool> {
-        let item = to_item(&SessionItem {
-            pk: user_pk(&session.username),
-            sk: session_sk(&session.sid),
-            created_at: session.created_at,
-            expires_at: session.expires_at,
-            reset_epoch: session.reset_epoch,
-            account_id: session.account_id.clone(),
-            remember: session.remember,
-            pwd_failures: session.pwd_failures,
-            session_epoch: session.session_epoch,
-            device: session.device.clone(),
-            amr: session.amr.clone(),
-        })?;
         // The session is written only while its account exists: a login
         // racing the account's removal cannot leave a session behind that a
         // later account with the same username would inherit.
-        let (condition, account) = same_account(&session.account_id);
-        let check = build(
-            "ConditionCheck",
-            ConditionCheck::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(user_pk(&session.username), PROFILE_SK)))
-                .condition_expression(format!("{LIVE_PROFILE} AND {condition}"))
-                .set_expression_attribute_values(
-                    account.map(|v| HashMap::from([(":account".to_owned(), v)])),
-                )
-                .build(),
-        )?;
         let mut items = vec![
-            TransactWriteItem::builder().condition_check(check).build(),
-            self.put(item, None)?,
+            self.account_check(&session.username, &session.account_id)?,
+            self.put(session_item(session)?, None)?,
         ];
-        if let Some(run) = clear {
-            let delete = build(
-                "Delete",
-                Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(run_pk(run), FAILURES_SK)))
-                    .build(),
-            )?;
-            items.push(TransactWriteItem::builder().delete(delete).build());
-        }
+        items.extend(clear.map(|run| self.end_run(run)).transpose()?);
         // A login racing another login or a failed attempt of the same user
         // conflicts on the failure run: tried again by `transact`.
         match self.transact(items).await {
