@@ -1,6 +1,7 @@
 // The account page: sign in (with a code when two-factor sign-in is on),
 // register and reset when signed out; the profile and every account action,
-// two-factor sign-in among them, when signed in (passkeys: passkeys.js). The session is the
+// two-factor sign-in among them, and the recent security activity, when
+// signed in (passkeys: passkeys.js). The session is the
 // HttpOnly cookie the login sets; writes repeat the CSRF cookie in a header
 // (common.js). Every answer is shown in plain words (ua.plain), every form
 // is checked with the API's own rules before it is sent (ua.rules), and
@@ -32,6 +33,7 @@
     clearMessages();
     for (const el of document.querySelectorAll('[data-profile]')) el.textContent = '';
     document.getElementById('sessions').replaceChildren();
+    forgetActivity();
     profileNow = null;
     loginStep(null);
     mfaShow(null);
@@ -79,7 +81,7 @@
       return;
     }
     show(res.data);
-    await Promise.all([loadSessions(), loadMfa(), ua.passkeys.load()]);
+    await Promise.all([loadSessions(), loadMfa(), ua.passkeys.load(), loadActivity()]);
   }
 
   const when = ua.when; // "5 Dec 2026, 12:40" (words.js)
@@ -110,7 +112,7 @@
         const res = await ua.api('DELETE', call);
         if (res.sessionEnded) return;
         ua.say(sessionsStatus, ua.plain(res, call).text, res.ok);
-        await loadSessions();
+        await Promise.all([loadSessions(), loadActivity()]);
       });
       item.append(end);
     }
@@ -131,6 +133,113 @@
     const sessions = res.data.sessions.slice().sort((a, b) =>
       (b.current - a.current) || String(b.created_at).localeCompare(String(a.created_at)));
     for (const s of sessions) list.append(sessionItem(s));
+  }
+
+  // ---- Recent security activity ------------------------------------------
+  // GET /api/security_events, newest first, a page of 20 at a time: a row
+  // per event (what, when, from which IP address, with which browser), and
+  // "Show more" while the API gives a cursor for the next page.
+  const ACTIVITY_PAGE = 20;
+  const ACTIVITY_WORDS = {
+    sign_in: 'Signed in',
+    sign_in_failed: 'Failed sign-in',
+    sign_out: 'Signed out',
+    session_ended: 'Session ended',
+    password_changed: 'Password changed',
+    password_reset: 'Password reset',
+    email_change_requested: 'Email change requested',
+    email_confirmed: 'Email address confirmed',
+    email_restored: 'Email address restored',
+    mfa_enabled: 'Two-factor sign-in turned on',
+    mfa_disabled: 'Two-factor sign-in turned off',
+    recovery_codes_renewed: 'New recovery codes made',
+    passkey_added: 'Passkey added',
+    passkey_removed: 'Passkey removed',
+    account_exported: 'Your data downloaded',
+  };
+  const activityList = document.getElementById('activity-list');
+  const activityMore = document.getElementById('activity-more');
+  const activityStatus = document.getElementById('activity-status');
+  let activityCursor = null;
+  // Each (re)load counts up: a page that comes back after a newer load started is dropped.
+  let activityLoads = 0;
+
+  // An event in words: "Signed in (new device)", "Password changed", and
+  // a kind this page does not know yet as the API names it.
+  function activityWhat(e) {
+    const kind = String(e.kind);
+    let what = ACTIVITY_WORDS[kind];
+    if (!what) {
+      const words = kind.replace(/_/g, ' ');
+      what = words.charAt(0).toUpperCase() + words.slice(1);
+    }
+    if (kind === 'sign_in' && e.new_device === true) what += ' (new device)';
+    return what;
+  }
+
+  // A row (with its ARIA roles: on a phone, pages.css shows it as a block).
+  function activityRow(e) {
+    const row = document.createElement('tr');
+    row.setAttribute('role', 'row');
+    const what = document.createElement('th');
+    what.scope = 'row';
+    what.setAttribute('role', 'rowheader');
+    what.tabIndex = -1;
+    what.textContent = activityWhat(e);
+    if (e.kind === 'sign_in_failed') what.className = 'warn';
+    const at = document.createElement('td');
+    const time = document.createElement('time');
+    time.dateTime = String(e.at);
+    time.textContent = when(e.at);
+    at.append(time);
+    const ip = document.createElement('td');
+    ip.className = 'ip';
+    ip.textContent = e.ip || 'Unknown';
+    const device = document.createElement('td');
+    device.textContent = e.device || 'Unknown browser';
+    for (const cell of [at, ip, device]) cell.setAttribute('role', 'cell');
+    row.append(what, at, ip, device);
+    return row;
+  }
+
+  // Reads the first page again (`more`: the next page, added below).
+  async function loadActivity(more) {
+    const load = more ? activityLoads : ++activityLoads;
+    const cursor = more ? activityCursor : null;
+    let call = 'security_events?limit=' + ACTIVITY_PAGE;
+    if (more) call += '&cursor=' + encodeURIComponent(cursor);
+    const res = await ua.api('GET', call);
+    // Dropped: a newer first page was asked for, or came back, meanwhile.
+    if (load !== activityLoads || (more && cursor !== activityCursor) || signedIn.hidden) return null;
+    if (!res.ok) {
+      if (!res.sessionEnded) {
+        ua.say(activityStatus, 'Your recent security activity could not be listed. ' +
+          ua.plain(res, 'security_events').text, false);
+      }
+      return null;
+    }
+    ua.say(activityStatus, '');
+    const events = Array.isArray(res.data.events) ? res.data.events : [];
+    const rows = events.map(activityRow);
+    if (more) activityList.append(...rows);
+    else activityList.replaceChildren(...rows);
+    activityCursor = typeof res.data.cursor === 'string' && res.data.cursor !== '' ? res.data.cursor : null;
+    const none = activityList.childElementCount === 0;
+    document.getElementById('activity').hidden = none;
+    document.getElementById('activity-none').hidden = !none;
+    activityMore.parentElement.hidden = activityCursor === null;
+    return rows;
+  }
+  // After an action that adds to the activity.
+  const refreshActivity = () => loadActivity(false);
+
+  function forgetActivity() {
+    activityLoads += 1;
+    activityList.replaceChildren();
+    activityCursor = null;
+    document.getElementById('activity').hidden = true;
+    document.getElementById('activity-none').hidden = true;
+    activityMore.parentElement.hidden = true;
   }
 
   // After this browser's session ended: by an answer here (ok), or found
@@ -178,7 +287,7 @@
     login.elements.pwd.focus();
     ua.passkeys.sync();
   }
-  ua.account = { signedInWith, passwordAgain };
+  ua.account = { signedInWith, passwordAgain, refreshActivity };
   ua.onSubmit(login, 'POST', 'login', async (res, form) => {
     if (res.ok) {
       await signedInWith(res);
@@ -241,11 +350,13 @@
   ua.onSubmit(document.getElementById('change-password'), 'POST', 'change_password', async (res, form) => {
     if (res.ok) {
       form.reset();
-      await loadSessions();
+      await Promise.all([loadSessions(), refreshActivity()]);
     }
   }, checks(changePassword));
-  ua.onSubmit(document.getElementById('change-email'), 'POST', 'change_email', (res, form) => {
-    if (res.ok) form.reset();
+  ua.onSubmit(document.getElementById('change-email'), 'POST', 'change_email', async (res, form) => {
+    if (!res.ok) return;
+    form.reset();
+    await refreshActivity();
   }, checks({
     new_email: (v) => r.email('new_email', v),
     pwd: (v) => r.required('pwd', v),
@@ -279,6 +390,12 @@
     if (res.ok) signedOutWith(res, true, 'logout_all');
     else if (!res.sessionEnded) ua.say(sessionsStatus, ua.plain(res, 'logout_all').text, false);
   });
+  // The next page of the activity; the focus goes to its first row.
+  onClick(activityMore, async () => {
+    if (activityCursor === null) return;
+    const rows = await loadActivity(true);
+    if (rows && rows.length > 0) rows[0].querySelector('th').focus();
+  });
   onClick(document.getElementById('resend'), async () => {
     const res = await ua.api('POST', 'resend_confirmation', {});
     if (!res.sessionEnded) {
@@ -287,10 +404,11 @@
   });
   // The export asks for the password (as the deletion does); the answer
   // downloads as a file and never shows on the page.
-  ua.onSubmit(document.getElementById('export'), 'POST', 'account_export', (res, form) => {
+  ua.onSubmit(document.getElementById('export'), 'POST', 'account_export', async (res, form) => {
     if (!res.ok) return;
     form.reset();
     ua.saveFile('account-export.json', 'application/json', JSON.stringify(res.data, null, 2));
+    await refreshActivity();
   }, checks({
     pwd: (v) => r.required('pwd', v),
     code,
@@ -365,7 +483,8 @@
     if (mfaCall === 'mfa/totp/setup') showKey(res.data);
     else if (mfaCall === 'mfa/recovery_codes') showCodes(res.data.recovery_codes);
     else mfaShow(null);
-    await loadMfa();
+    // A setup is not activity yet (its confirmation is).
+    await Promise.all([loadMfa(), mfaCall === 'mfa/totp/setup' ? null : refreshActivity()]);
   }, checks({
     pwd: (v) => r.required('pwd', v),
     code,
@@ -394,7 +513,7 @@
     form.reset();
     ua.say(mfaStatus, ua.plain(res, 'mfa/totp/confirm').text, true);
     showCodes(res.data.recovery_codes);
-    await loadMfa();
+    await Promise.all([loadMfa(), refreshActivity()]);
   }, checks({
     code,
   }));

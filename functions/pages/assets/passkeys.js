@@ -311,7 +311,7 @@
   async function done(res, call) {
     open(null);
     ua.say(sectionStatus, '');
-    await load();
+    await Promise.all([load(), ua.account.refreshActivity()]);
     const unlisted = sectionStatus.textContent;
     ua.say(sectionStatus, ua.plain(res, call).text + (unlisted ? ' ' + unlisted : ''), !unlisted);
     $('passkeys-title').focus();
