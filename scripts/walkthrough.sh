@@ -140,6 +140,11 @@ expect 200 success "list the sessions"
 
 call POST /api/account_export "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD1\"}"
 expect 200 success "export everything stored (the password again)"
+EXPORTED="$(BODY_JSON="$BODY" python3 -c '
+import json, os
+print(" ".join(e["kind"] for e in json.loads(os.environ["BODY_JSON"])["data"]["security_events"]))')"
+[[ "$EXPORTED" == "account_exported sign_in email_confirmed" ]] \
+    || { echo "not ok - the export's security activity: $EXPORTED" >&2; exit 1; }
 
 call GET /api/whoami "${AUTH[@]}"
 expect 200 success "whoami: what another service asks"
@@ -213,6 +218,38 @@ expect 401 "wrong code" "a recovery code works once"
 call POST /api/mfa/disable "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD3\",\"code\":\"$RC2\"}"
 expect 200 "Two-factor sign-in is off." "turn two-factor sign-in off (the password and a code)"
 
+# The security activity of the run so far, newest first, in pages of 10 (the
+# first page's cursor asks for the second): a sign-in from a new device (the
+# first login sent no device token), the later ones with the device token,
+# and every change; not the stranger's wrong passwords (no device token).
+WANT="mfa_disabled sign_in mfa_enabled sign_in session_ended sign_in password_reset sign_out"
+WANT+=" password_changed email_confirmed email_change_requested account_exported sign_in(new)"
+WANT+=" email_confirmed"
+KINDS=""
+CURSOR=""
+for page in 1 2; do
+    call GET "/api/security_events?limit=10${CURSOR:+&cursor=$CURSOR}" "${AUTH[@]}"
+    expect 200 success "the security activity, page $page"
+    KINDS+="$(BODY_JSON="$BODY" python3 -c '
+import json, os
+events = json.loads(os.environ["BODY_JSON"])["data"]["events"]
+for e in events:
+    if (e["ip"], e["device"]) != ("127.0.0.1", "curl"):
+        print("(from %s, %s)" % (e["ip"], e["device"]), end=" ")
+    if ("new_device" in e) != (e["kind"] == "sign_in"):
+        print("(new_device: %s)" % e.get("new_device", "missing"), end=" ")
+    print(e["kind"] + ("(new)" if e.get("new_device") else ""), end=" ")
+')"
+    CURSOR="$(field data.cursor)"
+done
+[[ -z "$CURSOR" ]] || { echo "not ok - the second page has a cursor: $BODY" >&2; exit 1; }
+STEP=$((STEP + 1))
+if [[ "${KINDS% }" != "$WANT" ]]; then
+    echo "not ok $STEP - the security activity: expected \"$WANT\", got \"${KINDS% }\"" >&2
+    exit 1
+fi
+echo "ok $STEP - the security activity of the run, newest first: $WANT"
+
 call POST /api/delete_account "${AUTH[@]}" "${JSON[@]}" -d "{\"pwd\":\"$PWD3\"}"
 expect 200 "Your account has been deleted." "delete the account"
 
@@ -230,5 +267,18 @@ if [[ "$SUBJECTS" != "$WANT" ]]; then
     exit 1
 fi
 echo "ok $STEP - the dev mailbox holds the mail of the run: $SUBJECTS"
+# The first address: its link, the new-sign-in mail of the first login (no
+# device token; every later one came with it; NEW_SIGNIN_MAIL is on by
+# default), and the notice of the change.
+STEP=$((STEP + 1))
+SUBJECTS="$(curl -sS "$B/dev/mail.json?to=$EMAIL" | python3 -c '
+import json, sys
+print("; ".join(m["subject"] for m in json.load(sys.stdin)["mail"] if m["sent"]))')"
+WANT="Your email address is being changed; New sign-in to your account; Confirm your email address"
+if [[ "$SUBJECTS" != "$WANT" ]]; then
+    echo "not ok $STEP - the mail to $EMAIL: expected \"$WANT\", got \"$SUBJECTS\"" >&2
+    exit 1
+fi
+echo "ok $STEP - the first address got one new-sign-in mail: $SUBJECTS"
 
 echo "walkthrough: all $STEP steps answered as documented ($U)"
