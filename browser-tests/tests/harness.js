@@ -28,16 +28,19 @@ export function freePort() {
 }
 
 // The dev server, started fresh for a test file, with `env` on top of
-// the usual settings. `base` names it by `host`: 127.0.0.1, or `localhost`
-// where a test needs a host name (passkeys are never bound to an IP
-// address; the server's defaults then take http://localhost:PORT as a
-// passkey origin, with localhost as the RP ID). Emailed links keep
-// PUBLIC_BASE_URL's 127.0.0.1 unless `env` says otherwise.
+// the usual settings (among them no "New sign-in" mail, so that the tests
+// that count mail count only theirs; activity.test.js turns it on).
+// `base` names it by `host`: 127.0.0.1, or `localhost` where a test needs
+// a host name (passkeys are never bound to an IP address; the server's
+// defaults then take http://localhost:PORT as a passkey origin, with
+// localhost as the RP ID). Emailed links keep PUBLIC_BASE_URL's 127.0.0.1
+// unless `env` says otherwise.
 export async function startServer(env = {}, { host = '127.0.0.1' } = {}) {
   const port = await freePort();
   const outbox = mkdtempSync(join(tmpdir(), 'ua-outbox-'));
   const child = spawn(SERVER, [], {
-    env: { ...process.env, PORT: String(port), OUTBOX_DIR: outbox, STORE: 'memory', RUST_LOG: 'warn', ...env },
+    env: { ...process.env, PORT: String(port), OUTBOX_DIR: outbox, STORE: 'memory', RUST_LOG: 'warn',
+      NEW_SIGNIN_MAIL: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
