@@ -27,6 +27,7 @@ use shared::http::{MAX_BODY_BYTES, error_response, guard, unrouted_response};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+pub mod events;
 mod mailbox;
 mod settings;
 
@@ -53,6 +54,7 @@ pub fn handler(function: &str) -> Option<Handler> {
         "logout_all" => |a, r| Box::pin(logout_all::handle(a, r)),
         "end_session" => |a, r| Box::pin(end_session::handle(a, r)),
         "sessions" => |a, r| Box::pin(sessions::handle(a, r)),
+        "security_events" => |a, r| Box::pin(security_events::handle(a, r)),
         "resend_confirmation" => |a, r| Box::pin(resend_confirmation::handle(a, r)),
         "revert_email" => |a, r| Box::pin(revert_email::handle(a, r)),
         "change_email" => |a, r| Box::pin(change_email::handle(a, r)),
@@ -313,7 +315,8 @@ async fn dispatch(
                         )
                         .with_path_parameters(params)
                         .with_request_context(RequestContext::ApiGatewayV2(context));
-                        guard(handle(app, request)).await
+                        let trail = shared::http::activity::trail_of(&app, &request);
+                        guard(trail.scope(handle(app, request))).await
                     }
                 },
             };

@@ -10,11 +10,16 @@ async fn main() -> anyhow::Result<()> {
     let settings = dev_server::Settings::from_lookup(|name| std::env::var(name).ok())?;
     let port = settings.port;
     let cors_origins = settings.cors_origins.clone();
+    let events_file = settings.events_file.clone();
     let dev_server::Built {
         app,
         mut notes,
         mailbox,
+        events,
     } = dev_server::build_app(settings).await?;
+    if let Some(store) = events {
+        tokio::spawn(dev_server::events::drain_forever(store, events_file));
+    }
     let options = dev_server::Options {
         cors_origins,
         mailbox: Some(mailbox),

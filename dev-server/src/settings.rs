@@ -31,6 +31,9 @@ pub struct Settings {
     pub store: String,
     /// `OUTBOX_DIR` (`outbox`).
     pub outbox_dir: PathBuf,
+    /// `EVENTS_FILE`: where the memory store's account events go, as JSON
+    /// lines (unset: the log only).
+    pub events_file: Option<PathBuf>,
     /// `JWT_SECRET`; a random one is generated when unset.
     pub jwt_secret: Option<SecretString>,
     /// `JWT_PREVIOUS_SECRET`: the key a rotation replaced (verifies only).
@@ -78,6 +81,7 @@ impl Settings {
             port,
             store,
             outbox_dir: PathBuf::from(get("OUTBOX_DIR").unwrap_or_else(|| "outbox".to_owned())),
+            events_file: get("EVENTS_FILE").map(PathBuf::from),
             jwt_secret: get("JWT_SECRET").map(SecretString::from),
             jwt_previous_secret: get("JWT_PREVIOUS_SECRET").map(SecretString::from),
             device_secret: get("DEVICE_SECRET").map(SecretString::from),
@@ -106,6 +110,9 @@ pub struct Built {
     pub notes: Vec<String>,
     /// Where the mail goes, for `/dev/mail`.
     pub mailbox: DevMailbox,
+    /// The memory store, whose outbox of account events the server
+    /// drains (`None` on DynamoDB: the table's stream carries them).
+    pub events: Option<Arc<MemoryStore>>,
 }
 
 /// Builds the app the settings describe.
@@ -172,6 +179,7 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<Built> {
     let keys = JwtKeys::with_previous(&secret, settings.jwt_previous_secret.as_ref())
         .context("JWT_SECRET / JWT_PREVIOUS_SECRET")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut events = None;
     let (store, mailer, mailbox): (Arc<dyn UserStore>, Arc<dyn Mailer>, DevMailbox) =
         match settings.store.as_str() {
             "memory" => {
@@ -187,12 +195,14 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<Built> {
                     settings.port,
                     crate::mailbox::PAGE
                 ));
+                match &settings.events_file {
+                    Some(file) => notes.push(format!("account events: {}", file.display())),
+                    None => notes.push("account events: the log (EVENTS_FILE unset)".to_owned()),
+                }
                 let outbox = Arc::new(outbox);
-                (
-                    Arc::new(MemoryStore::new()),
-                    outbox.clone(),
-                    DevMailbox::Outbox(outbox),
-                )
+                let store = Arc::new(MemoryStore::new());
+                events = Some(store.clone());
+                (store, outbox.clone(), DevMailbox::Outbox(outbox))
             }
             _ => {
                 let table = std::env::var("TABLE_NAME")
@@ -231,5 +241,6 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<Built> {
         .with_service_keys(service_keys),
         notes,
         mailbox,
+        events,
     })
 }

@@ -6,8 +6,10 @@ use std::str::FromStr;
 
 use lettre::message::Mailbox;
 
+mod activity;
 mod tokens;
 mod webauthn;
+pub use activity::ActivitySettings;
 pub use tokens::{MAX_TOKEN_TTL_SECS, ServiceTokenSettings};
 pub use webauthn::WebAuthnSettings;
 /// A configuration value that could not be used.
@@ -123,6 +125,8 @@ pub struct Config {
     pub mfa_issuer: String,
     /// Service tokens: `TOKEN_TTL_SECS`, `TOKEN_AUDIENCES`.
     pub service_tokens: ServiceTokenSettings,
+    /// Security activity: `ACTIVITY_TTL_SECS`, `NEW_SIGNIN_MAIL`, `NEW_SIGNIN_MAIL_CAP`.
+    pub activity: ActivitySettings,
 }
 
 /// Where a kind of emailed link points.
@@ -247,6 +251,7 @@ impl Config {
             webauthn: WebAuthnSettings::from_lookup(get)?,
             mfa_issuer: tokens::mfa_issuer(get)?,
             service_tokens: ServiceTokenSettings::from_lookup(get)?,
+            activity: ActivitySettings::from_lookup(get)?,
         })
     }
 

@@ -128,6 +128,10 @@ impl TestApp {
         let mut env = options.env;
         env.entry("PUBLIC_BASE_URL".into())
             .or_insert_with(|| base.clone());
+        // Tests that count mail do not count the new-sign-in mail; the
+        // tests of that mail turn it on.
+        env.entry("NEW_SIGNIN_MAIL".into())
+            .or_insert_with(|| "false".to_owned());
         let backend = match options.backend {
             Some(b) => b,
             None => Backend::from_env().await,

@@ -105,6 +105,7 @@ fn profile_settings(c: &mut Criterion) {
             session_epoch: 0,
             device: None,
             amr: Vec::new(),
+            known_device: false,
         };
         app.store.create_session(&session, None).await.unwrap();
         app.jwt()

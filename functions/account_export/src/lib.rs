@@ -8,13 +8,16 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use serde_json::json;
+use shared::domain::activity::ActivityKind;
 use shared::http::account::{
     caller_account, confirm_identity, live_sessions, rfc3339, session_failures, session_view,
 };
+use shared::http::activity::all_activity;
 use shared::http::factors::{code_for, spend};
 use shared::http::passkeys::passkey_view;
+use shared::http::session::NOT_AUTHENTICATED;
 use shared::http::{JsonBody, respond};
-use shared::ports::{TokenPurpose, TokenRecord, UserRecord};
+use shared::ports::{TokenPurpose, TokenRecord, Trail, UserRecord};
 use shared::{ApiError, App, Reply};
 
 /// Whether an outstanding link would still do something (superseded ones
@@ -53,6 +56,13 @@ async fn export(app: &App, req: &Request) -> Result<Reply, ApiError> {
         confirm_identity(app, &caller, &data.user, failures, pwd, code.as_ref(), now).await?;
     spend(app, &data.user, used).await?;
     let user = &data.user;
+    // An export hands out everything: the owner sees that it happened (no
+    // record, no export), and the export lists itself.
+    let exported = Trail::current().activity(ActivityKind::AccountExported);
+    if !app.store.note_activity(user, &exported).await? {
+        return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
+    }
+    let security_events = all_activity(app, &user.username, now).await?;
     let sessions: Vec<_> = live_sessions(&data, now)
         .into_iter()
         .map(|s| session_view(s, &caller))
@@ -95,5 +105,6 @@ async fn export(app: &App, req: &Request) -> Result<Reply, ApiError> {
         "passkeys": data.passkeys.iter().map(passkey_view).collect::<Vec<_>>(),
         "pending_email_change": pending,
         "outstanding_links": links,
+        "security_events": security_events,
     })))
 }

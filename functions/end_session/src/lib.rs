@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
+use shared::domain::activity::ActivityKind;
 use shared::http::account::{caller_account, live_sessions};
 use shared::http::{path_param, respond};
 use shared::{ApiError, App, Reply};
@@ -24,7 +25,12 @@ async fn end(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .ok_or_else(not_found)?;
     if !app
         .store
-        .delete_session(&caller.username, &session.sid, now)
+        .delete_session(
+            &caller.username,
+            &session.sid,
+            now,
+            ActivityKind::SessionEnded,
+        )
         .await?
     {
         return Err(not_found());

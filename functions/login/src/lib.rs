@@ -14,7 +14,9 @@ use shared::domain::hashing::verify_password;
 use shared::domain::{DeviceClaims, MFA_TOKEN_TTL_SECS, MfaToken, SessionId, Username, amr};
 use shared::http::limits::{IpAction, check_lockout, limit_ip, refund_ip};
 use shared::http::passkeys::{relying_party, start_ceremony};
-use shared::http::sign_in::{device_of, presented_device_token, session_for, signed_in};
+use shared::http::sign_in::{
+    device_of, note_failed_sign_in, presented_device_token, session_for, signed_in,
+};
 use shared::http::{JsonBody, respond};
 use shared::ports::{CeremonyKind, FailureRun, LoginState, MfaChallenge, UserRecord};
 use shared::{ApiError, App, Reply};
@@ -111,7 +113,13 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // user's: the same dummy verification, the same answer.
     let user = state.user;
     let valid = verify_password(pwd, user.as_ref().and_then(UserRecord::password_phc)).await?;
-    let (Some(user), Some(username), true) = (user, username.as_ref(), valid) else {
+    let (Some(user), Some(username), true) = (user.clone(), username.as_ref(), valid) else {
+        // The owner's own device (its token is this account's): the owner
+        // sees it in the account's activity. Without one, anyone can name
+        // any username, and the owner's list would fill with strangers.
+        if let (Some(user), Some(_)) = (&user, &device) {
+            note_failed_sign_in(app, user).await;
+        }
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     };
 
@@ -134,6 +142,7 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         remember,
         device_summary,
         amr::PASSWORD,
+        device.is_some(),
         now,
     );
     // The attempt was counted: a success ends its run (the device's, or
@@ -149,7 +158,7 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
         trusted_device = device.is_some(),
         "login succeeded"
     );
-    signed_in(app, &keys, &user, username, &session, now).await
+    signed_in(app, req, &keys, &user, username, &session, now).await
 }
 
 /// Stores the sign-in waiting for its second factor, bound to this

@@ -15,7 +15,7 @@ use shared::domain::{FactorCode, MFA_MAX_FAILURES, MfaToken, SessionId, amr};
 use shared::http::factors::{WRONG_CODE, check_code, required_code};
 use shared::http::limits::{IpAction, check_lockout, limit_ip, refund_ip};
 use shared::http::passkeys::{SIGN_IN_REFUSED, refused, relying_party, take_ceremony};
-use shared::http::sign_in::{presented_device_token, session_for, signed_in};
+use shared::http::sign_in::{note_failed_sign_in, presented_device_token, session_for, signed_in};
 use shared::http::{JsonBody, respond};
 use shared::ports::{CeremonyKind, FactorUse, FailureRun, UserRecord};
 use shared::{ApiError, App, Reply};
@@ -127,6 +127,9 @@ async fn second_step(app: &App, req: &Request) -> Result<Reply, ApiError> {
             if challenge.fails + 1 >= MFA_MAX_FAILURES {
                 app.store.delete_mfa_challenge(&challenge).await?;
             }
+            if challenge.device_id.is_some() {
+                note_failed_sign_in(app, &user).await;
+            }
             return Err(ApiError::Unauthorized(msg));
         }
     };
@@ -141,6 +144,7 @@ async fn second_step(app: &App, req: &Request) -> Result<Reply, ApiError> {
             FactorUse::Recovery(_) => amr::PASSWORD_RECOVERY_CODE,
             FactorUse::Passkey { .. } => amr::PASSWORD_PASSKEY,
         },
+        challenge.device_id.is_some(),
         now,
     );
     if !app
@@ -167,7 +171,7 @@ async fn second_step(app: &App, req: &Request) -> Result<Reply, ApiError> {
         });
     }
     refund_ip(app, counted_ip).await;
-    signed_in(app, &keys, &user, &username, &session, now).await
+    signed_in(app, req, &keys, &user, &username, &session, now).await
 }
 
 /// Checks a passkey's answer to the second-factor ceremony of `user`: the

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
+use shared::domain::activity::ActivityKind;
 use shared::http::respond;
 use shared::http::session::{NOT_AUTHENTICATED, authenticate_write, logout_cookies};
 use shared::{ApiError, App, Reply};
@@ -37,7 +38,7 @@ async fn logout(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let caller = authenticate_write(app.jwt()?, &app.config, req, now).await?;
     let ended = app
         .store
-        .delete_session(&caller.username, &caller.sid, now)
+        .delete_session(&caller.username, &caller.sid, now, ActivityKind::SignOut)
         .await?;
     if !ended {
         return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));

@@ -16,7 +16,7 @@ use shared::http::limits::{IpAction, limit_ip, refund_ip};
 use shared::http::passkeys::{
     SIGN_IN_AGAIN, SIGN_IN_REFUSED, refused, relying_party, take_ceremony,
 };
-use shared::http::sign_in::{device_of, session_for, signed_in};
+use shared::http::sign_in::{device_of, known_device, session_for, signed_in};
 use shared::http::{JsonBody, respond};
 use shared::ports::CeremonyKind;
 use shared::{ApiError, App, Reply};
@@ -69,10 +69,20 @@ async fn finish(app: &App, req: &Request) -> Result<Reply, ApiError> {
         return Err(not_accepted());
     }
     let sid = SessionId::generate()?;
-    let session = session_for(app, &user, sid, remember, device_of(req), amr::PASSKEY, now);
+    let known = known_device(app, req, &user, now);
+    let session = session_for(
+        app,
+        &user,
+        sid,
+        remember,
+        device_of(req),
+        amr::PASSKEY,
+        known,
+        now,
+    );
     if !app.store.create_session(&session, None).await? {
         return Err(not_accepted());
     }
     refund_ip(app, counted).await;
-    signed_in(app, &keys, &user, &user.username, &session, now).await
+    signed_in(app, req, &keys, &user, &user.username, &session, now).await
 }

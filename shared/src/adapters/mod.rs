@@ -11,7 +11,7 @@ mod secrets;
 mod ses;
 
 pub use clock::{ManualClock, SystemClock};
-pub use dynamo::{DynamoStore, TTL_ATTRIBUTE};
+pub use dynamo::{DynamoStore, OUTBOX_PREFIX, TTL_ATTRIBUTE};
 pub use memory::{MemoryContents, MemoryStore};
 pub use outbox::{MailEntry, OutboxMailer};
 pub use secrets::SecretsManagerKeys;

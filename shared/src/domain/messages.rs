@@ -305,6 +305,41 @@ pub fn account_deleted(
     )
 }
 
+/// "New sign-in to your account": when, from where, which browser, and
+/// what to do if it was not the owner (`reset_page`: the reset page).
+pub fn new_sign_in(
+    config: &Config,
+    to: &str,
+    username: Option<&str>,
+    when: &str,
+    ip: Option<&str>,
+    device: Option<&str>,
+    reset_page: &str,
+) -> Result<Email, ApiError> {
+    let seen = format!(
+        "When: {when}\nFrom: {}\nBrowser: {}",
+        ip.unwrap_or("an unknown address"),
+        device.unwrap_or("an unknown browser")
+    );
+    compose(
+        config,
+        to,
+        "New sign-in to your account",
+        &[
+            &greeting(username),
+            "Your account was just signed in to from a browser or app it had not been used from before.",
+            &seen,
+        ],
+        None,
+        &[
+            "If this was you, there is nothing to do.",
+            &format!(
+                "If it was not you, reset your password now ({reset_page}) and sign out everywhere from your account page: every session then ends."
+            ),
+        ],
+    )
+}
+
 /// "Hello <username>," or, without one, "Hello,".
 fn greeting(username: Option<&str>) -> String {
     username.map_or_else(|| "Hello,".to_owned(), |u| format!("Hello {u},"))

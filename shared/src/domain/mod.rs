@@ -3,6 +3,7 @@
 //! hashing, session tokens, abuse limits, what each email says. No I/O: the
 //! world is reached through [`crate::ports`].
 
+pub mod activity;
 pub mod amr;
 pub mod hashing;
 pub mod limits;

@@ -2,6 +2,7 @@
 //! checked, re-checking the password for sensitive changes (counted per
 //! session), and how a profile and sessions are shown.
 
+use crate::domain::activity::ActivityKind;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
@@ -143,7 +144,12 @@ impl<'a> SessionAttempt<'a> {
     ) -> Result<Self, ApiError> {
         if failures >= app.config.login_max_failures {
             app.store
-                .delete_session(&caller.username, &caller.sid, now)
+                .delete_session(
+                    &caller.username,
+                    &caller.sid,
+                    now,
+                    ActivityKind::SessionEnded,
+                )
                 .await?;
             return Err(ApiError::Unauthorized(NOT_AUTHENTICATED));
         }
@@ -170,7 +176,12 @@ impl<'a> SessionAttempt<'a> {
         if self.failures + 1 >= app.config.login_max_failures {
             if let Err(err) = app
                 .store
-                .delete_session(&self.caller.username, &self.caller.sid, self.now)
+                .delete_session(
+                    &self.caller.username,
+                    &self.caller.sid,
+                    self.now,
+                    ActivityKind::SessionEnded,
+                )
                 .await
             {
                 return err.into();

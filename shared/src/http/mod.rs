@@ -3,6 +3,7 @@
 //! results into the one JSON envelope.
 
 pub mod account;
+pub mod activity;
 pub mod envelope;
 pub mod factors;
 pub mod limits;

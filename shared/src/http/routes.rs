@@ -13,7 +13,7 @@ pub struct Route {
 }
 
 /// Every endpoint of the contract.
-pub const ROUTES: [Route; 40] = [
+pub const ROUTES: [Route; 41] = [
     route("GET", "/", "index"),
     route("POST", "/api/login", "login"),
     route("POST", "/api/registration", "registration"),
@@ -33,6 +33,7 @@ pub const ROUTES: [Route; 40] = [
     route("GET", "/api/revert_email/{token}", "revert_email"),
     route("POST", "/api/resend_confirmation", "resend_confirmation"),
     route("GET", "/api/sessions", "sessions"),
+    route("GET", "/api/security_events", "security_events"),
     route("DELETE", "/api/sessions/{id}", "end_session"),
     route("POST", "/api/logout_all", "logout_all"),
     route("POST", "/api/delete_account", "delete_account"),
@@ -76,8 +77,9 @@ pub const ROUTES: [Route; 40] = [
 
 /// Functions that serve no route of ours: API Gateway invokes the
 /// authorizer before the routes of a team's own API that use it, Secrets
-/// Manager the rotation on its schedule.
-pub const OTHER_FUNCTIONS: [&str; 2] = ["authorizer", "rotation"];
+/// Manager the rotation on its schedule, the table's stream the events
+/// forwarder.
+pub const OTHER_FUNCTIONS: [&str; 3] = ["authorizer", "rotation", "events_forwarder"];
 
 /// Functions that, behind edge protection, hold the origin secret and
 /// refuse (403) every request without it: those that count per client and

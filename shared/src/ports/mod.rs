@@ -9,6 +9,7 @@ mod mailer;
 mod records;
 mod service_keys;
 mod store;
+mod trail;
 
 pub use app::App;
 pub use clock::Clock;
@@ -24,3 +25,4 @@ pub use store::{
     AccountStore, AddPasskey, Confirmation, CreateUserError, FactorStore, LimitStore, LinkStore,
     PasskeyStore, SessionStore, StoreError, StoreResult, UserStore, WriteOutcome,
 };
+pub use trail::{ActivityRecord, OutboxEvent, Trail, is_activity_id};

@@ -13,7 +13,7 @@ use crate::domain::{
 /// account deletion removes with the account. (The per-user-and-client
 /// reset counters, `reset#<username key>#<client>`, are in the `reset` scope's
 /// partition too: see [`crate::http::limits`].)
-pub const USER_COUNTER_SCOPES: [&str; 3] = ["reset", "resend", "notice"];
+pub const USER_COUNTER_SCOPES: [&str; 4] = ["reset", "resend", "notice", "signin"];
 
 /// A run of consecutive failed sign-ins, and whose it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,6 +234,9 @@ pub struct SessionRecord {
     /// How the sign-in was proven (RFC 8176 `amr` values: `pwd`, `otp`,
     /// `hwk`, `user`, `mfa`); empty for a session from before they were kept.
     pub amr: Vec<String>,
+    /// Whether the sign-in came with a valid device token of this account
+    /// (its security activity says "new device" otherwise).
+    pub known_device: bool,
 }
 
 /// Everything stored in a user's own partition, read at once: the profile,

@@ -299,7 +299,10 @@ where
         // Behind edge protection, a request that did not come through
         // CloudFront is refused before its handler is even called.
         let answer = match crate::http::limits::from_the_edge(&app, &req) {
-            Ok(()) => Ok(handler(app.clone(), req)),
+            // Every change the handler makes is stamped with this request.
+            Ok(()) => {
+                Ok(crate::http::activity::trail_of(&app, &req).scope(handler(app.clone(), req)))
+            }
             Err(err) => Err(crate::http::error_response(&err)),
         };
         async move {

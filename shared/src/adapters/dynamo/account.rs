@@ -12,18 +12,36 @@ use super::items::{
     UserItem, counter_equals, email_pk, failures_pk, from_item, key, n, s, same_account,
     session_sk, token_pk, user_pk, with_account,
 };
+use crate::domain::activity::{ActivityKind, EventKind};
 use crate::domain::{SessionId, TokenHash, Username};
 use crate::ports::{AccountData, SessionRecord, StoreResult, USER_COUNTER_SCOPES, UserRecord};
 
 impl DynamoStore {
     /// Every item of one partition, by one consistent query (paginated).
     async fn query_partition(&self, pk: String) -> StoreResult<Vec<Item>> {
+        self.query_partition_after(pk, None).await
+    }
+
+    /// The items of one partition whose sort key comes after `after`.
+    async fn query_partition_after(
+        &self,
+        pk: String,
+        after: Option<&str>,
+    ) -> StoreResult<Vec<Item>> {
+        let mut values = HashMap::from([(":pk".to_owned(), s(pk))]);
+        let condition = match after {
+            Some(after) => {
+                values.insert(":after".to_owned(), s(after));
+                "pk = :pk AND sk > :after"
+            }
+            None => "pk = :pk",
+        };
         let mut pages = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(pk))
+            .key_condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
             .consistent_read(true)
             .into_paginator()
             .items()
@@ -41,7 +59,12 @@ impl DynamoStore {
         let mut tokens = Vec::new();
         let mut mfa_challenges = Vec::new();
         let mut passkeys = Vec::new();
-        for item in self.query_partition(user_pk(username)).await? {
+        // The activity sorts first and is not part of it (it is read by
+        // pages, on its own).
+        let items = self
+            .query_partition_after(user_pk(username), Some(super::trail::AFTER_ACTIVITY))
+            .await?;
+        for item in items {
             let sk = item
                 .get("sk")
                 .and_then(|v| v.as_s().ok())
@@ -63,6 +86,7 @@ impl DynamoStore {
                     session_epoch: s.session_epoch,
                     device: s.device,
                     amr: s.amr,
+                    known_device: s.known_device,
                 });
             } else if let Some(hash) = sk.strip_prefix("TOKEN#") {
                 let hash = TokenHash::from_stored(hash.to_owned());
@@ -165,11 +189,16 @@ impl DynamoStore {
                 .set_key(Some(key(failures_pk(username), FAILURES_SK)))
                 .build(),
         )?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().update(profile).build(),
             TransactWriteItem::builder().update(current).build(),
             TransactWriteItem::builder().delete(failures).build(),
         ];
+        items.extend(self.trail_items(
+            user,
+            Some(ActivityKind::PasswordChanged),
+            Some(EventKind::PasswordChanged),
+        )?);
         match self.transact(items).await {
             Ok(()) => {}
             Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => {
@@ -295,6 +324,7 @@ impl DynamoStore {
             doomed.push(super::port_passkeys::claim_key(&p.credential.id));
         }
         doomed.push(key(failures_pk(username), FAILURES_SK));
+        doomed.extend(self.activity_keys(username).await?);
         for scope in USER_COUNTER_SCOPES {
             let counters = self
                 .query_partition(format!("RATE#{scope}#{}", username.key()))
@@ -349,10 +379,13 @@ impl DynamoStore {
                 .set_key(Some(key(user_pk(username), session_sk(current))))
                 .build(),
         )?;
+        let deleted = self.trail_items(user, None, Some(EventKind::AccountDeleted))?;
         let mut items = vec![
             TransactWriteItem::builder().delete(profile).build(),
             TransactWriteItem::builder().delete(session).build(),
         ];
+        // The event goes with the profile's deletion (after the claim's
+        // guard, whose index the fallback below reads).
         // A pending change confirmed while this ran claimed its new address:
         // that claim goes with the account (and is left alone if another
         // account holds the address).
@@ -368,6 +401,7 @@ impl DynamoStore {
             )?;
             items.push(TransactWriteItem::builder().delete(guard).build());
         }
+        items.extend(deleted.iter().cloned());
         match self.transact(items).await {
             Ok(()) => Ok(true),
             // Gone, another account, or changed since it was read: the
@@ -390,6 +424,7 @@ impl DynamoStore {
                         .map(|d| TransactWriteItem::builder().delete(d).build())
                     })
                     .collect::<StoreResult<Vec<_>>>()?;
+                let last = last.into_iter().chain(deleted).collect();
                 self.transact(last)
                     .await
                     .map(|()| true)

@@ -4,15 +4,16 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::DynamoStore;
-use super::errors::{cancelled_conditions, conditional, sdk_err};
+use super::errors::{build, cancelled_conditions, sdk_err};
 use super::items::{
     LIVE_PROFILE, PROFILE_SK, key, n, same_account, token_item, token_ref_item, user_pk,
     with_account,
 };
 use crate::domain::RateCap;
+use crate::domain::activity::ActivityKind;
 use crate::ports::{StoreResult, TokenRecord, UserRecord, WriteOutcome};
 
 impl DynamoStore {
@@ -71,21 +72,27 @@ impl DynamoStore {
         // The next session epoch ends every session at once, also one that
         // a racing login writes after this (its epoch is stale from birth).
         let (account, account_value) = same_account(&user.account_id);
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
-            .update_expression("SET session_epoch = if_not_exists(session_epoch, :zero) + :one")
-            .condition_expression(format!("{LIVE_PROFILE} AND {account}"))
-            .set_expression_attribute_values(with_account(
-                HashMap::from([(":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]),
-                account_value,
-            ))
-            .send()
-            .await;
-        if conditional("UpdateItem", out)?.is_none() {
-            return Ok(false);
+        let epoch = build(
+            "Update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+                .update_expression("SET session_epoch = if_not_exists(session_epoch, :zero) + :one")
+                .condition_expression(format!("{LIVE_PROFILE} AND {account}"))
+                .set_expression_attribute_values(with_account(
+                    HashMap::from([(":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]),
+                    account_value,
+                ))
+                .build(),
+        )?;
+        let mut items = vec![TransactWriteItem::builder().update(epoch).build()];
+        items.extend(self.trail_items(user, Some(ActivityKind::SessionEnded), None)?);
+        match self.transact(items).await {
+            Ok(()) => {}
+            Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => {
+                return Ok(false);
+            }
+            Err(err) => return Err(sdk_err("TransactWriteItems", err)),
         }
         // The sessions are dead already; deleting them is cleanup.
         if let Err(err) = self.end_sessions(&user.username, false).await {

@@ -11,6 +11,7 @@ use super::items::{
     EMAIL_SK, FAILURES_SK, LIVE_PROFILE, PROFILE_SK, counter_equals, email_pk, failures_pk,
     from_item, key, n, s, same_account, token_item, token_ref_item, user_pk, with_account,
 };
+use crate::domain::activity::{ActivityKind, EventKind};
 use crate::domain::{RateCap, Username};
 use crate::ports::{
     Confirmation, PendingEmail, StoreError, StoreResult, TokenPurpose, TokenRecord, UserRecord,
@@ -26,6 +27,7 @@ impl DynamoStore {
         caps: &[RateCap],
         update: Update,
         tokens: &[&TokenRecord],
+        trail: Vec<TransactWriteItem>,
     ) -> StoreResult<WriteOutcome> {
         let mut items = Vec::new();
         for cap in caps {
@@ -40,6 +42,7 @@ impl DynamoStore {
             items.push(self.put(token_item(token)?, Some("attribute_not_exists(pk)"))?);
             items.push(self.put(token_ref_item(token)?, None)?);
         }
+        items.extend(trail);
         match self.transact(items).await {
             Ok(()) => Ok(WriteOutcome::Done),
             Err(err) => match cancelled_conditions(&err) {
@@ -91,7 +94,8 @@ impl DynamoStore {
         )?;
         let mut tokens = vec![change];
         tokens.extend(revert);
-        self.guarded_write(caps, update, &tokens).await
+        let trail = self.trail_items(user, Some(ActivityKind::EmailChangeRequested), None)?;
+        self.guarded_write(caps, update, &tokens, trail).await
     }
 
     pub(super) async fn new_confirmation(
@@ -118,7 +122,7 @@ impl DynamoStore {
                 .set_expression_attribute_values(Some(values))
                 .build(),
         )?;
-        self.guarded_write(caps, update, &[token]).await
+        self.guarded_write(caps, update, &[token], Vec::new()).await
     }
 
     /// The user a token names, if it is still the token's account.
@@ -183,6 +187,11 @@ impl DynamoStore {
         if user.email != token.email {
             writes.extend(self.release_address(&user)?);
         }
+        writes.extend(self.trail_items(
+            &user,
+            Some(ActivityKind::EmailConfirmed),
+            Some(EventKind::EmailChanged),
+        )?);
         match self
             .consume_token_with(token, TokenPurpose::ChangeEmail, now, writes)
             .await?
@@ -281,6 +290,11 @@ impl DynamoStore {
                 .build(),
         )?;
         writes.push(TransactWriteItem::builder().delete(untrusted_run).build());
+        writes.extend(self.trail_items(
+            user,
+            Some(ActivityKind::EmailRestored),
+            Some(EventKind::EmailRestored),
+        )?);
         match self
             .consume_token_with(token, TokenPurpose::RevertEmail, now, writes)
             .await?

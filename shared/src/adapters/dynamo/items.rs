@@ -57,6 +57,8 @@ pub(super) struct SessionItem {
     pub(super) device: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) amr: Vec<String>,
+    #[serde(default)]
+    pub(super) known_device: bool,
 }
 
 /// A one-time token: `TOKEN#<hash>`, and the same attributes under the

@@ -13,6 +13,8 @@
 //! | `RATE#login#<username key>` | `FAILS` | failed-login run of clients without a device token |
 //! | `RATE#device#<device id>` | `FAILS` | failed-login run of one device |
 //! | `RATE#<scope>#<key>` | `<window start>` | fixed-window counter |
+//! | `USER#<username key>` | `ACTIVITY#<id>` | one item of security activity |
+//! | `OUTBOX#<id>` | `OUTBOX` | an account event for the stream (inserts only) |
 //!
 //! Expiry is always checked in code too: TTL deletes late (up to days).
 
@@ -32,6 +34,7 @@ mod port_sessions;
 mod runs;
 mod sessions;
 mod table;
+mod trail;
 mod transact;
 
 use std::collections::HashMap;
@@ -45,15 +48,17 @@ use self::items::{
     UserItem, counter_key, counter_values, email_pk, from_item, key, n, same_account, session_sk,
     to_item, token_item, token_pk, token_ref_item, token_ref_sk, user_pk, with_account,
 };
+use crate::domain::activity::{ActivityKind, EventKind};
 use crate::domain::{
     AccountId, DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
 };
 use crate::ports::{
-    AccountData, Confirmation, CreateUserError, FailureRun, LoginState, PendingEmail,
-    SessionRecord, StoreResult, TokenPurpose, TokenRecord, UserRecord, WriteOutcome,
+    AccountData, ActivityRecord, Confirmation, CreateUserError, FailureRun, LoginState,
+    PendingEmail, SessionRecord, StoreResult, TokenPurpose, TokenRecord, UserRecord, WriteOutcome,
 };
 
 pub use self::items::TTL_ATTRIBUTE;
+pub use self::trail::OUTBOX_PREFIX;
 
 /// Users, sessions, tokens and counters in one DynamoDB table.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ impl AccountStore for DynamoStore {
         confirm: &TokenRecord,
     ) -> Result<(), CreateUserError> {
         let new = Some("attribute_not_exists(pk)");
-        let items = vec![
+        let mut items = vec![
             self.put(
                 to_item(&UserItem {
                     pk: user_pk(&user.username),
@@ -26,6 +26,7 @@ impl AccountStore for DynamoStore {
             self.put(token_item(confirm)?, new)?,
             self.put(token_ref_item(confirm)?, None)?,
         ];
+        items.extend(self.trail_items(user, None, Some(EventKind::UserRegistered))?);
         // Two registrations racing for one name can make DynamoDB cancel one
         // with TransactionConflict: `transact` tries again, and the loser
         // then sees the winner's item (409).
@@ -78,11 +79,13 @@ impl AccountStore for DynamoStore {
                 )))
                 .build(),
         )?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().delete(profile).build(),
             TransactWriteItem::builder().delete(token).build(),
             TransactWriteItem::builder().delete(token_ref).build(),
         ];
+        // Subscribers saw it registered: they see it go.
+        items.extend(self.trail_items(user, None, Some(EventKind::AccountDeleted))?);
         match self.transact(items).await {
             Ok(()) => Ok(()),
             // Someone else's account (or already confirmed): leave it alone.
@@ -127,6 +130,24 @@ impl AccountStore for DynamoStore {
         keep: &SessionId,
     ) -> StoreResult<bool> {
         self.set_password(user, password_hash, keep).await
+    }
+
+    async fn security_events(
+        &self,
+        username: &Username,
+        now: i64,
+        before: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityRecord>> {
+        self.activity(username, now, before, limit).await
+    }
+
+    async fn note_activity(
+        &self,
+        user: &UserRecord,
+        activity: &ActivityRecord,
+    ) -> StoreResult<bool> {
+        self.note(user, activity).await
     }
 
     async fn delete_account(&self, data: &AccountData, current: &SessionId) -> StoreResult<()> {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{ConditionCheck, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
 
 use super::challenge_item::{ChallengeItem, challenge_sk};
 use super::items::{FAILURES_SK, Item, LIVE_PROFILE, PROFILE_SK, counter_equals, run_pk, s};
@@ -64,7 +64,9 @@ fn factor_update(
 }
 
 impl DynamoStore {
-    /// A conditional update of `user`'s profile: `false` when a condition failed.
+    /// A conditional update of `user`'s profile: `false` when a condition
+    /// failed. With a `trail` (the change's activity and event items), one
+    /// transaction writes them with it.
     async fn update_profile_if(
         &self,
         user: &UserRecord,
@@ -72,6 +74,7 @@ impl DynamoStore {
         condition: Option<String>,
         mut values: Item,
         names: HashMap<String, String>,
+        trail: Vec<TransactWriteItem>,
     ) -> StoreResult<bool> {
         let (live, account_values) = account_condition(user);
         values.extend(account_values);
@@ -79,18 +82,40 @@ impl DynamoStore {
             Some(c) => format!("{live} AND {c}"),
             None => live,
         };
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_values((!values.is_empty()).then_some(values))
-            .set_expression_attribute_names((!names.is_empty()).then_some(names))
-            .send()
-            .await;
-        Ok(conditional("UpdateItem", out)?.is_some())
+        let values = (!values.is_empty()).then_some(values);
+        let names = (!names.is_empty()).then_some(names);
+        if trail.is_empty() {
+            let out = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+                .update_expression(update)
+                .condition_expression(condition)
+                .set_expression_attribute_values(values)
+                .set_expression_attribute_names(names)
+                .send()
+                .await;
+            return Ok(conditional("UpdateItem", out)?.is_some());
+        }
+        let profile = build(
+            "Update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(&user.username), PROFILE_SK)))
+                .update_expression(update)
+                .condition_expression(condition)
+                .set_expression_attribute_values(values)
+                .set_expression_attribute_names(names)
+                .build(),
+        )?;
+        let mut items = vec![TransactWriteItem::builder().update(profile).build()];
+        items.extend(trail);
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(false),
+            Err(err) => Err(sdk_err("TransactWriteItems", err)),
+        }
     }
 }
 
@@ -98,8 +123,15 @@ impl DynamoStore {
 impl FactorStore for DynamoStore {
     async fn set_pending_totp(&self, user: &UserRecord, sealed: &str) -> StoreResult<bool> {
         let values = HashMap::from([(":p".to_owned(), s(sealed))]);
-        self.update_profile_if(user, "SET totp_pending = :p", None, values, HashMap::new())
-            .await
+        self.update_profile_if(
+            user,
+            "SET totp_pending = :p",
+            None,
+            values,
+            HashMap::new(),
+            Vec::new(),
+        )
+        .await
     }
 
     async fn enable_totp(
@@ -124,6 +156,11 @@ impl FactorStore for DynamoStore {
             Some(format!("totp_pending = :p AND {changes}")),
             values,
             HashMap::new(),
+            self.trail_items(
+                user,
+                Some(ActivityKind::MfaEnabled),
+                Some(EventKind::MfaEnabled),
+            )?,
         )
         .await
     }
@@ -148,6 +185,7 @@ impl FactorStore for DynamoStore {
             Some(format!("{secret} AND {changes}")),
             values,
             HashMap::new(),
+            self.trail_items(user, Some(ActivityKind::RecoveryCodesRenewed), None)?,
         )
         .await
     }
@@ -159,6 +197,11 @@ impl FactorStore for DynamoStore {
             None,
             HashMap::new(),
             HashMap::new(),
+            self.trail_items(
+                user,
+                Some(ActivityKind::MfaDisabled),
+                Some(EventKind::MfaDisabled),
+            )?,
         )
         .await
     }
@@ -169,7 +212,7 @@ impl FactorStore for DynamoStore {
         let Some((update, condition)) = factor_update(user, used, &mut values, &mut names) else {
             return Ok(false);
         };
-        self.update_profile_if(user, &update, Some(condition), values, names)
+        self.update_profile_if(user, &update, Some(condition), values, names, Vec::new())
             .await
     }
 
@@ -362,6 +405,8 @@ impl FactorStore for DynamoStore {
         ];
         items.extend(factor_items);
         items.extend(clear.map(|run| self.end_run(run)).transpose()?);
+        let signed_in = crate::ports::Trail::current().sign_in(session.known_device);
+        items.push(self.activity_put(&session.username, &signed_in)?);
         match self.transact(items).await {
             Ok(()) => Ok(true),
             Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(false),

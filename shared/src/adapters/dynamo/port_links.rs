@@ -44,7 +44,13 @@ impl LinkStore for DynamoStore {
         };
         let verify = self.verify_update(&token)?;
         let claim = self.claim_address(&token.username, &token.account_id, &token.email, now)?;
-        let writes = vec![TransactWriteItem::builder().update(verify).build(), claim];
+        let mut writes = vec![TransactWriteItem::builder().update(verify).build(), claim];
+        writes.extend(self.trail_of(
+            &token.username,
+            &token.account_id,
+            Some(ActivityKind::EmailConfirmed),
+            Some(EventKind::EmailConfirmed),
+        )?);
         match self
             .consume_token_with(&token, TokenPurpose::Confirm, now, writes)
             .await?
@@ -66,12 +72,21 @@ impl LinkStore for DynamoStore {
         let username = &token.username;
         // First as a proof of the mailbox: the password, the verified flag
         // and the address claim together.
-        let writes = vec![
+        let reset = || {
+            self.trail_of(
+                username,
+                &token.account_id,
+                Some(ActivityKind::PasswordReset),
+                Some(EventKind::PasswordReset),
+            )
+        };
+        let mut writes = vec![
             TransactWriteItem::builder()
                 .update(self.password_update(token, password_hash, true)?)
                 .build(),
             self.claim_address(username, &token.account_id, &token.email, now)?,
         ];
+        writes.extend(reset()?);
         let done = match self
             .consume_token_with(token, TokenPurpose::Reset, now, writes)
             .await?
@@ -82,11 +97,12 @@ impl LinkStore for DynamoStore {
             Err(failed) if failed.get(..2).is_some_and(|f| f.contains(&true)) => false,
             // Only the address is another account's: the password alone.
             Err(_) => {
-                let writes = vec![
+                let mut writes = vec![
                     TransactWriteItem::builder()
                         .update(self.password_update(token, password_hash, false)?)
                         .build(),
                 ];
+                writes.extend(reset()?);
                 self.consume_token_with(token, TokenPurpose::Reset, now, writes)
                     .await?
                     .is_ok()

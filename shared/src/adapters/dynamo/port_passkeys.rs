@@ -222,12 +222,17 @@ impl PasskeyStore for DynamoStore {
             username_key: user.username.key().to_owned(),
             account_id: user.account_id.clone(),
         })?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().condition_check(check).build(),
             self.put(item, None)?,
             self.put(claim, Some("attribute_not_exists(pk)"))?,
             TransactWriteItem::builder().delete(consume).build(),
         ];
+        items.extend(self.trail_items(
+            user,
+            Some(ActivityKind::PasskeyAdded),
+            Some(EventKind::PasskeyAdded),
+        )?);
         match self.transact(items).await {
             Ok(()) => Ok(AddPasskey::Added),
             Err(err) => match cancelled_conditions(&err) {
@@ -345,7 +350,9 @@ impl PasskeyStore for DynamoStore {
                     passkey_sk(credential_id),
                 )))
                 .condition_expression(format!("attribute_exists(pk) AND {account}"))
-                .set_expression_attribute_values(with_account(HashMap::new(), value))
+                .set_expression_attribute_values(
+                    value.map(|v| HashMap::from([(":account".to_owned(), v)])),
+                )
                 .build(),
         )?;
         let claim = build(
@@ -357,10 +364,17 @@ impl PasskeyStore for DynamoStore {
                 .expression_attribute_values(":k", s(user.username.key()))
                 .build(),
         )?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().delete(own).build(),
             TransactWriteItem::builder().delete(claim).build(),
+            // Nothing is written into an account being deleted.
+            self.account_check(&user.username, &user.account_id)?,
         ];
+        items.extend(self.trail_items(
+            user,
+            Some(ActivityKind::PasskeyRemoved),
+            Some(EventKind::PasskeyRemoved),
+        )?);
         match self.transact(items).await {
             Ok(()) => Ok(true),
             Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(false),

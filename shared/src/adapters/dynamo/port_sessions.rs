@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::*;
 use crate::ports::SessionStore;
+use aws_sdk_dynamodb::types::TransactWriteItem;
 
 #[async_trait]
 impl SessionStore for DynamoStore {
@@ -66,17 +67,36 @@ impl SessionStore for DynamoStore {
         username: &Username,
         sid: &SessionId,
         now: i64,
+        kind: ActivityKind,
     ) -> StoreResult<bool> {
-        let out = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(username), session_sk(sid))))
-            .condition_expression("attribute_exists(pk) AND expires_at > :now")
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await;
-        Ok(conditional("DeleteItem", out)?.is_some())
+        let session = build(
+            "Delete",
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(username), session_sk(sid))))
+                .condition_expression("attribute_exists(pk) AND expires_at > :now")
+                .expression_attribute_values(":now", n(now))
+                .build(),
+        )?;
+        // Nothing is written into an account whose deletion has begun.
+        let live = build(
+            "ConditionCheck",
+            aws_sdk_dynamodb::types::ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(username), PROFILE_SK)))
+                .condition_expression(items::LIVE_PROFILE)
+                .build(),
+        )?;
+        let items = vec![
+            TransactWriteItem::builder().delete(session).build(),
+            TransactWriteItem::builder().condition_check(live).build(),
+            self.activity_put(username, &crate::ports::Trail::current().activity(kind))?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(false),
+            Err(err) => Err(sdk_err("TransactWriteItems", err)),
+        }
     }
 
     async fn end_all_sessions(&self, user: &UserRecord) -> StoreResult<bool> {

@@ -26,6 +26,7 @@ pub(super) fn session_item(session: &SessionRecord) -> StoreResult<Item> {
         session_epoch: session.session_epoch,
         device: session.device.clone(),
         amr: session.amr.clone(),
+        known_device: session.known_device,
     })
 }
 
@@ -55,6 +56,8 @@ impl DynamoStore {
             self.put(session_item(session)?, None)?,
         ];
         items.extend(clear.map(|run| self.end_run(run)).transpose()?);
+        let signed_in = crate::ports::Trail::current().sign_in(session.known_device);
+        items.push(self.activity_put(&session.username, &signed_in)?);
         // A login racing another login or a failed attempt of the same user
         // conflicts on the failure run: tried again by `transact`.
         match self.transact(items).await {

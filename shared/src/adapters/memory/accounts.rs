@@ -20,6 +20,7 @@ impl AccountStore for MemoryStore {
         }
         t.users.insert(key, user.clone());
         t.tokens.insert(confirm.hash.clone(), confirm.clone());
+        t.trail(user, None, Some(EventKind::UserRegistered));
         Ok(())
     }
 
@@ -37,6 +38,8 @@ impl AccountStore for MemoryStore {
         if ours {
             t.users.remove(&key);
             t.tokens.remove(&confirm.hash);
+            t.activity.remove(&key);
+            t.trail(user, None, Some(EventKind::AccountDeleted));
         }
         Ok(())
     }
@@ -139,6 +142,46 @@ impl AccountStore for MemoryStore {
             current.pwd_failures = 0;
         }
         t.login_failures.remove(&username_run(&key));
+        t.trail(
+            user,
+            Some(ActivityKind::PasswordChanged),
+            Some(EventKind::PasswordChanged),
+        );
+        Ok(true)
+    }
+
+    async fn security_events(
+        &self,
+        username: &Username,
+        now: i64,
+        before: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityRecord>> {
+        let t = self.lock()?;
+        Ok(t.activity
+            .get(username.key())
+            .map(|items| {
+                items
+                    .iter()
+                    .rev()
+                    .filter(|a| a.expires_at > now && before.is_none_or(|b| a.id.as_str() < b))
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn note_activity(
+        &self,
+        user: &UserRecord,
+        activity: &ActivityRecord,
+    ) -> StoreResult<bool> {
+        let mut t = self.lock()?;
+        if t.account(user).is_none() {
+            return Ok(false);
+        }
+        t.record(user.username.key(), activity.clone());
         Ok(true)
     }
 
@@ -175,7 +218,10 @@ impl AccountStore for MemoryStore {
         // claimed meanwhile).
         t.emails
             .retain(|_, (k, account)| !(*k == key && *account == data.user.account_id));
-        t.users.remove(&key);
+        t.activity.remove(&key);
+        if let Some(user) = t.users.remove(&key) {
+            t.trail(&user, None, Some(EventKind::AccountDeleted));
+        }
         Ok(())
     }
 }

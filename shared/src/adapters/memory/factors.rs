@@ -26,7 +26,7 @@ impl FactorStore for MemoryStore {
         codes: &[String],
     ) -> StoreResult<bool> {
         let mut t = self.lock()?;
-        Ok(match t.account_mut(user) {
+        let done = match t.account_mut(user) {
             Some(u)
                 if u.totp_pending.as_deref() == Some(sealed)
                     && u.email_changes == user.email_changes =>
@@ -39,7 +39,15 @@ impl FactorStore for MemoryStore {
                 true
             }
             _ => false,
-        })
+        };
+        if done {
+            t.trail(
+                user,
+                Some(ActivityKind::MfaEnabled),
+                Some(EventKind::MfaEnabled),
+            );
+        }
+        Ok(done)
     }
 
     async fn replace_recovery_codes(
@@ -48,7 +56,7 @@ impl FactorStore for MemoryStore {
         codes: &[String],
     ) -> StoreResult<bool> {
         let mut t = self.lock()?;
-        Ok(match t.account_mut(user) {
+        let done = match t.account_mut(user) {
             Some(u)
                 if u.totp_secret.is_some()
                     && u.totp_secret == user.totp_secret
@@ -59,12 +67,16 @@ impl FactorStore for MemoryStore {
                 true
             }
             _ => false,
-        })
+        };
+        if done {
+            t.trail(user, Some(ActivityKind::RecoveryCodesRenewed), None);
+        }
+        Ok(done)
     }
 
     async fn disable_totp(&self, user: &UserRecord) -> StoreResult<bool> {
         let mut t = self.lock()?;
-        Ok(match t.account_mut(user) {
+        let done = match t.account_mut(user) {
             Some(u) => {
                 u.totp_secret = None;
                 u.totp_pending = None;
@@ -72,7 +84,15 @@ impl FactorStore for MemoryStore {
                 true
             }
             None => false,
-        })
+        };
+        if done {
+            t.trail(
+                user,
+                Some(ActivityKind::MfaDisabled),
+                Some(EventKind::MfaDisabled),
+            );
+        }
+        Ok(done)
     }
 
     async fn use_factor(&self, user: &UserRecord, used: &FactorUse) -> StoreResult<bool> {
@@ -183,6 +203,8 @@ impl FactorStore for MemoryStore {
         if let Some(run) = clear {
             t.login_failures.remove(&run.key());
         }
+        let signed_in = Trail::current().sign_in(session.known_device);
+        t.record(session.username.key(), signed_in);
         Ok(true)
     }
 

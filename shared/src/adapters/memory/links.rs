@@ -78,6 +78,12 @@ impl LinkStore for MemoryStore {
             t.claim_address(&username_key, &token.email);
         }
         t.tokens.remove(hash);
+        let event = if token.purpose == TokenPurpose::Confirm {
+            EventKind::EmailConfirmed
+        } else {
+            EventKind::EmailChanged
+        };
+        t.trail(&user, Some(ActivityKind::EmailConfirmed), Some(event));
         Ok(Confirmation::Confirmed)
     }
 
@@ -110,6 +116,7 @@ impl LinkStore for MemoryStore {
         if let Some(revert) = revert {
             t.tokens.insert(revert.hash.clone(), revert.clone());
         }
+        t.trail(user, Some(ActivityKind::EmailChangeRequested), None);
         Ok(WriteOutcome::Done)
     }
 
@@ -170,6 +177,11 @@ impl LinkStore for MemoryStore {
         t.login_failures.remove(&username_run(&username_key));
         t.tokens.remove(&revert.hash);
         t.tokens.insert(reset.hash.clone(), reset.clone());
+        t.trail(
+            user,
+            Some(ActivityKind::EmailRestored),
+            Some(EventKind::EmailRestored),
+        );
         Ok(Confirmation::Confirmed)
     }
 
@@ -231,6 +243,14 @@ impl LinkStore for MemoryStore {
             user.device_epoch += 1;
         }
         t.claim_address(username_key, &token.email);
-        Ok(t.users.get(username_key).cloned())
+        let user = t.users.get(username_key).cloned();
+        if let Some(user) = &user {
+            t.trail(
+                user,
+                Some(ActivityKind::PasswordReset),
+                Some(EventKind::PasswordReset),
+            );
+        }
+        Ok(user)
     }
 }

@@ -12,13 +12,14 @@ mod sessions;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+use crate::domain::activity::{ActivityKind, EventKind};
 use crate::domain::{
     AccountId, DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
 };
 use crate::ports::{
-    AccountData, Confirmation, CreateUserError, FailureRun, LoginState, PendingEmail,
-    SessionRecord, StoreError, StoreResult, TokenPurpose, TokenRecord, USER_COUNTER_SCOPES,
-    UserRecord, WriteOutcome,
+    AccountData, ActivityRecord, Confirmation, CreateUserError, FailureRun, LoginState,
+    OutboxEvent, PendingEmail, SessionRecord, StoreError, StoreResult, TokenPurpose, TokenRecord,
+    Trail, USER_COUNTER_SCOPES, UserRecord, WriteOutcome,
 };
 
 #[derive(Default)]
@@ -39,6 +40,10 @@ struct Tables {
     passkeys: HashMap<String, crate::ports::PasskeyRecord>,
     /// WebAuthn ceremonies by id.
     ceremonies: HashMap<String, crate::ports::CeremonyRecord>,
+    /// Security activity by username key, oldest first.
+    activity: HashMap<String, Vec<ActivityRecord>>,
+    /// Account events not yet drained (see [`MemoryStore::drain_events`]).
+    outbox: Vec<OutboxEvent>,
     /// Writes since the last sweep of expired entries.
     writes: u32,
 }
@@ -88,6 +93,12 @@ impl MemoryStore {
         })
     }
 
+    /// Takes the account events written since the last call, oldest
+    /// first: the dev server's stand-in for the table's stream.
+    pub fn drain_events(&self) -> StoreResult<Vec<OutboxEvent>> {
+        Ok(std::mem::take(&mut self.lock()?.outbox))
+    }
+
     fn lock(&self) -> StoreResult<MutexGuard<'_, Tables>> {
         self.tables
             .lock()
@@ -114,6 +125,31 @@ impl Tables {
         self.sessions.retain(|_, s| s.expires_at > now);
         self.challenges.retain(|_, c| c.expires_at > now);
         self.ceremonies.retain(|_, c| c.expires_at > now);
+        for items in self.activity.values_mut() {
+            items.retain(|a| a.expires_at > now);
+        }
+        self.activity.retain(|_, items| !items.is_empty());
+    }
+
+    /// Records `activity` in `username_key`'s account.
+    fn record(&mut self, username_key: &str, activity: ActivityRecord) {
+        let items = self.activity.entry(username_key.to_owned()).or_default();
+        items.push(activity);
+        // Ids increase within a process; kept sorted all the same.
+        items.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+
+    /// Records the current request's `kind` (and, if given, the account
+    /// event `event`) for `user`: what every change does with itself.
+    fn trail(&mut self, user: &UserRecord, kind: Option<ActivityKind>, event: Option<EventKind>) {
+        let trail = Trail::current();
+        if let Some(kind) = kind {
+            self.record(user.username.key(), trail.activity(kind));
+        }
+        if let Some(event) = event {
+            let event = trail.event(event, &user.username, &user.account_id);
+            self.outbox.push(event);
+        }
     }
 
     fn live_token(

@@ -49,6 +49,11 @@ impl PasskeyStore for MemoryStore {
         }
         t.passkeys
             .insert(passkey.credential.id.clone(), passkey.clone());
+        t.trail(
+            user,
+            Some(ActivityKind::PasskeyAdded),
+            Some(EventKind::PasskeyAdded),
+        );
         Ok(AddPasskey::Added)
     }
 
@@ -92,8 +97,14 @@ impl PasskeyStore for MemoryStore {
         let ours = t.passkeys.get(credential_id).is_some_and(|p| {
             p.username.key() == user.username.key() && p.account_id == user.account_id
         });
+        let ours = ours && t.account(user).is_some();
         if ours {
             t.passkeys.remove(credential_id);
+            t.trail(
+                user,
+                Some(ActivityKind::PasskeyRemoved),
+                Some(EventKind::PasskeyRemoved),
+            );
         }
         Ok(ours)
     }

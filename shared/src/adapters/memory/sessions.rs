@@ -31,6 +31,8 @@ impl SessionStore for MemoryStore {
         if let Some(run) = clear {
             t.login_failures.remove(&run.key());
         }
+        let signed_in = Trail::current().sign_in(session.known_device);
+        t.record(session.username.key(), signed_in);
         Ok(true)
     }
 
@@ -135,14 +137,18 @@ impl SessionStore for MemoryStore {
         username: &Username,
         sid: &SessionId,
         now: i64,
+        kind: ActivityKind,
     ) -> StoreResult<bool> {
         let username_key = username.key();
         let sid = sid.as_str();
         let mut t = self.lock()?;
         let id = (username_key.to_owned(), sid.to_owned());
-        let live = t.sessions.get(&id).is_some_and(|s| s.expires_at > now);
+        // Like the DynamoDB transaction: only while the account is there.
+        let live = t.sessions.get(&id).is_some_and(|s| s.expires_at > now)
+            && t.users.contains_key(username_key);
         if live {
             t.sessions.remove(&id);
+            t.record(username_key, Trail::current().activity(kind));
         }
         Ok(live)
     }
@@ -159,6 +165,7 @@ impl SessionStore for MemoryStore {
         };
         stored.session_epoch += 1;
         t.end_sessions(key);
+        t.trail(user, Some(ActivityKind::SessionEnded), None);
         Ok(true)
     }
 }

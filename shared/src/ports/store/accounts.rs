@@ -62,6 +62,26 @@ pub trait AccountStore: Send + Sync {
         keep: &SessionId,
     ) -> StoreResult<bool>;
 
+    /// The account's security activity still kept at `now`, newest first:
+    /// at most `limit` items, those older than the item `before` (an id
+    /// from an earlier page) when given.
+    async fn security_events(
+        &self,
+        username: &Username,
+        now: i64,
+        before: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityRecord>>;
+
+    /// Records `activity` for `user`'s account where no other change goes
+    /// with it (a failed sign-in, an export); `false`, nothing written,
+    /// when the account is gone or being deleted.
+    async fn note_activity(
+        &self,
+        user: &UserRecord,
+        activity: &ActivityRecord,
+    ) -> StoreResult<bool>;
+
     /// Deletes everything stored about the account read as `data`: profile,
     /// sessions, tokens, its address (if it holds it), its failed-login run
     /// and its per-user counters. Idempotent: a retry after a failure

@@ -21,6 +21,8 @@ use super::records::{
     AccountData, CeremonyRecord, FactorUse, FailureRun, LoginState, MfaChallenge, PasskeyRecord,
     PendingEmail, SessionRecord, TokenPurpose, TokenRecord, UserRecord,
 };
+use super::trail::ActivityRecord;
+use crate::domain::activity::ActivityKind;
 use crate::domain::{
     DeviceId, EmailAddress, LoginFailures, RateCap, SessionId, TokenHash, Username,
 };

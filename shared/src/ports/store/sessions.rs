@@ -77,12 +77,15 @@ pub trait SessionStore: Send + Sync {
         sid: &SessionId,
     ) -> StoreResult<()>;
 
-    /// Deletes a live session; `false` when it was already gone or expired.
+    /// Deletes a live session and records `kind` (`sign_out` for the
+    /// caller's own, `session_ended` for another); `false` when it was
+    /// already gone or expired (nothing recorded).
     async fn delete_session(
         &self,
         username: &Username,
         sid: &SessionId,
         now: i64,
+        kind: ActivityKind,
     ) -> StoreResult<bool>;
 
     /// Ends every session of `user`'s account at once, by moving its

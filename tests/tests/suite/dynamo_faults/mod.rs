@@ -261,6 +261,7 @@ async fn a_login_whose_session_write_conflicts_is_retried() {
         session_epoch: 0,
         device: None,
         amr: Vec::new(),
+        known_device: false,
     };
 
     let written = store

@@ -100,6 +100,7 @@ pub(super) fn session(username_key: &str, sid: &str, expires_at: i64) -> Session
         session_epoch: 0,
         device: None,
         amr: Vec::new(),
+        known_device: false,
     }
 }
 

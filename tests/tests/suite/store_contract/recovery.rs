@@ -4,6 +4,7 @@
 //! (`logout_all` against a login, a deletion against a revert), played out
 //! step by step as they interleave.
 
+use shared::domain::activity::ActivityKind;
 use shared::domain::{DeviceId, DeviceKey, EmailAddress, LoginFailures};
 use shared::ports::{
     Confirmation, FailureRun, PendingEmail, SessionRecord, TokenPurpose, WriteOutcome,
@@ -130,7 +131,7 @@ pub(super) async fn password_reentries_are_counted_on_the_session(store: Store) 
     // Clearing never brings an ended session back.
     assert!(
         store
-            .delete_session(&name("bea"), &sid("s1"), NOW)
+            .delete_session(&name("bea"), &sid("s1"), NOW, ActivityKind::SignOut)
             .await
             .unwrap()
     );

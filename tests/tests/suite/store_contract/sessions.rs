@@ -1,5 +1,6 @@
 //! Sessions, the failed-login run and fixed-window caps.
 
+use shared::domain::activity::ActivityKind;
 use shared::ports::{FailureRun, SessionRecord, TokenPurpose, WriteOutcome};
 
 use super::{NOW, Store, cap, fail, fresh_sid, name, session, sid, token, user};
@@ -53,20 +54,20 @@ pub(super) async fn sessions_live_until_they_expire_or_are_deleted(store: Store)
     );
     assert!(
         store
-            .delete_session(&name("gus"), &sid("s1"), NOW)
+            .delete_session(&name("gus"), &sid("s1"), NOW, ActivityKind::SignOut)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .delete_session(&name("gus"), &sid("s1"), NOW)
+            .delete_session(&name("gus"), &sid("s1"), NOW, ActivityKind::SignOut)
             .await
             .unwrap(),
         "already gone"
     );
     assert!(
         !store
-            .delete_session(&name("gus"), &sid("s2"), NOW + 10)
+            .delete_session(&name("gus"), &sid("s2"), NOW + 10, ActivityKind::SignOut)
             .await
             .unwrap(),
         "expired"
