@@ -10,12 +10,18 @@
 #      privilege, route settings naming real routes, what edge protection
 #      adds or leaves out, the dashboard's JSON, the service tokens (the
 #      Issuer output, the key pair's rotation schedule, no table for the
-#      JWKS and discovery functions); plus one set the Rules must refuse
+#      JWKS and discovery functions), the account events (the table's
+#      stream, the forwarder's stream mapping as docs/INTEGRATION.md says,
+#      its role scoped to that stream, that bus and its failure queue, no
+#      managed policy but Lambda's basic execution role); plus one set the Rules must refuse
 #      (edge protection outside us-east-1 without a web ACL)
 #   3. the same cfn-lint and transform for each template snippet in
 #      docs/INTEGRATION.md and docs/SERVICE_TOKENS.md (a team's own stacks
 #      attaching our Lambda authorizer, or API Gateway's JWT authorizer
-#      pointed at our issuer)
+#      pointed at our issuer; or, after an <!-- events-template --> marker,
+#      subscribing to the account events: a rule for source user_account
+#      and known detail-types, each target with retries and a dead-letter
+#      queue, and allowed to receive from that rule only)
 #   4. actionlint on .github/workflows/*.yml (with shellcheck)
 # Exits non-zero if any check fails. Needs no AWS account and no Docker.
 set -euo pipefail
@@ -67,7 +73,7 @@ lint "template.yaml, edge on, eu-west-1, web ACL given" --regions eu-west-1 \
 lint "deploy/edge-waf.yaml" --regions us-east-1 -- deploy/edge-waf.yaml
 
 # The SAM transform as CloudFormation runs it, offline:
-#   transform FILE [--ours | --integration] [--region REGION] [--param KEY=VALUE]...
+#   transform FILE [--ours | --integration | --events] [--region REGION] [--param KEY=VALUE]...
 #       [--expect-rule RULE]
 # --param and --region are the stack's parameter values and region (defaults:
 # the template's defaults, us-east-1). With --ours the output is then rendered
@@ -86,6 +92,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("file")
 parser.add_argument("--ours", action="store_true")
 parser.add_argument("--integration", action="store_true")
+parser.add_argument("--events", action="store_true")
 parser.add_argument("--region", default="us-east-1")
 parser.add_argument("--param", action="append", default=[])
 parser.add_argument("--expect-rule")
@@ -365,6 +372,86 @@ if ours:
         if "dynamodb:" in json.dumps(roles[role]["Properties"].get("Policies", [])):
             problems.append(f"{fn}: a DynamoDB permission, which it never uses")
 
+    # The account events: the table's stream of new images; one stream
+    # mapping to the forwarder, with the retries, failure destination and
+    # filter docs/INTEGRATION.md describes; the forwarder's role scoped to
+    # that stream, that bus (our source only) and the failure queue, and
+    # nobody else granted any of it. No role gets a managed policy but
+    # Lambda's basic execution role (SAM's DynamoDB event source would add
+    # AWSLambdaDynamoDBExecutionRole: the stream actions on '*').
+    if resources["Table"]["Properties"].get("StreamSpecification") != {"StreamViewType": "NEW_IMAGE"}:
+        problems.append("Table: StreamSpecification is not {StreamViewType: NEW_IMAGE}")
+    forwarder_role = functions["EventsForwarderFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    stream_arn = {"Fn::GetAtt": ["Table", "StreamArn"]}
+    failure_queue = {"Fn::GetAtt": ["EventsFailureQueue", "Arn"]}
+    mappings = by_type("AWS::Lambda::EventSourceMapping")
+    wanted_mapping = {
+        "FunctionName": {"Ref": "EventsForwarderFunction"},
+        "EventSourceArn": stream_arn,
+        "StartingPosition": "TRIM_HORIZON",
+        "BatchSize": 100,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "BisectBatchOnFunctionError": True,
+        "MaximumRetryAttempts": 10,
+        "MaximumRecordAgeInSeconds": 86400,
+        "DestinationConfig": {"OnFailure": {"Destination": failure_queue}},
+    }
+    wanted_filter = {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}
+    if len(mappings) != 1:
+        problems.append(f"expected one event source mapping (the forwarder's), found {sorted(mappings)}")
+    for mname, mapping in mappings.items():
+        props = mapping["Properties"]
+        for key, want in wanted_mapping.items():
+            if props.get(key) != want:
+                problems.append(f"{mname}: {key} is {props.get(key)!r}, expected {want!r}")
+        try:
+            patterns = [json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])]
+        except (KeyError, TypeError, ValueError) as e:
+            patterns = [f"unreadable: {e}"]
+        if patterns != [wanted_filter]:
+            problems.append(f"{mname}: filters {patterns}, expected [{wanted_filter}]")
+    queue = resources.get("EventsFailureQueue", {}).get("Properties", {})
+    if queue.get("SqsManagedSseEnabled") is not True or queue.get("MessageRetentionPeriod") != 1209600:
+        problems.append("EventsFailureQueue: not encrypted (SqsManagedSseEnabled) or not kept 14 days")
+    if env("EventsForwarderFunction").get("EVENT_BUS_NAME") != {"Ref": "EventBusName"}:
+        problems.append("EventsForwarderFunction: EVENT_BUS_NAME is not the EventBusName parameter")
+    bus_arn = {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"}
+    stream_actions = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                      "dynamodb:ListStreams"}
+    granted_to_forwarder = set()
+    for rname, role in roles.items():
+        for arn in role["Properties"].get("ManagedPolicyArns", []):
+            if not str(arn).endswith(":policy/service-role/AWSLambdaBasicExecutionRole"):
+                problems.append(f"{rname}: managed policy {arn}")
+        for policy in role["Properties"].get("Policies", []):
+            for st in policy["PolicyDocument"]["Statement"]:
+                acts = st.get("Action", [])
+                acts = set(acts if isinstance(acts, list) else [acts])
+                sid = st.get("Sid", "?")
+                if any(a.startswith("events:") for a in acts):
+                    if rname != forwarder_role or acts != {"events:PutEvents"} or st.get("Resource") != bus_arn \
+                            or st.get("Condition") != {"StringEquals": {"events:source": "user_account"}}:
+                        problems.append(f"{rname} {sid}: EventBridge actions other than the forwarder's"
+                                        " PutEvents on the EventBusName bus for source user_account")
+                    else:
+                        granted_to_forwarder.add("put")
+                if acts & stream_actions:
+                    if rname != forwarder_role or not acts <= stream_actions or st.get("Resource") != stream_arn:
+                        problems.append(f"{rname} {sid}: stream actions beyond the forwarder's on the table's stream")
+                    else:
+                        granted_to_forwarder.add("stream")
+                if any(a.startswith("sqs:") for a in acts):
+                    if rname != forwarder_role or acts != {"sqs:SendMessage"} or st.get("Resource") != failure_queue:
+                        problems.append(f"{rname} {sid}: SQS actions beyond the forwarder's SendMessage to its"
+                                        " failure queue")
+                    else:
+                        granted_to_forwarder.add("queue")
+                if rname == forwarder_role and st.get("Resource") == {"Fn::GetAtt": ["Table", "Arn"]}:
+                    problems.append(f"{rname} {sid}: the forwarder reads the stream only, not the table")
+    if granted_to_forwarder != {"put", "stream", "queue"}:
+        problems.append(f"EventsForwarderFunction: granted only {sorted(granted_to_forwarder)} of"
+                        " PutEvents, the stream and the failure queue")
+
     # The dashboard's body is JSON once Fn::Sub has filled it in.
     for name, res in by_type("AWS::CloudWatch::Dashboard").items():
         body = res["Properties"]["DashboardBody"]["Fn::Sub"]
@@ -427,6 +514,74 @@ if args.integration:
         problems.append("no request authorizer (2.0, simple responses, our ARN) and no JWT authorizer"
                         f" (Authorization header, issuer, audience) in {schemes}")
 
+# A team's subscription to the account events: every rule matches our
+# source (and only detail-types we send) on a bus the snippet names; every
+# target, and its dead-letter queue, is a queue or function of the stack
+# that receives from that rule only (a queue policy or a Lambda permission
+# with the rule's ARN as aws:SourceArn), with a retry policy.
+DETAIL_TYPES = {"UserRegistered", "EmailConfirmed", "PasswordChanged", "PasswordReset", "EmailChanged",
+                "EmailRestored", "MfaEnabled", "MfaDisabled", "PasskeyAdded", "PasskeyRemoved",
+                "AccountDeleted"}
+if args.events:
+    def of_type(t):
+        return {n: r for n, r in resources.items() if r["Type"] == t}
+
+    def actions_of(st):
+        acts = st.get("Action", [])
+        return acts if isinstance(acts, list) else [acts]
+
+    def resource_list(value):
+        return value if isinstance(value, list) else [value]
+
+    def receives_from(target_arn, rule_arn):
+        ref = target_arn.get("Fn::GetAtt", [None])[0] if isinstance(target_arn, dict) else None
+        kind = resources.get(ref, {}).get("Type")
+        if kind == "AWS::SQS::Queue":
+            return any(
+                {"Ref": ref} in resource_list(qp["Properties"].get("Queues", []))
+                and st.get("Effect") == "Allow"
+                and st.get("Principal") == {"Service": "events.amazonaws.com"}
+                and "sqs:SendMessage" in actions_of(st)
+                and target_arn in resource_list(st.get("Resource"))
+                and rule_arn in st.get("Condition", {}).get("ArnEquals", {}).values()
+                for qp in of_type("AWS::SQS::QueuePolicy").values()
+                for st in qp["Properties"]["PolicyDocument"]["Statement"]
+            )
+        if kind == "AWS::Lambda::Function":
+            return any(
+                perm["Properties"].get("Principal") == "events.amazonaws.com"
+                and perm["Properties"].get("SourceArn") == rule_arn
+                and perm["Properties"].get("FunctionName") in ({"Ref": ref}, target_arn)
+                for perm in of_type("AWS::Lambda::Permission").values()
+            )
+        return False
+
+    rules = of_type("AWS::Events::Rule")
+    if not rules:
+        problems.append("no AWS::Events::Rule")
+    for name, rule in rules.items():
+        props = rule["Properties"]
+        pattern = props.get("EventPattern", {})
+        rule_arn = {"Fn::GetAtt": [name, "Arn"]}
+        if pattern.get("source") != ["user_account"]:
+            problems.append(f"{name}: the pattern's source is {pattern.get('source')!r}, not ['user_account']")
+        unknown = set(pattern.get("detail-type", [])) - DETAIL_TYPES
+        if unknown:
+            problems.append(f"{name}: detail-types user_account never sends: {sorted(unknown)}")
+        if "EventBusName" not in props:
+            problems.append(f"{name}: no EventBusName (the bus user_account puts its events on)")
+        if not props.get("Targets"):
+            problems.append(f"{name}: no target")
+        for target in props.get("Targets", []):
+            tid = target.get("Id", "?")
+            if "RetryPolicy" not in target or "Arn" not in target.get("DeadLetterConfig", {}):
+                problems.append(f"{name} {tid}: no RetryPolicy or no DeadLetterConfig")
+            for arn in (target["Arn"], target.get("DeadLetterConfig", {}).get("Arn")):
+                if arn is not None and not receives_from(arn, rule_arn):
+                    problems.append(f"{name} {tid}: {arn} is no queue or function of the stack that"
+                                    " receives from this rule (a queue policy or a Lambda permission"
+                                    " with the rule's ARN)")
+
 if problems:
     print("\n".join(problems), file=sys.stderr)
     sys.exit("SAM transform: template checks failed")
@@ -480,23 +635,34 @@ for doc in docs/INTEGRATION.md docs/SERVICE_TOKENS.md; do
     dir="$SNIPPETS/$(basename "$doc" .md)"
     mkdir -p "$dir"
     # The first yaml block after each <!-- integration-template --> marker,
-    # one file each: snippet-1.yaml, snippet-2.yaml, ...
+    # one file each: snippet-1.yaml, snippet-2.yaml, ...; after each
+    # <!-- events-template --> marker: events-1.yaml, events-2.yaml, ...
     awk -v dir="$dir" '
-         /<!-- integration-template -->/ {armed=1; n++; next}
-         armed && /^```yaml$/ {inside=1; armed=0; next}
+         /<!-- integration-template -->/ {armed=1; kind="snippet"; n++; next}
+         /<!-- events-template -->/ {armed=1; kind="events"; e++; next}
+         armed && /^```yaml$/ {inside=1; armed=0; file=dir "/" kind "-" (kind == "events" ? e : n) ".yaml"; next}
          inside && /^```$/ {inside=0; next}
-         inside {print > (dir "/snippet-" n ".yaml")}' "$doc"
+         inside {print > file}' "$doc"
     shopt -s nullglob
     snippets=("$dir"/snippet-*.yaml)
+    events=("$dir"/events-*.yaml)
     shopt -u nullglob
     markers="$(grep -c '<!-- integration-template -->' "$doc" || true)"
     if [[ ${#snippets[@]} -eq 0 || ${#snippets[@]} -ne $markers ]]; then
         echo "$doc: $markers marker(s), ${#snippets[@]} yaml block(s) after them" >&2
         failed=1
     fi
-    for snippet in "${snippets[@]}"; do
+    # The account events' snippets are in INTEGRATION.md ("Account events").
+    markers="$(grep -c '<!-- events-template -->' "$doc" || true)"
+    if [[ ${#events[@]} -ne $markers || ($doc == docs/INTEGRATION.md && $markers -eq 0) ]]; then
+        echo "$doc: $markers events marker(s), ${#events[@]} yaml block(s) after them" >&2
+        failed=1
+    fi
+    for snippet in "${snippets[@]}" "${events[@]}"; do
         name="$(basename "$snippet" .yaml)"
-        if cfn-lint -- "$snippet" && transform "$snippet" --integration; then
+        kind=--integration
+        [[ $name == events-* ]] && kind=--events
+        if cfn-lint -- "$snippet" && transform "$snippet" "$kind"; then
             echo "$doc $name: passes cfn-lint and the SAM transform"
         else
             echo "$doc $name: fails (above)" >&2
