@@ -2,6 +2,7 @@
 //! memory store, or on DynamoDB + SES with `TEST_STORE=dynamodb`).
 
 mod account;
+mod activity;
 mod authorizer;
 mod csrf;
 mod email_change;

@@ -111,7 +111,8 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
             vec!["BatchGetItem", "UpdateItem", "UpdateItem", "UpdateItem"],
         ),
         // Session + user, the client's mail budget, claim the attempt, end
-        // the run, the notice budget (while the account exists), TOTP on.
+        // the run, the notice budget (while the account exists), TOTP on
+        // with its activity and event items.
         (
             "totp_confirm",
             vec![
@@ -120,7 +121,7 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
                 "UpdateItem",
                 "UpdateItem",
                 "TransactWriteItems",
-                "UpdateItem",
+                "TransactWriteItems",
             ],
         ),
         // User + runs, the IP window, claim, the pending sign-in (while
@@ -157,7 +158,8 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
     .chain(["recovery_codes", "mfa_disable"].map(|name| {
         // Session + user, the client's mail budget, claim, end the run,
         // the notice budget, use the code (after the notice went out: a
-        // 503 or 429 does not spend it), the change.
+        // 503 or 429 does not spend it), the change with its activity item
+        // (and, turning TOTP off, its event).
         (
             name,
             vec![
@@ -167,7 +169,7 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
                 "UpdateItem",
                 "TransactWriteItems",
                 "UpdateItem",
-                "UpdateItem",
+                "TransactWriteItems",
             ],
         )
     }))
@@ -182,7 +184,10 @@ async fn each_factor_route_makes_the_fewest_dynamodb_calls() {
     // No grant unused but those a failure path or a fuller account needs.
     let rarely_used: BTreeSet<(&str, &str)> = [
         // The fifth wrong password or code in a row ends the session.
+        // (with the live profile's check and the session_ended item).
         ("totp_setup", "DeleteItem"),
+        ("totp_setup", "ConditionCheckItem"),
+        ("totp_setup", "PutItem"),
         ("totp_confirm", "DeleteItem"),
         ("recovery_codes", "DeleteItem"),
         ("mfa_disable", "DeleteItem"),

@@ -302,12 +302,44 @@ async fn a_deleted_account_leaves_no_item_behind() {
         .unwrap()
         .items
         .unwrap_or_default();
-    let left: Vec<String> = items
+    // The account events waiting for the forwarder are the one exception:
+    // under their own key, naming the account by its id and username only
+    // (never its address), gone with their TTL a day after they were written.
+    let (outbox, rest): (Vec<_>, Vec<_>) = items
+        .iter()
+        .partition(|i| s(i, "pk").starts_with("OUTBOX#"));
+    let left: Vec<String> = rest
         .iter()
         .map(|i| format!("{i:?}"))
         .filter(|i| i.to_lowercase().contains("alice"))
         .collect();
     assert!(left.is_empty(), "items of the deleted account: {left:#?}");
+    let mut kinds: Vec<String> = outbox
+        .iter()
+        .filter(|i| s(i, "username") == "alice")
+        .map(|i| s(i, "detail_type"))
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["AccountDeleted", "EmailConfirmed", "UserRegistered"],
+        "one event per change that has one"
+    );
+    for item in &outbox {
+        let text = format!("{item:?}").to_lowercase();
+        assert!(
+            !text.contains("example.com") && !text.contains("new.example"),
+            "{text}"
+        );
+        let n = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_n().ok())
+                .unwrap()
+                .parse::<i64>()
+                .unwrap()
+        };
+        assert_eq!(n("expires_at") - n("at"), 24 * 3600);
+    }
     assert!(
         items.iter().any(|i| s(i, "pk") == "USER#bob"),
         "the other account is untouched"

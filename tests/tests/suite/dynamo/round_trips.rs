@@ -187,6 +187,10 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
     let listed = app.get_bearer("/api/sessions", &me).await;
     listed.expect(200, "success");
     step("sessions", calls.take());
+    app.get_bearer("/api/security_events?limit=5", &me)
+        .await
+        .expect(200, "success");
+    step("security_events", calls.take());
     app.delete_bearer("/api/sessions/not-a-session", &me)
         .await
         .expect(404, "session not found");
@@ -296,7 +300,8 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
         ("profile_settings", vec!["BatchGetItem"]),
         ("whoami", vec!["BatchGetItem"]),
         ("authorizer", vec!["BatchGetItem"]),
-        ("logout", vec!["DeleteItem"]),
+        // The session's deletion, the live profile's check, its activity item.
+        ("logout", vec!["TransactWriteItems"]),
         (
             // A confirmed address: no address budget, the token under the
             // per-user-and-client budget and the per-user ceiling.
@@ -309,6 +314,8 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
         ),
         ("update_profile", vec!["BatchGetItem", "UpdateItem"]),
         ("sessions", vec!["Query"]),
+        // The session and profile, then one page of the activity.
+        ("security_events", vec!["BatchGetItem", "Query"]),
         ("end_session (none)", vec!["Query"]),
         (
             // Session and profile, mail budget, the session's claim and its
@@ -359,10 +366,26 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
                 "BatchWriteItem",
             ],
         ),
-        ("account_export", vec!["Query", "UpdateItem", "UpdateItem"]),
+        // The partition, the session's claim and its reset, the export's
+        // activity item (with the live profile's check), the activity.
+        (
+            "account_export",
+            vec![
+                "Query",
+                "UpdateItem",
+                "UpdateItem",
+                "TransactWriteItems",
+                "Query",
+            ],
+        ),
         (
             "logout_all",
-            vec!["BatchGetItem", "UpdateItem", "Query", "BatchWriteItem"],
+            vec![
+                "BatchGetItem",
+                "TransactWriteItems",
+                "Query",
+                "BatchWriteItem",
+            ],
         ),
         (
             "resend_confirmation",
@@ -378,8 +401,8 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
             // The partition, mail budget, claim and its reset, notice budget
             // (while the account exists), the unconfirmed address's budget,
             // the mark that stops every write for the account, the
-            // partition again, the three per-user counter partitions, then
-            // the deletion.
+            // partition again, the activity's keys, the four per-user counter
+            // partitions, then the deletion.
             "delete_account",
             vec![
                 "Query",
@@ -389,6 +412,8 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
                 "TransactWriteItems",
                 "UpdateItem",
                 "UpdateItem",
+                "Query",
+                "Query",
                 "Query",
                 "Query",
                 "Query",
@@ -416,7 +441,11 @@ async fn each_endpoint_makes_the_fewest_dynamodb_calls() {
         ("registration", "BatchGetItem"), // a taken username: is it this client's retry?
         ("registration", "ConditionCheckItem"), // that retry's link: only while the account is
         ("change_password", "BatchWriteItem"), // other sessions to delete
-        ("end_session", "DeleteItem"),  // a session that exists
+        // A session that exists: its deletion, the live profile's check and
+        // the activity item, in one transaction.
+        ("end_session", "DeleteItem"),
+        ("end_session", "ConditionCheckItem"),
+        ("end_session", "PutItem"),
         // The fifth wrong password in a row ends the session.
         ("account_export", "DeleteItem"),
         ("change_email", "DeleteItem"),
