@@ -11,5 +11,6 @@ cargo build --locked -p index -p login -p registration -p reset_password_request
     -p profile_settings -p confirm_email -p reset_password -p logout -p pages -p whoami -p authorizer \
     -p rotation -p mfa_status -p totp_setup -p totp_confirm -p recovery_codes -p mfa_disable -p login_mfa \
     -p passkey_register_start -p passkey_register_finish -p passkeys -p passkey_remove \
-    -p passkey_login_start -p passkey_login_finish -p token -p jwks -p openid_configuration
+    -p passkey_login_start -p passkey_login_finish -p token -p jwks -p openid_configuration \
+    -p security_events -p events_forwarder
 python3 scripts/lambda_invoke.py

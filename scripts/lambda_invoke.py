@@ -36,6 +36,7 @@ FUNCTIONS = [
     "mfa_status", "totp_setup", "totp_confirm", "recovery_codes", "mfa_disable", "login_mfa",
     "passkey_register_start", "passkey_register_finish", "passkeys", "passkey_remove",
     "passkey_login_start", "passkey_login_finish", "token", "jwks", "openid_configuration",
+    "security_events", "events_forwarder",
 ]
 # The page routes, all served by the pages function: (event, status, content type).
 PAGE_EVENTS = [
@@ -57,6 +58,7 @@ SIGNED_IN = [
     "sessions", "end_session", "logout_all", "delete_account", "account_export", "whoami",
     "mfa_status", "totp_setup", "totp_confirm", "recovery_codes", "mfa_disable",
     "passkey_register_start", "passkey_register_finish", "passkeys", "passkey_remove", "token",
+    "security_events",
 ]
 # The issuer totp_setup names in the otpauth URI (the template's MfaIssuer).
 MFA_ISSUER = "Example"
@@ -310,6 +312,7 @@ def main() -> int:
             ("mfa_status", 200, "success", None),
             ("update_profile", 200, "success", None),
             ("sessions", 200, "success", None),
+            ("security_events", 200, "success", None),
             ("totp_setup", 200, "Add the key to your authenticator app, then confirm with a code.", login_pwd),
             ("totp_confirm", 401, "wrong code", None),
             ("recovery_codes", 400, "two-factor sign-in is off.", login_pwd),
@@ -376,6 +379,13 @@ def main() -> int:
               f"{'invocation failed' if failed else outage.stdout.strip()}")
         if not failed:
             failures.append(f"authorizer (outage): expected a failed invocation, got {outage.stdout}")
+        # The events forwarder: two outbox inserts of the table's stream, put
+        # on the default bus (moto's), none reported failed.
+        forwarded = invoke(port, "events_forwarder", load("events_forwarder"))
+        ok = forwarded == {"batchItemFailures": []}
+        print(f"{'ok  ' if ok else 'FAIL'} {'events_forwarder':24} {forwarded}")
+        if not ok:
+            failures.append(f"events_forwarder: expected no failures, got {forwarded}")
         # The scheduled rotation of the signing key: Secrets Manager's four
         # steps on the JWT secret, as it invokes the function.
         sm = boto3.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"],

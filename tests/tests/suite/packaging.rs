@@ -163,6 +163,7 @@ async fn every_event_file_gets_the_contract_answer_from_its_handler() {
         ("revert_email", 400, "user not found."),
         ("resend_confirmation", 401, "authentication required"),
         ("sessions", 401, "authentication required"),
+        ("security_events", 401, "authentication required"),
         ("end_session", 401, "authentication required"),
         ("logout_all", 401, "authentication required"),
         ("delete_account", 401, "authentication required"),
