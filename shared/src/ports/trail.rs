@@ -50,7 +50,8 @@ pub struct OutboxEvent {
     pub kind: EventKind,
     /// The account.
     pub account_id: AccountId,
-    /// Its username, as registered.
+    /// Its username's key (lowercase, as lookups use it: a link names an
+    /// account by it, so every event does).
     pub username: String,
     /// Epoch seconds.
     pub at: i64,
@@ -177,7 +178,7 @@ impl Trail {
             id: id.iter().map(|b| format!("{b:02x}")).collect(),
             kind,
             account_id: account.clone(),
-            username: username.as_str().to_owned(),
+            username: username.key().to_owned(),
             at: self.at,
         }
     }

@@ -406,7 +406,7 @@ impl FactorStore for DynamoStore {
         items.extend(factor_items);
         items.extend(clear.map(|run| self.end_run(run)).transpose()?);
         let signed_in = crate::ports::Trail::current().sign_in(session.known_device);
-        items.push(self.activity_put(&session.username, &signed_in)?);
+        items.push(self.activity_put(&session.username, Some(&session.account_id), &signed_in)?);
         match self.transact(items).await {
             Ok(()) => Ok(true),
             Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(false),

@@ -90,7 +90,11 @@ impl SessionStore for DynamoStore {
         let items = vec![
             TransactWriteItem::builder().delete(session).build(),
             TransactWriteItem::builder().condition_check(live).build(),
-            self.activity_put(username, &crate::ports::Trail::current().activity(kind))?,
+            self.activity_put(
+                username,
+                None,
+                &crate::ports::Trail::current().activity(kind),
+            )?,
         ];
         match self.transact(items).await {
             Ok(()) => Ok(true),

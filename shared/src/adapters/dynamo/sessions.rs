@@ -57,7 +57,7 @@ impl DynamoStore {
         ];
         items.extend(clear.map(|run| self.end_run(run)).transpose()?);
         let signed_in = crate::ports::Trail::current().sign_in(session.known_device);
-        items.push(self.activity_put(&session.username, &signed_in)?);
+        items.push(self.activity_put(&session.username, Some(&session.account_id), &signed_in)?);
         // A login racing another login or a failed attempt of the same user
         // conflicts on the failure run: tried again by `transact`.
         match self.transact(items).await {

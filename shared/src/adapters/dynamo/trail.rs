@@ -29,6 +29,11 @@ pub const OUTBOX_PREFIX: &str = "OUTBOX#";
 pub(super) struct ActivityItem {
     pk: String,
     sk: String,
+    /// The account it is about, when the writer knew it (a sign-out
+    /// knows the username alone; its check of the profile keeps it from
+    /// landing in a deleted account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
     kind: ActivityKind,
     at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,12 +64,14 @@ impl DynamoStore {
     pub(super) fn activity_put(
         &self,
         username: &Username,
+        account: Option<&AccountId>,
         activity: &ActivityRecord,
     ) -> StoreResult<TransactWriteItem> {
         self.put(
             to_item(&ActivityItem {
                 pk: user_pk(username),
                 sk: format!("{ACTIVITY_PREFIX}{}", activity.id),
+                account_id: account.map(|a| a.as_str().to_owned()),
                 kind: activity.kind,
                 at: activity.at,
                 ip: activity.ip.clone(),
@@ -117,7 +124,7 @@ impl DynamoStore {
         let trail = Trail::current();
         let mut items = Vec::with_capacity(2);
         if let Some(kind) = kind {
-            items.push(self.activity_put(username, &trail.activity(kind))?);
+            items.push(self.activity_put(username, Some(account), &trail.activity(kind))?);
         }
         if let Some(event) = event {
             items.push(self.outbox_put(&trail.event(event, username, account))?);
@@ -133,7 +140,7 @@ impl DynamoStore {
     ) -> StoreResult<bool> {
         let items = vec![
             self.account_check(&user.username, &user.account_id)?,
-            self.activity_put(&user.username, activity)?,
+            self.activity_put(&user.username, Some(&user.account_id), activity)?,
         ];
         match self.transact(items).await {
             Ok(()) => Ok(true),
