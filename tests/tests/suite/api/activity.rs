@@ -306,3 +306,125 @@ async fn each_change_puts_one_account_event_in_the_memory_outbox() {
     );
     assert!(store.drain_events().unwrap().is_empty(), "drained once");
 }
+
+/// The account events the app's store holds: drained from the memory
+/// store, or the outbox items of the DynamoDB table; their detail-types,
+/// sorted (one clock second: their order is the stream's business).
+async fn outbox_kinds(store: Option<&MemoryStore>, table: Option<&str>) -> Vec<String> {
+    let mut kinds: Vec<String> = match (store, table) {
+        (Some(store), _) => store
+            .drain_events()
+            .unwrap()
+            .iter()
+            .map(|e| e.kind.as_str().to_owned())
+            .collect(),
+        (None, Some(table)) => {
+            let sdk = shared::adapters::aws::sdk_config().await.unwrap();
+            aws_sdk_dynamodb::Client::new(&sdk)
+                .scan()
+                .table_name(table)
+                .send()
+                .await
+                .unwrap()
+                .items()
+                .iter()
+                .filter(|i| i["pk"].as_s().is_ok_and(|pk| pk.starts_with("OUTBOX#")))
+                .map(|i| i["detail_type"].as_s().unwrap().clone())
+                .collect()
+        }
+        _ => unreachable!(),
+    };
+    kinds.sort();
+    kinds
+}
+
+#[tokio::test]
+async fn every_change_of_address_password_and_second_factor_is_recorded() {
+    let memory = Arc::new(MemoryStore::new());
+    let mut backend = if tests::on_moto() {
+        Backend::moto(None).await
+    } else {
+        Backend::memory()
+    };
+    let table = backend.table.clone();
+    if table.is_none() {
+        backend.store = memory.clone();
+    }
+    let app = TestApp::options().backend(backend).spawn().await;
+    app.register_confirmed("alice", "alice@old.example").await;
+    let token = app.token("alice", PASSWORD).await;
+    app.change_email(&token, "alice@new.example")
+        .await
+        .expect(200, "Check your email...");
+    let confirm = app
+        .link_to("alice@new.example", "/api/confirm_email/")
+        .await;
+    app.get(&app.path_of(&confirm))
+        .await
+        .expect(200, "Your email has been confirmed.");
+    let revert = app.link_to("alice@old.example", "/api/revert_email/").await;
+    app.get(&app.path_of(&revert))
+        .await
+        .expect(200, "Your email has been restored.");
+    let reset = app.reset_token_for("alice@old.example").await;
+    app.reset_password(&reset, NEW_PASSWORD)
+        .await
+        .expect(200, "Your password has been reset.");
+    let token = app.token("alice", NEW_PASSWORD).await;
+    let secret = super::mfa::setup(&app, &token, &json!({"pwd": NEW_PASSWORD})).await;
+    let code = || super::mfa::code_at(&secret, app.clock.now());
+    app.post_bearer("/api/mfa/totp/confirm", &token, &json!({"code": code()}))
+        .await
+        .expect(200, "Two-factor sign-in is on.");
+    app.clock.advance(30);
+    app.post_bearer(
+        "/api/mfa/recovery_codes",
+        &token,
+        &json!({"pwd": NEW_PASSWORD, "code": code()}),
+    )
+    .await
+    .expect(200, "New recovery codes made; the old ones no longer work.");
+    app.clock.advance(30);
+    app.post_bearer(
+        "/api/mfa/disable",
+        &token,
+        &json!({"pwd": NEW_PASSWORD, "code": code()}),
+    )
+    .await
+    .expect(200, "Two-factor sign-in is off.");
+    app.post_bearer("/api/logout_all", &token, &json!({}))
+        .await
+        .expect(200, "user logout");
+    let token = app.token("alice", NEW_PASSWORD).await;
+
+    assert_eq!(
+        kinds(&page(&app, &token, "").await["events"]),
+        [
+            "sign_in(new)",
+            "session_ended",
+            "mfa_disabled",
+            "recovery_codes_renewed",
+            "mfa_enabled",
+            "sign_in(new)",
+            "password_reset",
+            "email_restored",
+            "email_confirmed",
+            "email_change_requested",
+            "sign_in(new)",
+            "email_confirmed",
+        ]
+    );
+    let store = table.is_none().then_some(&*memory);
+    assert_eq!(
+        outbox_kinds(store, table.as_deref()).await,
+        [
+            "EmailChanged",
+            "EmailConfirmed",
+            "EmailRestored",
+            "MfaDisabled",
+            "MfaEnabled",
+            "PasswordReset",
+            "UserRegistered",
+        ]
+    );
+}
