@@ -11,6 +11,9 @@ RP ID). Fresh usernames each run; mail is read from BASE/dev/mail.json on the me
 store, from moto's /_test/ses/raw-messages on STORE=dynamodb (AWS_ENDPOINT_URL). A run
 sends about 16 mails from one IP (CLIENT_MAIL_LIMIT is 20 an hour): once per fresh
 server, or with IP_LIMITS=off. scripts/test.sh runs it on memory and on DynamoDB.
+After a passkey is added, a passkey sign-in (and one as the second factor) and a
+removal, the account's security activity (issue 27, GET /api/security_events) must
+show it as the newest event, after those before it.
 Prints "ok N - ..." per checked answer; "not ok N - ..." and exit 1 at the first
 answer that differs from the contract (docs/PASSKEYS.md).
 """
@@ -255,6 +258,22 @@ def main(r: Run) -> str:
         s = login_start("start a passkey sign-in (%s)" % what)
         return login_finish(s["ceremony"], key.get(s["publicKey"], tamper.pop("origin", O), **tamper))
 
+    def activity(token: str, what: str, kinds: list) -> list:
+        """The account's security activity (issue 27): its newest events are KINDS, in
+        that order (newest first); a sign_in among them came without a device token."""
+        d = r.expect(200, "success", what, r.call("GET", "/api/security_events?limit=5", token=token))
+        events = d.get("events")
+        r.check(isinstance(events, list) and len(events) >= len(kinds) and "cursor" in d,
+                "no events list of at least %d, or no cursor: %s" % (len(kinds), d))
+        newest = events[:len(kinds)]
+        r.check([e.get("kind") for e in newest] == kinds,
+                "the newest kinds are not %s: %s" % (kinds, [e.get("kind") for e in events]))
+        r.check(all(RFC3339.match(e.get("at") or "") and e.get("ip") for e in newest),
+                "an event without at (RFC 3339) or ip: %s" % newest)
+        r.check(all(e.get("new_device") is True for e in newest if e["kind"] == "sign_in"),
+                "a sign_in without new_device true (this script sends no device token): %s" % newest)
+        return events
+
     ua, ub = "pka%s" % run, "pkb%s" % run
     _, ta = account(ua, "Ada Passkey")
 
@@ -286,6 +305,7 @@ def main(r: Run) -> str:
     r.check(p.get("id") == ka.id and p.get("name") == "Laptop", "id / trimmed name: %s" % p)
     r.check(RFC3339.match(p.get("created_at") or "") and p.get("last_used_at") is None,
             "created_at / last_used_at: %s" % p)
+    activity(ta, "the activity lists passkey_added", ["passkey_added", "sign_in", "email_confirmed"])
     r.expect(400, "start again.", "the same ceremony again", reg_finish(ta, s["ceremony"], cred))
     got = listed(ta, "list the passkeys")
     r.check([x.get("id") for x in got] == [ka.id] and got[0].get("name") == "Laptop"
@@ -316,6 +336,8 @@ def main(r: Run) -> str:
                  login_finish(s["ceremony"], cred))
     is_login_success(d)
     signed_in_as(d["token"], ua)
+    activity(d["token"], "the activity lists the passkey sign_in (a new device)",
+             ["sign_in", "passkey_added", "sign_in", "email_confirmed"])
     r.expect(401, "sign in again", "a replayed ceremony (the same finish twice)",
              login_finish(s["ceremony"], cred))
     r.expect(401, "sign in again", "an unknown ceremony", login_finish("no-such-ceremony", ka.get(rq, O)))
@@ -353,6 +375,10 @@ def main(r: Run) -> str:
              r.call("POST", "/api/passkeys/remove", {"id": ka.id, "pwd": PWD}, tb))
     r.expect(200, "Your passkey has been removed.", "%s removes the passkey" % ub,
              r.call("POST", "/api/passkeys/remove", {"id": kb.id, "pwd": PWD}, tb))
+    # Newest first: the removal, the passkey sign-in, the password one, the passkey
+    # added, the first sign-in (the refused handles and the other's id recorded nothing).
+    activity(tb, "%s's activity lists passkey_removed" % ub,
+             ["passkey_removed", "sign_in", "sign_in", "passkey_added", "sign_in"])
     r.check(listed(tb, "%s has no passkey" % ub) == [], "still listed")
     r.expect(401, NA, "a removed credential", passkey_sign_in(kb, "removed"))
 
@@ -399,6 +425,10 @@ def main(r: Run) -> str:
                                                    "credential": ka.get(d["passkey"]["publicKey"], O)}))
     is_login_success(d)
     signed_in_as(d["token"], ua)
+    # The second step signs in, not the password before it (nor the refused ceremony);
+    # before: the second passkey, TOTP on, the two passkey sign-ins.
+    activity(d["token"], "the activity lists the second factor's sign_in",
+             ["sign_in", "passkey_added", "mfa_enabled", "sign_in", "sign_in"])
     d = r.expect(200, "success", "a passkey sign-in with TOTP on (no code)", passkey_sign_in(ka2, "TOTP on"))
     is_login_success(d)
     signed_in_as(d["token"], ua)
