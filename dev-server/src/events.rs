@@ -30,12 +30,17 @@ pub fn drain_once(store: &MemoryStore, file: Option<&Path>) -> anyhow::Result<us
         lines.push('\n');
     }
     if let Some(path) = file {
-        std::fs::OpenOptions::new()
+        let written = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
-            .and_then(|mut f| f.write_all(lines.as_bytes()))
-            .map_err(|e| anyhow::anyhow!("append to EVENTS_FILE {}: {e}", path.display()))?;
+            .and_then(|mut f| f.write_all(lines.as_bytes()));
+        if let Err(e) = written {
+            // Back in the outbox, for the next try: none is lost.
+            let n = events.len();
+            store.requeue_events(events)?;
+            anyhow::bail!("append {n} events to EVENTS_FILE {}: {e}", path.display());
+        }
     }
     Ok(events.len())
 }

@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde_json::{Value, json};
-use shared::domain::activity::{EVENT_SOURCE, EventKind};
+use shared::domain::activity::EVENT_SOURCE;
 use shared::http::activity::event_detail;
 
 /// PutEvents takes at most this many entries per call.
@@ -22,8 +22,10 @@ pub struct OutboxRecord {
     pub sequence: String,
     /// The event's id (de-duplication).
     pub id: String,
-    /// The detail-type.
-    pub kind: EventKind,
+    /// The detail-type (as written: one this build does not know is
+    /// forwarded all the same, so that writers deployed before the
+    /// forwarder lose nothing).
+    pub kind: String,
     /// The account.
     pub account_id: String,
     /// Its username.
@@ -39,29 +41,45 @@ impl OutboxRecord {
     }
 }
 
-/// What a batch holds: the outbox inserts, in stream order, and how many
-/// other records it skipped.
-pub fn read_records(event: &Value) -> (Vec<OutboxRecord>, usize) {
-    let mut records = Vec::new();
-    let mut skipped = 0;
+/// A batch: the outbox inserts, in stream order; the sequence numbers of
+/// outbox inserts that cannot be read (reported failed: retried, then
+/// recorded on the failure queue, never dropped); and how many other
+/// records it skipped (the event source's filter lets none through).
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The readable outbox inserts.
+    pub records: Vec<OutboxRecord>,
+    /// Outbox inserts that cannot be read.
+    pub unreadable: Vec<String>,
+    /// Other records.
+    pub skipped: usize,
+}
+
+/// Reads a batch of stream records.
+pub fn read_records(event: &Value) -> Batch {
+    let mut batch = Batch::default();
     for record in event["Records"].as_array().into_iter().flatten() {
-        match outbox_record(record) {
-            Some(r) => records.push(r),
-            None => {
-                skipped += 1;
-                // Not an outbox insert (the event source's filter lets none
-                // through), or one that can never be delivered: retrying
-                // would block the shard for nothing.
-                if record["eventName"] == "INSERT" && is_outbox(record) {
-                    tracing::error!(
-                        sequence = record["dynamodb"]["SequenceNumber"].as_str(),
-                        "outbox record unreadable: skipped"
-                    );
-                }
+        if record["eventName"] != "INSERT" || !is_outbox(record) {
+            batch.skipped += 1;
+            continue;
+        }
+        match (
+            outbox_record(record),
+            record["dynamodb"]["SequenceNumber"].as_str(),
+        ) {
+            (Some(r), _) => batch.records.push(r),
+            (None, Some(sequence)) => {
+                tracing::error!(sequence, "outbox record unreadable: reported failed");
+                batch.unreadable.push(sequence.to_owned());
+            }
+            // Without a sequence number Lambda cannot be told which it was.
+            (None, None) => {
+                tracing::error!("outbox record without a sequence number: skipped");
+                batch.skipped += 1;
             }
         }
     }
-    (records, skipped)
+    batch
 }
 
 fn is_outbox(record: &Value) -> bool {
@@ -71,15 +89,15 @@ fn is_outbox(record: &Value) -> bool {
 }
 
 fn outbox_record(record: &Value) -> Option<OutboxRecord> {
-    if record["eventName"] != "INSERT" || !is_outbox(record) {
-        return None;
-    }
     let image = &record["dynamodb"]["NewImage"];
     let text = |name: &str| image[name]["S"].as_str().map(str::to_owned);
     Some(OutboxRecord {
         sequence: record["dynamodb"]["SequenceNumber"].as_str()?.to_owned(),
         id: text("id")?,
-        kind: EventKind::parse(image["detail_type"]["S"].as_str()?)?,
+        kind: image["detail_type"]["S"]
+            .as_str()
+            .filter(|k| !k.is_empty())?
+            .to_owned(),
         account_id: text("account_id")?,
         username: text("username")?,
         at: image["at"]["N"].as_str()?.parse().ok()?,
@@ -124,15 +142,21 @@ pub async fn forward(sink: &dyn EventSink, records: &[OutboxRecord]) -> Vec<Stri
 
 /// The whole invocation: the batch in, the partial batch response out.
 pub async fn forward_event(sink: &dyn EventSink, event: &Value) -> Value {
-    let (records, skipped) = read_records(event);
-    let failed = forward(sink, &records).await;
+    let Batch {
+        records,
+        unreadable,
+        skipped,
+    } = read_records(event);
+    let mut failed = forward(sink, &records).await;
     tracing::info!(
         event = "events_forwarded",
         delivered = records.len() - failed.len(),
         failed = failed.len(),
+        unreadable = unreadable.len(),
         skipped,
         "batch forwarded"
     );
+    failed.extend(unreadable);
     json!({
         "batchItemFailures": failed
             .iter()
@@ -163,7 +187,7 @@ impl EventSink for EventBridgeSink {
             .map(|r| {
                 PutEventsRequestEntry::builder()
                     .source(EVENT_SOURCE)
-                    .detail_type(r.kind.as_str())
+                    .detail_type(&r.kind)
                     .detail(r.detail().to_string())
                     .event_bus_name(&self.bus)
                     .time(aws_sdk_eventbridge::primitives::DateTime::from_secs(r.at))
@@ -187,6 +211,8 @@ impl EventSink for EventBridgeSink {
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
+
+    use shared::domain::activity::EventKind;
 
     use super::*;
 
@@ -260,8 +286,9 @@ mod tests {
             json!({"batchItemFailures": [{"itemIdentifier": format!("{:021}", 2)}]})
         );
         // Lambda sends the batch again from the failed record on.
-        let (all, skipped) = read_records(&event);
-        assert_eq!((all.len(), skipped), (4, 2));
+        let batch = read_records(&event);
+        assert_eq!((batch.records.len(), batch.skipped), (4, 2));
+        let all = batch.records;
         let again: Vec<OutboxRecord> = all.iter().skip(1).cloned().collect();
         assert!(forward(&sink, &again).await.is_empty());
         let delivered = sink.delivered.lock().unwrap().clone();
@@ -275,13 +302,14 @@ mod tests {
 
     #[test]
     fn the_detail_names_the_account_and_nothing_else() {
-        let (records, _) =
-            read_records(&json!({ "Records": [stream_record(7, "AccountDeleted")] }));
+        let records =
+            read_records(&json!({ "Records": [stream_record(7, "AccountDeleted")] })).records;
         let detail = records[0].detail();
-        let keys: Vec<&String> = detail.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["id", "account_id", "username", "at"]);
+        let mut keys: Vec<&String> = detail.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["account_id", "at", "id", "username"]);
         assert_eq!(detail["at"], "2025-12-05T15:53:20Z");
-        assert_eq!(records[0].kind, EventKind::AccountDeleted);
+        assert_eq!(records[0].kind, EventKind::AccountDeleted.as_str());
     }
 
     #[tokio::test]
@@ -299,9 +327,29 @@ mod tests {
         let records: Vec<Value> = (1..=12)
             .map(|i| stream_record(i, "PasswordChanged"))
             .collect();
-        let (all, _) = read_records(&json!({ "Records": records }));
+        let all = read_records(&json!({ "Records": records })).records;
         let failed = forward(&Down, &all).await;
         assert_eq!(failed.len(), MAX_ENTRIES);
         assert_eq!(failed[0], format!("{:021}", 1));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_kind_is_forwarded_and_an_unreadable_record_reported() {
+        let mut broken = stream_record(2, "UserRegistered");
+        broken["dynamodb"]["NewImage"]
+            .as_object_mut()
+            .unwrap()
+            .remove("account_id");
+        let event = json!({ "Records": [stream_record(1, "SomethingNew"), broken] });
+        let sink = Flaky {
+            fail_at: None,
+            delivered: Mutex::new(Vec::new()),
+        };
+        let answer = forward_event(&sink, &event).await;
+        assert_eq!(
+            answer,
+            json!({"batchItemFailures": [{"itemIdentifier": format!("{:021}", 2)}]})
+        );
+        assert_eq!(sink.delivered.lock().unwrap().len(), 1);
     }
 }

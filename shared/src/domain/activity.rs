@@ -167,6 +167,11 @@ pub const ACTIVITY_TTL_SECS: i64 = 90 * 24 * 60 * 60;
 /// The most events one page of `GET /api/security_events` holds.
 pub const MAX_PAGE: usize = 100;
 
+/// The most events an export lists (the newest): about 1.5 MB of JSON,
+/// well inside a Lambda response, whatever an automated client that signs
+/// in every minute for 90 days has gathered.
+pub const EXPORT_MAX_EVENTS: usize = 10_000;
+
 /// The default page size.
 pub const DEFAULT_PAGE: usize = 20;
 

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::domain::Username;
-use crate::domain::activity::{DEFAULT_PAGE, EVENT_SOURCE, MAX_PAGE};
+use crate::domain::activity::{DEFAULT_PAGE, EVENT_SOURCE, EXPORT_MAX_EVENTS, MAX_PAGE};
 use crate::error::ApiError;
 use crate::http::account::rfc3339;
 use crate::http::request::client_address;
@@ -116,12 +116,12 @@ pub async fn activity_page(
     }))
 }
 
-/// Every item of `username`'s activity still kept, newest first (the
-/// export).
+/// `username`'s activity still kept, newest first, at most
+/// [`EXPORT_MAX_EVENTS`] (the export).
 pub async fn all_activity(app: &App, username: &Username, now: i64) -> Result<Value, ApiError> {
     let items = app
         .store
-        .security_events(username, now, None, usize::MAX)
+        .security_events(username, now, None, EXPORT_MAX_EVENTS)
         .await?;
     Ok(Value::Array(items.iter().map(event_view).collect()))
 }

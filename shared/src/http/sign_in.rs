@@ -11,7 +11,6 @@ use crate::domain::{fixed_window, messages};
 use crate::error::ApiError;
 use crate::http::account::rfc3339;
 use crate::http::envelope::Reply;
-use crate::http::limits::send_notice;
 use crate::http::request::cookie;
 use crate::http::request::own_base_url;
 use crate::http::session::{device_cookie, login_cookies};
@@ -141,7 +140,10 @@ async fn announce_new_device(
     session: &SessionRecord,
     now: i64,
 ) {
-    if session.known_device || !app.config.activity.new_signin_mail {
+    // Only to an address the account has confirmed: an unconfirmed one may
+    // be a stranger's (a typo at registration), who must not learn where
+    // and from what the account signs in.
+    if session.known_device || !app.config.activity.new_signin_mail || !user.is_email_verified {
         return;
     }
     match mail_new_device(app, req, user, session, now).await {
@@ -182,12 +184,12 @@ async fn mail_new_device(
     let mail = messages::new_sign_in(
         &app.config,
         user.email.as_str(),
-        user.is_email_verified.then_some(user.username.as_str()),
+        Some(user.username.as_str()),
         &format!("{} (UTC)", rfc3339(now)),
         Trail::current().ip.as_deref(),
         session.device.as_deref(),
         &page,
     )?;
-    send_notice(app, user, &mail, now).await?;
+    app.mailer.send(&mail).await?;
     Ok(true)
 }

@@ -117,6 +117,50 @@ fn the_functions_counting_per_client_are_those_given_the_edge_secret() {
     assert_eq!(guarded, counting, "shared::http::routes::EDGE_GUARDED");
 }
 
+/// The functions that send mail (`MAIL` in their `main.rs`: an SES client
+/// at the cold start) are exactly those the template lets send it: one
+/// without the grant fails every send, one without `MAIL` has no mailer
+/// (every send fails with "deployed without MAIL").
+#[test]
+fn the_functions_that_mail_are_those_allowed_to() {
+    let template = read("template.yaml");
+    let allowed: BTreeSet<String> = template
+        .split("Type: AWS::Serverless::Function")
+        .skip(1)
+        .filter(|block| {
+            let own = block.split("\n  # ").next().unwrap_or(block);
+            own.contains("ses:SendEmail")
+        })
+        .map(|block| {
+            block
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Binary: "))
+                .unwrap()
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    let mailing: BTreeSet<String> = std::fs::read_dir(repo().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            std::fs::read_to_string(repo().join(format!("functions/{name}/src/main.rs"))).is_ok_and(
+                |main| {
+                    main.split(|c: char| !c.is_ascii_alphabetic())
+                        .any(|w| w == "MAIL")
+                },
+            )
+        })
+        .collect();
+    for signs_in in ["login", "login_mfa", "passkey_login_finish"] {
+        assert!(
+            mailing.contains(signs_in),
+            "{signs_in}: the new-sign-in mail"
+        );
+    }
+    assert_eq!(allowed, mailing);
+}
+
 /// The alarm on failed sends counts log lines by the text the SES adapter
 /// puts in its error (logged whole by the envelope): they must not drift
 /// apart.

@@ -380,10 +380,11 @@ impl DynamoStore {
                 .build(),
         )?;
         let deleted = self.trail_items(user, None, Some(EventKind::AccountDeleted))?;
-        let mut items = vec![
+        let last = vec![
             TransactWriteItem::builder().delete(profile).build(),
             TransactWriteItem::builder().delete(session).build(),
         ];
+        let mut items = last.clone();
         // The event goes with the profile's deletion (after the claim's
         // guard, whose index the fallback below reads).
         // A pending change confirmed while this ran claimed its new address:
@@ -409,26 +410,18 @@ impl DynamoStore {
             Err(err) if cancelled_conditions(&err).is_some_and(|c| c.first() == Some(&true)) => {
                 Ok(false)
             }
-            // The pending address is another account's: without it.
+            // The pending address is another account's: without it (the
+            // profile still as read, or the caller reads it again: two
+            // finishers racing here delete it, and say so, once).
             Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => {
-                let last = [PROFILE_SK.to_owned(), session_sk(current)]
-                    .into_iter()
-                    .map(|sk| {
-                        build(
-                            "Delete",
-                            Delete::builder()
-                                .table_name(&self.table)
-                                .set_key(Some(key(user_pk(username), sk)))
-                                .build(),
-                        )
-                        .map(|d| TransactWriteItem::builder().delete(d).build())
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
                 let last = last.into_iter().chain(deleted).collect();
-                self.transact(last)
-                    .await
-                    .map(|()| true)
-                    .map_err(|e| sdk_err("TransactWriteItems", e))
+                match self.transact(last).await {
+                    Ok(()) => Ok(true),
+                    Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => {
+                        Ok(false)
+                    }
+                    Err(err) => Err(sdk_err("TransactWriteItems", err)),
+                }
             }
             Err(err) => Err(sdk_err("TransactWriteItems", err)),
         }

@@ -170,8 +170,10 @@ impl DynamoStore {
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
+            // Past the activity, which sorts first (and can be long).
+            .key_condition_expression("pk = :pk AND sk > :after")
             .expression_attribute_values(":pk", s(user_pk(username)))
+            .expression_attribute_values(":after", s(super::trail::AFTER_ACTIVITY))
             .consistent_read(true)
             .into_paginator()
             .items()

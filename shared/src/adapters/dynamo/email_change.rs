@@ -295,6 +295,14 @@ impl DynamoStore {
             Some(ActivityKind::EmailRestored),
             Some(EventKind::EmailRestored),
         )?);
+        // Two-factor sign-in enrolled since the change goes with it.
+        if user.totp_secret.is_some() && user.factors_since(token.epoch) {
+            writes.extend(self.trail_items(
+                user,
+                Some(ActivityKind::MfaDisabled),
+                Some(EventKind::MfaDisabled),
+            )?);
+        }
         match self
             .consume_token_with(token, TokenPurpose::RevertEmail, now, writes)
             .await?

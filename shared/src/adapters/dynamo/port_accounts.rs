@@ -87,7 +87,11 @@ impl AccountStore for DynamoStore {
         // Subscribers saw it registered: they see it go.
         items.extend(self.trail_items(user, None, Some(EventKind::AccountDeleted))?);
         match self.transact(items).await {
-            Ok(()) => Ok(()),
+            // A sign-in meanwhile left an activity item: it goes too.
+            Ok(()) => {
+                let activity = self.activity_keys(&user.username).await?;
+                self.batch_delete(activity).await
+            }
             // Someone else's account (or already confirmed): leave it alone.
             Err(err) if cancelled_conditions(&err).is_some_and(|c| c.contains(&true)) => Ok(()),
             Err(err) => Err(sdk_err("TransactWriteItems", err)),

@@ -182,6 +182,14 @@ impl LinkStore for MemoryStore {
             Some(ActivityKind::EmailRestored),
             Some(EventKind::EmailRestored),
         );
+        // Two-factor sign-in enrolled since the change goes with it.
+        if user.totp_secret.is_some() && user.factors_since(revert.epoch) {
+            t.trail(
+                user,
+                Some(ActivityKind::MfaDisabled),
+                Some(EventKind::MfaDisabled),
+            );
+        }
         Ok(Confirmation::Confirmed)
     }
 

@@ -99,6 +99,15 @@ impl MemoryStore {
         Ok(std::mem::take(&mut self.lock()?.outbox))
     }
 
+    /// Puts back events a drain could not deliver, ahead of those written
+    /// since.
+    pub fn requeue_events(&self, mut events: Vec<OutboxEvent>) -> StoreResult<()> {
+        let mut t = self.lock()?;
+        events.append(&mut t.outbox);
+        t.outbox = events;
+        Ok(())
+    }
+
     fn lock(&self) -> StoreResult<MutexGuard<'_, Tables>> {
         self.tables
             .lock()

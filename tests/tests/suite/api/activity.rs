@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use shared::adapters::MemoryStore;
+use shared::domain::AccountId;
+use shared::domain::activity::EventKind;
 use shared::ports::Clock;
+use shared::ports::OutboxEvent;
 use tests::{Backend, PASSWORD, Resp, TestApp};
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
@@ -219,6 +222,15 @@ async fn the_new_sign_in_mail_comes_once_per_new_client_and_never_for_a_known_on
     assert_eq!(count().await, 2);
     login(&app, PASSWORD, None).await.expect(200, "success");
     assert_eq!(count().await, 2);
+    // An address the account has not confirmed may be a stranger's: no mail.
+    app.register("bob", "bob@example.com", PASSWORD)
+        .await
+        .expect(200, "Check your email...");
+    app.login("bob", PASSWORD, false)
+        .await
+        .expect(200, "success");
+    let to_bob = app.emails_to("bob@example.com").await;
+    assert!(to_bob.iter().all(|m| !m.contains(SUBJECT)), "{to_bob:?}");
     // A mail that cannot be sent never fails the sign-in.
     app.clock.advance(24 * 3600);
     app.fail_mail_to("alice@example.com");
@@ -426,5 +438,86 @@ async fn every_change_of_address_password_and_second_factor_is_recorded() {
             "PasswordReset",
             "UserRegistered",
         ]
+    );
+}
+
+#[test]
+fn the_dev_servers_events_the_file_cannot_take_stay_in_the_outbox() {
+    let store = MemoryStore::new();
+    let event = OutboxEvent {
+        id: "0".repeat(32),
+        kind: EventKind::UserRegistered,
+        account_id: AccountId::default(),
+        username: "alice".into(),
+        at: 1_790_000_000,
+    };
+    store.requeue_events(vec![event]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // A directory is not a file one can append to.
+    assert!(dev_server::events::drain_once(&store, Some(dir.path())).is_err());
+    let file = dir.path().join("events.jsonl");
+    assert_eq!(
+        dev_server::events::drain_once(&store, Some(&file)).unwrap(),
+        1
+    );
+    let line = std::fs::read_to_string(&file).unwrap();
+    let envelope: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(envelope["detail-type"], "UserRegistered");
+    assert_eq!(envelope["source"], "user_account");
+    assert_eq!(envelope["detail"]["username"], "alice");
+    assert_eq!(
+        dev_server::events::drain_once(&store, Some(&file)).unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_revert_that_takes_two_factor_sign_in_with_it_says_so() {
+    let memory = Arc::new(MemoryStore::new());
+    let mut backend = if tests::on_moto() {
+        Backend::moto(None).await
+    } else {
+        Backend::memory()
+    };
+    let table = backend.table.clone();
+    if table.is_none() {
+        backend.store = memory.clone();
+    }
+    let app = TestApp::options().backend(backend).spawn().await;
+    app.register_confirmed("alice", "alice@old.example").await;
+    let token = app.token("alice", PASSWORD).await;
+    // Whoever holds the session moves the address, then turns TOTP on.
+    app.change_email(&token, "mallory@evil.example")
+        .await
+        .expect(200, "Check your email...");
+    let revert = app.link_to("alice@old.example", "/api/revert_email/").await;
+    let secret = super::mfa::setup(&app, &token, &json!({"pwd": PASSWORD})).await;
+    let code = super::mfa::code_at(&secret, app.clock.now());
+    app.post_bearer("/api/mfa/totp/confirm", &token, &json!({"code": code}))
+        .await
+        .expect(200, "Two-factor sign-in is on.");
+    app.get(&app.path_of(&revert))
+        .await
+        .expect(200, "Your email has been restored.");
+    let reset = app.reset_token_for("alice@old.example").await;
+    app.reset_password(&reset, NEW_PASSWORD)
+        .await
+        .expect(200, "Your password has been reset.");
+    let token = app.token("alice", NEW_PASSWORD).await;
+    assert_eq!(
+        kinds(&page(&app, &token, "?limit=4").await["events"]),
+        [
+            "sign_in(new)",
+            "password_reset",
+            "mfa_disabled",
+            "email_restored"
+        ]
+    );
+    let store = table.is_none().then_some(&*memory);
+    let events = outbox_kinds(store, table.as_deref()).await;
+    assert_eq!(
+        events.iter().filter(|k| *k == "MfaDisabled").count(),
+        1,
+        "{events:?}"
     );
 }
