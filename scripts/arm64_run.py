@@ -74,6 +74,8 @@ def main():
         "JWT_SECRET_ARN": jwt["ARN"],
         "DEVICE_SECRET_ARN": device["ARN"],
         "PUBLIC_BASE_URL": "https://api.example.com",
+        # login mails a sign-in from a new device (SES on moto): its sender.
+        "MAIL_FROM": "user_account <noreply@example.com>",
         "AWS_REGION": region,
         # The aarch64 glibc of the sysroot, whole: the host's ld.so.cache
         # may name another build's libraries (libc6:arm64 on Debian), and

@@ -16,12 +16,13 @@
 #      the authenticator) against a fresh dev server on memory, then on DynamoDB (moto);
 #      then service tokens (scripts/service_tokens_e2e.py): PyJWT, jose and aws-jwt-verify
 #      accept a fresh token and refuse another audience's, an expired, a tampered one and
-#      one whose key left the JWKS, on memory and on DynamoDB; then account events
-#      (scripts/events_e2e.py): the outbox items of a fresh dev server on DynamoDB read
-#      from the table's stream on moto, fed to the real events_forwarder binary, read
-#      back from an SQS queue behind an EventBridge rule, a failed entry and a failed
-#      call retried as Lambda retries, each event once after de-duplication
-#   8. the real Lambda binaries under cargo lambda, fed every events/*.json
+#      one whose key left the JWKS, on memory and on DynamoDB
+#   8. the real Lambda binaries under cargo lambda, fed every events/*.json; then
+#      account events (scripts/events_e2e.py): the outbox items of a fresh dev server
+#      on DynamoDB read from the table's stream on moto, fed to the real
+#      events_forwarder binary (built by step 8's build), read back from an SQS queue
+#      behind an EventBridge rule, a failed entry and a failed call retried as Lambda
+#      retries, each event once after de-duplication
 #   9. the pages and the dev mailbox in headless Chromium (Debian's, installed
 #      in the background from the start when missing), driven by playwright-core
 #  10. the arm64 build (login for aarch64 with cargo-lambda, built in the
@@ -157,21 +158,21 @@ python3 scripts/service_tokens_e2e.py --dev-server "$TARGET_DIR/debug/dev-server
     >"$WALK_DIR/service-tokens.out" || { cat "$WALK_DIR/service-tokens.out"; exit 1; }
 tail -1 "$WALK_DIR/service-tokens.out"
 
+if [[ -f scripts/lambda-invoke.sh ]]; then
+    step "real Lambda binaries under cargo lambda, every events/*.json"
+    bash scripts/lambda-invoke.sh
+fi
+
 step "account events end to end (scripts/events_e2e.py): the table's stream through the real events_forwarder to EventBridge and SQS on moto"
 # The script starts the dev server itself (STORE=dynamodb, a fresh table with its
 # stream, NEW_SIGNIN_MAIL=false) and the forwarder under a Lambda Runtime API of its
 # own; a proxy of its own stands between the forwarder and EventBridge to fail an entry
 # mid-batch, then a whole call (AWS_ENDPOINT_URL_EVENTBRIDGE).
-cargo build --locked -p events_forwarder
+# The forwarder binary is one lambda-invoke.sh built.
 python3 scripts/events_e2e.py --dev-server "$TARGET_DIR/debug/dev-server" \
     --forwarder "$TARGET_DIR/debug/events_forwarder" >"$WALK_DIR/events.out" \
     || { cat "$WALK_DIR/events.out"; exit 1; }
 tail -1 "$WALK_DIR/events.out"
-
-if [[ -f scripts/lambda-invoke.sh ]]; then
-    step "real Lambda binaries under cargo lambda, every events/*.json"
-    bash scripts/lambda-invoke.sh
-fi
 
 step "the pages in headless Chromium (playwright-core)"
 if ! wait "$CHROMIUM_PID"; then
