@@ -265,8 +265,12 @@ async fn a_reset_link_sent_to_the_old_address_dies_with_the_change() {
     let app = TestApp::spawn().await;
     app.register_confirmed("alice", "alice@old.example").await;
     let token = app.token("alice", PASSWORD).await;
-    app.change_email(&token, "alice@new.example").await;
-    app.request_reset("alice").await;
+    app.change_email(&token, "alice@new.example")
+        .await
+        .expect(200, "Check your email...");
+    app.request_reset("alice")
+        .await
+        .expect(200, "Check your email...");
     let reset = app.reset_token_for("alice@old.example").await;
     let link = app
         .link_to("alice@new.example", "/api/confirm_email/")
