@@ -2,6 +2,7 @@
 //! memory store, or on DynamoDB + SES with `TEST_STORE=dynamodb`).
 
 mod account;
+mod account_events;
 mod activity;
 mod authorizer;
 mod csrf;

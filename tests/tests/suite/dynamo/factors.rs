@@ -8,7 +8,7 @@ use serde_json::json;
 use shared::ports::Clock;
 use tests::{Backend, PASSWORD, TestApp, moto_endpoint};
 
-use super::round_trips::Calls;
+use super::calls::Calls;
 
 /// The code of the base32 `secret` at `time`, by an implementation no one
 /// here wrote (as in `api::mfa`).
