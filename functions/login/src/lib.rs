@@ -113,14 +113,18 @@ async fn login(app: &App, req: &Request) -> Result<Reply, ApiError> {
     // user's: the same dummy verification, the same answer.
     let user = state.user;
     let valid = verify_password(pwd, user.as_ref().and_then(UserRecord::password_phc)).await?;
-    let (Some(user), Some(username), true) = (user.clone(), username.as_ref(), valid) else {
-        // The owner's own device (its token is this account's): the owner
-        // sees it in the account's activity. Without one, anyone can name
-        // any username, and the owner's list would fill with strangers.
-        if let (Some(user), Some(_)) = (&user, &device) {
-            note_failed_sign_in(app, user).await;
+    let (user, username) = match (user, username.as_ref(), valid) {
+        (Some(user), Some(username), true) => (user, username),
+        (user, ..) => {
+            // The owner's own device (its token is this account's): the
+            // owner sees it in the account's activity. Without one, anyone
+            // can name any username, and the owner's list would fill with
+            // strangers.
+            if let (Some(user), Some(_)) = (&user, &device) {
+                note_failed_sign_in(app, user).await;
+            }
+            return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
         }
-        return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     };
 
     let device_summary = device_of(req);

@@ -74,22 +74,16 @@ async fn without_a_public_base_url_links_point_where_the_request_came_in() {
     assert_eq!(resp.status().as_u16(), 200);
 }
 
-/// The functions that count per client or sit behind the web ACL's rate
-/// rule (`CLIENT` in their `main.rs`) are exactly those the template gives
-/// the edge origin secret: behind edge protection, such a function without
-/// it would key every limit on a few CloudFront addresses and let calls
-/// around the web ACL through; one with it but without `CLIENT` would hold
-/// a secret for nothing.
-#[test]
-fn the_functions_counting_per_client_are_those_given_the_edge_secret() {
-    let template = read("template.yaml");
-    let given: BTreeSet<String> = template
+/// The binaries of template.yaml's functions whose own block (up to the
+/// next resource) contains `needle`.
+fn functions_whose_block_has(template: &str, needle: &str) -> BTreeSet<String> {
+    template
         .split("Type: AWS::Serverless::Function")
         .skip(1)
         .filter(|block| {
             // The function's own block ends where the next resource begins.
             let own = block.split("\n  # ").next().unwrap_or(block);
-            own.contains("EDGE_ORIGIN_SECRET_ARN:")
+            own.contains(needle)
         })
         .map(|block| {
             block
@@ -99,15 +93,32 @@ fn the_functions_counting_per_client_are_those_given_the_edge_secret() {
                 .trim()
                 .to_owned()
         })
-        .collect();
-    let counting: BTreeSet<String> = std::fs::read_dir(repo().join("functions"))
+        .collect()
+}
+
+/// The function crates whose `main.rs` passes `test`.
+fn functions_whose_main(test: impl Fn(&str) -> bool) -> BTreeSet<String> {
+    std::fs::read_dir(repo().join("functions"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| {
             std::fs::read_to_string(repo().join(format!("functions/{name}/src/main.rs")))
-                .is_ok_and(|main| main.contains("CLIENT"))
+                .is_ok_and(|main| test(&main))
         })
-        .collect();
+        .collect()
+}
+
+/// The functions that count per client or sit behind the web ACL's rate
+/// rule (`CLIENT` in their `main.rs`) are exactly those the template gives
+/// the edge origin secret: behind edge protection, such a function without
+/// it would key every limit on a few CloudFront addresses and let calls
+/// around the web ACL through; one with it but without `CLIENT` would hold
+/// a secret for nothing.
+#[test]
+fn the_functions_counting_per_client_are_those_given_the_edge_secret() {
+    let template = read("template.yaml");
+    let given = functions_whose_block_has(&template, "EDGE_ORIGIN_SECRET_ARN:");
+    let counting = functions_whose_main(|main| main.contains("CLIENT"));
     assert_eq!(counting.len(), 16, "{counting:?}");
     assert_eq!(given, counting);
     let guarded: BTreeSet<String> = shared::http::routes::EDGE_GUARDED
@@ -124,34 +135,11 @@ fn the_functions_counting_per_client_are_those_given_the_edge_secret() {
 #[test]
 fn the_functions_that_mail_are_those_allowed_to() {
     let template = read("template.yaml");
-    let allowed: BTreeSet<String> = template
-        .split("Type: AWS::Serverless::Function")
-        .skip(1)
-        .filter(|block| {
-            let own = block.split("\n  # ").next().unwrap_or(block);
-            own.contains("ses:SendEmail")
-        })
-        .map(|block| {
-            block
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("Binary: "))
-                .unwrap()
-                .trim()
-                .to_owned()
-        })
-        .collect();
-    let mailing: BTreeSet<String> = std::fs::read_dir(repo().join("functions"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| {
-            std::fs::read_to_string(repo().join(format!("functions/{name}/src/main.rs"))).is_ok_and(
-                |main| {
-                    main.split(|c: char| !c.is_ascii_alphabetic())
-                        .any(|w| w == "MAIL")
-                },
-            )
-        })
-        .collect();
+    let allowed = functions_whose_block_has(&template, "ses:SendEmail");
+    let mailing = functions_whose_main(|main| {
+        main.split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| w == "MAIL")
+    });
     for signs_in in ["login", "login_mfa", "passkey_login_finish"] {
         assert!(
             mailing.contains(signs_in),

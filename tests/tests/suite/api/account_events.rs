@@ -95,8 +95,9 @@ async fn outbox_kinds(store: Option<&MemoryStore>, table: Option<&str>) -> Vec<S
     kinds
 }
 
-#[tokio::test]
-async fn every_change_of_address_password_and_second_factor_is_recorded() {
+/// An app on the store the suite runs on, with what its outbox is read
+/// from: the memory store (kept here to drain it) or the DynamoDB table.
+async fn app_with_outbox() -> (TestApp, Arc<MemoryStore>, Option<String>) {
     let memory = Arc::new(MemoryStore::new());
     let mut backend = if tests::on_moto() {
         Backend::moto(None).await
@@ -108,6 +109,12 @@ async fn every_change_of_address_password_and_second_factor_is_recorded() {
         backend.store = memory.clone();
     }
     let app = TestApp::options().backend(backend).spawn().await;
+    (app, memory, table)
+}
+
+#[tokio::test]
+async fn every_change_of_address_password_and_second_factor_is_recorded() {
+    let (app, memory, table) = app_with_outbox().await;
     app.register_confirmed("alice", "alice@old.example").await;
     let token = app.token("alice", PASSWORD).await;
     app.change_email(&token, "alice@new.example")
@@ -218,17 +225,7 @@ fn the_dev_servers_events_the_file_cannot_take_stay_in_the_outbox() {
 
 #[tokio::test]
 async fn a_revert_that_takes_two_factor_sign_in_with_it_says_so() {
-    let memory = Arc::new(MemoryStore::new());
-    let mut backend = if tests::on_moto() {
-        Backend::moto(None).await
-    } else {
-        Backend::memory()
-    };
-    let table = backend.table.clone();
-    if table.is_none() {
-        backend.store = memory.clone();
-    }
-    let app = TestApp::options().backend(backend).spawn().await;
+    let (app, memory, table) = app_with_outbox().await;
     app.register_confirmed("alice", "alice@old.example").await;
     let token = app.token("alice", PASSWORD).await;
     // Whoever holds the session moves the address, then turns TOTP on.
